@@ -1,0 +1,150 @@
+package io.roberta.dsl;
+
+import io.roberta.spec.Checks;
+import io.roberta.spec.MaskingSpec;
+import io.roberta.spec.OptimizerSpec;
+import io.roberta.spec.PretrainSpec;
+import io.roberta.spec.Precision;
+import io.roberta.spec.ScheduleSpec;
+
+/**
+ * Masked-LM pretraining. Defaults are fairseq's {@code roberta.base} recipe: 15% dynamic masking
+ * (80/10/10), batch 2,048 sequences, Adam β (0.9, 0.98), ε 1e-6, weight decay 0.01, peak lr 5e-4,
+ * 10,000 warm-up steps of 125,000, linear decay, no clipping.
+ *
+ * <pre>{@code
+ * Pretrain.mlm().batchSize(256).microBatch(32).peakLearningRate(5e-4).warmupSteps(100).totalSteps(2_000)
+ * }</pre>
+ */
+public final class Pretrain {
+  private int batchSize = 2_048;
+  private int microBatch = 16;
+  private Precision precision = Precision.FP32;
+  private double maskProbability = 0.15;
+  private double maskFraction = 0.8;
+  private double randomFraction = 0.1;
+  private double keepFraction = 0.1;
+  private double beta1 = 0.9;
+  private double beta2 = 0.98;
+  private double epsilon = 1e-6;
+  private double weightDecay = 0.01;
+  private double gradClipNorm = 0.0;
+  private double peakLearningRate = 5e-4;
+  private int warmupSteps = 10_000;
+  private int totalSteps = 125_000;
+  private int checkpointInterval = 1_000;
+  private boolean checkpointIntervalSet;
+  private int keepCheckpoints = 3;
+  private long seed = 1;
+  private String accelerator;
+
+  private Pretrain() {}
+
+  public static Pretrain mlm() {
+    return new Pretrain();
+  }
+
+  public Pretrain maskProbability(double p) {
+    if (!(p > 0 && p < 1)) {
+      throw Checks.invalid("pretrain.masking.probability", p, "must be in (0, 1), e.g. 0.15");
+    }
+    this.maskProbability = p;
+    return this;
+  }
+
+  /** How chosen tokens are corrupted: {@code <mask>}, random token, unchanged; must sum to 1. */
+  public Pretrain maskSplit(double mask, double random, double keep) {
+    this.maskFraction = Checks.probability("pretrain.masking.maskFraction", mask);
+    this.randomFraction = Checks.probability("pretrain.masking.randomFraction", random);
+    this.keepFraction = Checks.probability("pretrain.masking.keepFraction", keep);
+    return this;
+  }
+
+  /** Sequences per optimizer step (the global batch). */
+  public Pretrain batchSize(int sequences) {
+    this.batchSize = Checks.positive("pretrain.batchSize", sequences);
+    return this;
+  }
+
+  /** Sequences per forward/backward; gradients accumulate over batchSize / microBatch of them. */
+  public Pretrain microBatch(int sequences) {
+    this.microBatch = Checks.positive("pretrain.microBatch", sequences);
+    return this;
+  }
+
+  public Pretrain precision(Precision precision) {
+    this.precision = Checks.notNull("pretrain.precision", precision);
+    return this;
+  }
+
+  public Pretrain adamW(double beta1, double beta2, double epsilon) {
+    this.beta1 = Checks.fractionBelowOne("optimizer.beta1", beta1);
+    this.beta2 = Checks.fractionBelowOne("optimizer.beta2", beta2);
+    this.epsilon = Checks.positive("optimizer.epsilon", epsilon);
+    return this;
+  }
+
+  public Pretrain weightDecay(double weightDecay) {
+    this.weightDecay = Checks.nonNegative("optimizer.weightDecay", weightDecay);
+    return this;
+  }
+
+  /** Global-norm gradient clipping; 0 turns it off. */
+  public Pretrain clipGradNorm(double maxNorm) {
+    this.gradClipNorm = Checks.nonNegative("optimizer.gradClipNorm", maxNorm);
+    return this;
+  }
+
+  public Pretrain peakLearningRate(double lr) {
+    this.peakLearningRate = Checks.positive("schedule.peakLearningRate", lr);
+    return this;
+  }
+
+  public Pretrain warmupSteps(int steps) {
+    this.warmupSteps = Checks.nonNegative("schedule.warmupSteps", steps);
+    return this;
+  }
+
+  public Pretrain totalSteps(int steps) {
+    this.totalSteps = Checks.positive("schedule.totalSteps", steps);
+    return this;
+  }
+
+  public Pretrain checkpointEvery(int steps) {
+    this.checkpointInterval = Checks.positive("pretrain.checkpointInterval", steps);
+    this.checkpointIntervalSet = true;
+    return this;
+  }
+
+  public Pretrain keepCheckpoints(int count) {
+    this.keepCheckpoints = Checks.positive("pretrain.keepCheckpoints", count);
+    return this;
+  }
+
+  public Pretrain seed(long seed) {
+    this.seed = seed;
+    return this;
+  }
+
+  /** The Beam accelerator resource hint for the training stage, e.g. {@code "type:nvidia-l4;count:1;install-nvidia-driver"}. */
+  public Pretrain accelerator(String hint) {
+    this.accelerator = Checks.nonBlank("pretrain.accelerator", hint);
+    return this;
+  }
+
+  public PretrainSpec build() {
+    // The default interval shrinks to fit a short run; an interval the user set is checked as is.
+    int checkpoints = checkpointIntervalSet ? checkpointInterval : Math.min(checkpointInterval, totalSteps);
+    return new PretrainSpec(
+        batchSize,
+        microBatch,
+        precision,
+        new MaskingSpec(maskProbability, maskFraction, randomFraction, keepFraction, seed),
+        new OptimizerSpec(beta1, beta2, epsilon, weightDecay, gradClipNorm),
+        new ScheduleSpec(peakLearningRate, warmupSteps, totalSteps),
+        checkpoints,
+        keepCheckpoints,
+        seed,
+        accelerator);
+  }
+}

@@ -1,0 +1,66 @@
+package io.roberta.spec;
+
+/**
+ * Fine-tuning on one labelled task. The model starts from the recipe's pretraining result, or
+ * from {@code initFrom} (a Hugging Face RoBERTa directory) when that is set. Defaults follow
+ * fairseq's GLUE table: lr 1e-5..2e-5, batch 16..32, 10 epochs, 6% warm-up.
+ */
+public record FinetuneSpec(
+    String task,
+    Head head,
+    int numLabels,
+    int maxSequenceLength,
+    int epochs,
+    int batchSize,
+    double learningRate,
+    double warmupRatio,
+    OptimizerSpec optimizer,
+    long seed,
+    String initFrom) {
+
+  /** The task head on the shared encoder. */
+  public enum Head {
+    /** One label per sequence (or sentence pair): dense, tanh, projection on {@code <s>}. */
+    SEQUENCE_CLASSIFICATION,
+    /** One real value per sequence (STS-B): the classification head with one output, MSE loss. */
+    REGRESSION,
+    /** One label per token (part-of-speech, NER). */
+    TOKEN_CLASSIFICATION,
+    /** Start and end logits over the context (SQuAD). */
+    QUESTION_ANSWERING
+  }
+
+  public FinetuneSpec {
+    Checks.name("finetune.task", task);
+    String f = "finetune[" + task + "]";
+    Checks.notNull(f + ".head", head);
+    Checks.positive(f + ".numLabels", numLabels);
+    switch (head) {
+      case REGRESSION -> {
+        if (numLabels != 1) {
+          throw Checks.invalid(f + ".numLabels", numLabels, "must be 1 for a REGRESSION head");
+        }
+      }
+      case QUESTION_ANSWERING -> {
+        if (numLabels != 2) {
+          throw Checks.invalid(
+              f + ".numLabels", numLabels, "must be 2 for a QUESTION_ANSWERING head (start, end)");
+        }
+      }
+      case SEQUENCE_CLASSIFICATION, TOKEN_CLASSIFICATION -> {
+        if (numLabels < 2) {
+          throw Checks.invalid(f + ".numLabels", numLabels, "must be >= 2 for a " + head + " head");
+        }
+      }
+    }
+    Checks.positive(f + ".maxSequenceLength", maxSequenceLength);
+    Checks.positive(f + ".epochs", epochs);
+    Checks.positive(f + ".batchSize", batchSize);
+    Checks.positive(f + ".learningRate", learningRate);
+    Checks.fractionBelowOne(f + ".warmupRatio", warmupRatio);
+    Checks.notNull(f + ".optimizer", optimizer);
+    if (initFrom != null) {
+      Checks.nonBlank(f + ".initFrom", initFrom);
+    }
+  }
+}

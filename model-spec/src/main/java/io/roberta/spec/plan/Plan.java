@@ -1,0 +1,180 @@
+package io.roberta.spec.plan;
+
+import io.roberta.spec.CorpusSpec;
+import io.roberta.spec.EvalSpec;
+import io.roberta.spec.FinetuneSpec;
+import io.roberta.spec.ModelSpec;
+import io.roberta.spec.PretrainSpec;
+import io.roberta.spec.Recipe;
+import io.roberta.spec.RecipeJson;
+import io.roberta.spec.SourceSpec;
+import io.roberta.spec.TokenizerSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A recipe compiled into ordered stages with fingerprints, plus the sizes people plan with:
+ * parameters, tokens per optimizer step, gradient-accumulation steps, total tokens and training
+ * FLOPs. Pure: the pipelines module turns each stage into a Beam transform.
+ *
+ * <pre>{@code Plan plan = Plan.compile(recipe); plan.stages().forEach(System.out::println);}</pre>
+ */
+public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
+
+  public Plan {
+    stages = List.copyOf(stages);
+  }
+
+  public static Plan compile(Recipe recipe) {
+    List<Stage> stages = new ArrayList<>();
+    TokenizerSpec tok = recipe.tokenizer();
+    CorpusSpec corpus = recipe.corpus();
+
+    Stage tokenizer;
+    if (tok.isTrained()) {
+      tokenizer =
+          new Stage(
+              Stage.Kind.TOKENIZER,
+              "tokenizer",
+              RecipeJson.fingerprint("tokenizer", tok, corpus.sources(), corpus.normalization()),
+              sourceInputs(corpus),
+              List.of("tokenizer.json", "vocab.json", "merges.txt", "manifest.json"),
+              "train byte-level BPE: vocab " + tok.vocabSize() + ", min frequency " + tok.minFrequency());
+    } else {
+      tokenizer =
+          new Stage(
+              Stage.Kind.TOKENIZER,
+              "tokenizer",
+              RecipeJson.fingerprint("tokenizer", tok),
+              List.of(tok.path()),
+              List.of(tok.kind() == TokenizerSpec.Kind.SENTENCEPIECE ? "sentencepiece.model" : "tokenizer.json", "manifest.json"),
+              "load " + tok.kind().name().toLowerCase() + " tokenizer " + tok.path());
+    }
+    stages.add(tokenizer);
+
+    Stage corpusStage = null;
+    if (corpus != null) {
+      corpusStage =
+          new Stage(
+              Stage.Kind.CORPUS,
+              "corpus",
+              RecipeJson.fingerprint("corpus", corpus, tokenizer.fingerprint()),
+              concat(sourceInputs(corpus), List.of("tokenizer/tokenizer.json")),
+              List.of("train-*.bin", "holdout-*.bin", "manifest.json"),
+              "normalize, filter, " + (corpus.dedupe() ? "dedupe, " : "") + "split (holdout "
+                  + corpus.holdoutFraction() + "), pack " + corpus.packing().mode() + " blocks of "
+                  + corpus.packing().blockLength());
+      stages.add(corpusStage);
+    }
+
+    Stage pretrainStage = null;
+    PretrainSpec pre = recipe.pretrain();
+    if (pre != null) {
+      pretrainStage =
+          new Stage(
+              Stage.Kind.PRETRAIN,
+              "pretrain",
+              RecipeJson.fingerprint("pretrain", recipe.model(), pre, corpusStage.fingerprint()),
+              List.of("corpus/train-*.bin"),
+              List.of("checkpoints/", "metrics.jsonl", "loss.png", "hf/config.json", "hf/model.safetensors", "hf/tokenizer.json"),
+              "masked-LM: " + pre.schedule().totalSteps() + " steps of " + pre.batchSize()
+                  + " sequences (" + pre.accumulationSteps() + " x " + pre.microBatch() + "), "
+                  + pre.precision() + ", peak lr " + pre.schedule().peakLearningRate());
+      stages.add(pretrainStage);
+    }
+
+    Map<String, String> finetuned = new TreeMap<>();
+    for (FinetuneSpec f : recipe.finetune()) {
+      String init = f.initFrom() != null ? f.initFrom() : "pretrain/hf/";
+      Object upstream = f.initFrom() != null ? f.initFrom() : pretrainStage.fingerprint();
+      Stage s =
+          new Stage(
+              Stage.Kind.FINETUNE,
+              "finetune-" + f.task(),
+              RecipeJson.fingerprint("finetune", recipe.model(), f, upstream, tokenizer.fingerprint()),
+              List.of(init, "task data: " + f.task()),
+              List.of("hf/config.json", "hf/model.safetensors", "metrics.jsonl"),
+              f.head() + " on " + f.task() + ": " + f.epochs() + " epochs, batch " + f.batchSize()
+                  + ", lr " + f.learningRate());
+      finetuned.put(f.task(), s.fingerprint());
+      stages.add(s);
+    }
+
+    EvalSpec eval = recipe.eval();
+    if (eval != null) {
+      List<String> inputs = new ArrayList<>();
+      List<Object> upstream = new ArrayList<>();
+      for (EvalSpec.Task t : eval.tasks()) {
+        if (t.kind() == EvalSpec.Task.Kind.MASKED_LM) {
+          inputs.add("pretrain/hf/");
+          inputs.add("corpus/holdout-*.bin");
+          upstream.add(pretrainStage.fingerprint());
+          upstream.add(corpusStage.fingerprint());
+        } else {
+          inputs.add("finetune-" + t.task() + "/hf/");
+          upstream.add(finetuned.get(t.task()));
+        }
+      }
+      List<String> labels = eval.tasks().stream().map(t -> t.label() + " (" + t.shards() + " shards)").toList();
+      stages.add(
+          new Stage(
+              Stage.Kind.EVAL,
+              "eval",
+              RecipeJson.fingerprint("eval", eval, upstream),
+              inputs,
+              List.of("predictions-*.jsonl", "report.json"),
+              "evaluate " + String.join(", ", labels)));
+    }
+    return new Plan(recipe, RecipeJson.fingerprint(recipe), stages);
+  }
+
+  public long parameterCount() {
+    return recipe.model().parameterCount();
+  }
+
+  /** Sequences per optimizer step times the block length; 0 without pretraining. */
+  public long tokensPerStep() {
+    PretrainSpec pre = recipe.pretrain();
+    return pre == null ? 0 : (long) pre.batchSize() * recipe.corpus().packing().blockLength();
+  }
+
+  public int accumulationSteps() {
+    PretrainSpec pre = recipe.pretrain();
+    return pre == null ? 0 : pre.accumulationSteps();
+  }
+
+  public long totalTokens() {
+    PretrainSpec pre = recipe.pretrain();
+    return pre == null ? 0 : tokensPerStep() * pre.schedule().totalSteps();
+  }
+
+  /**
+   * Estimated pretraining FLOPs: 3 x forward (the backward costs about twice the forward) over
+   * every token, with the vocabulary projection only on the masked fraction of positions.
+   */
+  public double trainingFlops() {
+    PretrainSpec pre = recipe.pretrain();
+    if (pre == null) {
+      return 0;
+    }
+    ModelSpec m = recipe.model();
+    int block = recipe.corpus().packing().blockLength();
+    return 3.0 * totalTokens() * m.forwardFlopsPerToken(block, pre.masking().probability());
+  }
+
+  private static List<String> sourceInputs(CorpusSpec corpus) {
+    List<String> inputs = new ArrayList<>();
+    for (SourceSpec s : corpus.sources()) {
+      inputs.add(s.name() + ": " + s.path() + (s.weight() > 1 ? " (weight " + s.weight() + ")" : ""));
+    }
+    return inputs;
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
+  }
+}

@@ -1,0 +1,68 @@
+package io.roberta.runners.cli;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code roberta} command line. Each subcommand is its own class in this package, listed in
+ * {@link #newCommandLine()}.
+ *
+ * <pre>{@code roberta describe io.roberta.examples.TinyBrown}</pre>
+ */
+@Command(
+    name = "roberta",
+    mixinStandardHelpOptions = true,
+    versionProvider = RobertaCli.Version.class,
+    description = "RoBERTa recipes as Apache Beam pipelines.",
+    synopsisSubcommandLabel = "COMMAND")
+public final class RobertaCli implements Callable<Integer> {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command line and returns its exit status (used by tests in-process). */
+  public static int run(String... args) {
+    return newCommandLine().execute(args);
+  }
+
+  public static CommandLine newCommandLine() {
+    CommandLine cli = new CommandLine(new RobertaCli());
+    // One line per subcommand; keep the list in the order `roberta --help` should show.
+    cli.addSubcommand(new DescribeCommand());
+    cli.addSubcommand(new ValidateCommand());
+    cli.addSubcommand(new ExportCommand());
+    cli.setExecutionExceptionHandler(new ErrorHandler());
+    return cli;
+  }
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(System.err);
+    return 2;
+  }
+
+  /** Prints a user error as one clear line instead of a stack trace. */
+  static final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
+    @Override
+    public int handleExecutionException(
+        Exception e, CommandLine cli, CommandLine.ParseResult parseResult) {
+      if (e instanceof UserError || e instanceof IllegalArgumentException) {
+        cli.getErr().println("error: " + e.getMessage());
+        return 1;
+      }
+      throw new RuntimeException(e);
+    }
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = RobertaCli.class.getPackage().getImplementationVersion();
+      return new String[] {"roberta " + (v == null ? "(development build)" : v)};
+    }
+  }
+}
