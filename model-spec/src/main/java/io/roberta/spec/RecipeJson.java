@@ -40,7 +40,7 @@ import java.util.stream.Collectors;
  * }</pre>
  */
 public final class RecipeJson {
-  private static final Pattern MISSING = Pattern.compile("Missing required creator property '([^']+)'");
+  private static final Pattern MISSING = Pattern.compile("Missing (?:required )?creator property '([^']+)'");
 
   private static final ObjectMapper READER =
       JsonMapper.builder()

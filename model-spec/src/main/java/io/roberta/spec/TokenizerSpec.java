@@ -1,5 +1,7 @@
 package io.roberta.spec;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
 /**
  * Which tokenizer a recipe uses: a pretrained Hugging Face {@code tokenizer.json}, a byte-level
  * BPE trained on the recipe's corpus, or a SentencePiece {@code .model} (XLM-R).
@@ -65,6 +67,7 @@ public record TokenizerSpec(Kind kind, String path, Integer vocabSize, Integer m
   }
 
   /** True when the tokenizer stage has to learn this tokenizer from the corpus. */
+  @JsonIgnore
   public boolean isTrained() {
     return kind == Kind.BYTE_LEVEL_BPE;
   }

@@ -1,0 +1,184 @@
+package io.roberta.spec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RecipeJsonTest {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  @Test
+  void roundTripsEveryField(@TempDir Path dir) {
+    Recipe recipe = TestRecipes.recipe();
+    Path file = dir.resolve("recipe.json");
+    RecipeJson.write(recipe, file);
+    Recipe back = RecipeJson.read(file);
+    assertEquals(recipe, back);
+    assertEquals(RecipeJson.write(recipe), RecipeJson.write(back));
+    assertTrue(RecipeJson.write(recipe).contains("\"schemaVersion\" : 1"));
+  }
+
+  @Test
+  void fingerprintIsStableAndSensitive() throws Exception {
+    Recipe recipe = TestRecipes.recipe();
+    String fp = RecipeJson.fingerprint(recipe);
+    assertEquals(64, fp.length());
+    assertEquals(fp, RecipeJson.fingerprint(RecipeJson.read(RecipeJson.write(recipe), "x")));
+
+    // Key order in the file does not matter: reverse every object's fields.
+    ObjectNode tree = (ObjectNode) MAPPER.readTree(RecipeJson.write(recipe));
+    String reordered = MAPPER.writeValueAsString(reverse(tree));
+    assertNotEquals(RecipeJson.write(recipe).replaceAll("\\s", ""), reordered.replaceAll("\\s", ""));
+    assertEquals(fp, RecipeJson.fingerprint(RecipeJson.read(reordered, "reordered.json")));
+
+    // Any change of value changes it.
+    tree.with("pretrain").with("schedule").put("peakLearningRate", 6e-4);
+    assertNotEquals(fp, RecipeJson.fingerprint(RecipeJson.read(MAPPER.writeValueAsString(tree), "changed.json")));
+  }
+
+  @Test
+  void unknownFieldIsNamedWithItsPath() throws Exception {
+    ObjectNode tree = tree();
+    tree.with("pretrain").with("optimizer").put("momentum", 0.9);
+    RecipeFormatException e = assertThrows(RecipeFormatException.class, () -> read(tree));
+    assertEquals("pretrain.optimizer.momentum", e.field());
+    assertTrue(e.getMessage().startsWith("test.json (line"), e.getMessage());
+    assertTrue(e.getMessage().contains("unknown field 'pretrain.optimizer.momentum'"), e.getMessage());
+    assertTrue(e.getMessage().contains("beta1, beta2, epsilon, gradClipNorm, weightDecay"), e.getMessage());
+  }
+
+  @Test
+  void missingFieldIsNamed() throws Exception {
+    ObjectNode tree = tree();
+    tree.with("model").remove("numHeads");
+    RecipeFormatException e = assertThrows(RecipeFormatException.class, () -> read(tree));
+    assertEquals("model.numHeads", e.field(), e.getMessage());
+    assertTrue(e.getMessage().contains("missing field 'model.numHeads'"), e.getMessage());
+  }
+
+  @Test
+  void missingTopLevelFieldIsNamed() throws Exception {
+    ObjectNode tree = tree();
+    tree.remove("eval");
+    RecipeFormatException e = assertThrows(RecipeFormatException.class, () -> read(tree));
+    assertEquals("eval", e.field(), e.getMessage());
+  }
+
+  @Test
+  void invalidValueReportsTheSpecMessage() throws Exception {
+    ObjectNode tree = tree();
+    tree.with("model").put("numHeads", 5);
+    RecipeFormatException e = assertThrows(RecipeFormatException.class, () -> read(tree));
+    assertEquals("model.numHeads", e.field());
+    assertTrue(e.getMessage().contains("model.numHeads = 5 is invalid: must divide model.hiddenSize = 64"), e.getMessage());
+  }
+
+  @Test
+  void unknownEnumValueListsTheValidOnes() throws Exception {
+    ObjectNode tree = tree();
+    tree.with("pretrain").put("precision", "FP8");
+    RecipeFormatException e = assertThrows(RecipeFormatException.class, () -> read(tree));
+    assertEquals("pretrain.precision", e.field());
+    assertTrue(e.getMessage().contains("[FP32, BF16, FP16]"), e.getMessage());
+  }
+
+  @Test
+  void wrongTypeIsAnError() throws Exception {
+    ObjectNode tree = tree();
+    tree.with("model").put("hiddenSize", "sixty-four");
+    RecipeFormatException e = assertThrows(RecipeFormatException.class, () -> read(tree));
+    assertEquals("model.hiddenSize", e.field(), e.getMessage());
+
+    ObjectNode fractional = tree();
+    fractional.with("model").put("hiddenSize", 64.5);
+    RecipeFormatException f = assertThrows(RecipeFormatException.class, () -> read(fractional));
+    assertEquals("model.hiddenSize", f.field(), f.getMessage());
+  }
+
+  @Test
+  void nullForAPrimitiveIsAnError() throws Exception {
+    ObjectNode tree = tree();
+    tree.with("model").putNull("numLayers");
+    RecipeFormatException e = assertThrows(RecipeFormatException.class, () -> read(tree));
+    assertEquals("model.numLayers", e.field(), e.getMessage());
+  }
+
+  @Test
+  void typeIdsCannotInstantiateClasses() throws Exception {
+    ObjectNode tree = tree();
+    tree.with("tokenizer").put("@class", "java.lang.ProcessBuilder");
+    RecipeFormatException e = assertThrows(RecipeFormatException.class, () -> read(tree));
+    assertEquals("tokenizer.@class", e.field());
+  }
+
+  @Test
+  void syntaxErrorGivesTheLine() {
+    RecipeFormatException e =
+        assertThrows(RecipeFormatException.class, () -> RecipeJson.read("{\n  \"name\": \"x\",\n  oops\n}", "broken.json"));
+    assertTrue(e.getMessage().startsWith("broken.json (line 3"), e.getMessage());
+    assertTrue(e.getMessage().contains("not valid JSON"), e.getMessage());
+  }
+
+  @Test
+  void duplicateKeyIsAnError() {
+    String json = RecipeJson.write(TestRecipes.recipe()).replaceFirst("\"name\" : \"unit-recipe\",", "\"name\" : \"a\", \"name\" : \"b\",");
+    RecipeFormatException e = assertThrows(RecipeFormatException.class, () -> RecipeJson.read(json, "dup.json"));
+    assertTrue(e.getMessage().contains("name"), e.getMessage());
+  }
+
+  @Test
+  void missingFileIsNamed(@TempDir Path dir) {
+    Path file = dir.resolve("nope.json");
+    RecipeFormatException e = assertThrows(RecipeFormatException.class, () -> RecipeJson.read(file));
+    assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+  }
+
+  @Test
+  void schemaVersionIsChecked() throws Exception {
+    ObjectNode tree = tree();
+    tree.put("schemaVersion", 2);
+    RecipeFormatException e = assertThrows(RecipeFormatException.class, () -> read(tree));
+    assertEquals("schemaVersion", e.field());
+  }
+
+  @Test
+  void canonicalJsonSortsKeys() {
+    String canonical = RecipeJson.canonical(new OptimizerSpec(0.9, 0.98, 1e-6, 0.01, 1.0));
+    assertEquals("{\"beta1\":0.9,\"beta2\":0.98,\"epsilon\":1.0E-6,\"gradClipNorm\":1.0,\"weightDecay\":0.01}", canonical);
+    Files.class.getName();
+  }
+
+  private static ObjectNode tree() throws Exception {
+    return (ObjectNode) MAPPER.readTree(RecipeJson.write(TestRecipes.recipe()));
+  }
+
+  private static Recipe read(ObjectNode tree) throws Exception {
+    return RecipeJson.read(MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(tree), "test.json");
+  }
+
+  private static ObjectNode reverse(ObjectNode node) {
+    List<Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> fields = new ArrayList<>();
+    for (Iterator<Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> it = node.fields(); it.hasNext(); ) {
+      fields.add(it.next());
+    }
+    Collections.reverse(fields);
+    ObjectNode out = MAPPER.createObjectNode();
+    for (Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> f : fields) {
+      out.set(f.getKey(), f.getValue() instanceof ObjectNode o ? reverse(o) : f.getValue());
+    }
+    return out;
+  }
+}
