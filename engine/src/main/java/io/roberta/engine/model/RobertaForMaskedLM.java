@@ -57,6 +57,59 @@ public final class RobertaForMaskedLM extends RobertaTaskModel {
     return run(batch, labels, mode, true);
   }
 
+  /** What one masked-LM pass measured: summed loss over the labelled rows, argmax hits, rows. */
+  public record Step(double lossSum, int correct, int labelled) {}
+
+  /**
+   * Forward and backward with the gradient of {@code gradScale * sum(loss)}: with gradient
+   * accumulation, {@code gradScale = 1 / (labelled rows of the whole optimizer batch)} makes the
+   * accumulated gradient that of the batch's mean loss, however the rows fall into micro-batches.
+   * Also counts how many labelled rows the model predicts right (masked-token accuracy). With
+   * {@code gradScale == 0} nothing is propagated back (evaluation).
+   */
+  public Step step(Batch batch, int[] labels, RunMode mode, double gradScale) {
+    if (labels.length != batch.rows()) {
+      throw new IllegalArgumentException(
+          labels.length + " labels for a batch of " + batch.rows() + " tokens");
+    }
+    int[] rows = labelledRows(labels);
+    if (rows.length == 0) {
+      return new Step(0, 0, 0);
+    }
+    int[] targets = new int[rows.length];
+    for (int j = 0; j < rows.length; j++) {
+      targets[j] = labels[rows[j]];
+    }
+    boolean backward = gradScale != 0;
+    Encoder.Forward f = encoder.forward(kernels, batch, mode);
+    Tensor selected = kernels.zeros(rows.length, spec.hiddenSize()); // [M, C]
+    kernels.gatherRows(selected, f.last(), rows);
+    MaskedLmHead.Cache c = head.forward(kernels, selected);
+    Tensor dLogits = backward ? kernels.zeros(c.logits().shape()) : null;
+    double lossSum = backward
+        ? kernels.crossEntropy(c.logits(), null, targets, gradScale, dLogits) / gradScale
+        : kernels.crossEntropy(c.logits(), null, targets, 1.0, null);
+    int correct = 0;
+    float[] logits = kernels.toFloats(c.logits()); // [M, V]
+    int v = spec.vocabSize();
+    for (int j = 0; j < rows.length; j++) {
+      int best = 0;
+      for (int t = 1; t < v; t++) {
+        if (logits[j * v + t] > logits[j * v + best]) {
+          best = t;
+        }
+      }
+      correct += best == targets[j] ? 1 : 0;
+    }
+    if (backward) {
+      Tensor dSelected = head.backward(kernels, c, dLogits);
+      Tensor dLast = kernels.zeros(f.last().shape());
+      kernels.scatterAddRows(dLast, dSelected, rows);
+      encoder.backward(kernels, f, dLast);
+    }
+    return new Step(lossSum, correct, rows.length);
+  }
+
   private double run(Batch batch, int[] labels, RunMode mode, boolean backward) {
     if (labels.length != batch.rows()) {
       throw new IllegalArgumentException(
