@@ -40,8 +40,14 @@ class TrainTokenizerTest {
 
   /** Runs ReadTextDocuments + TrainTokenizer and returns the pipeline result. */
   static PipelineResult train(PipelineOptions options, String glob, int vocabSize, long minFrequency, Path out) {
+    // Small pieces, so that documents are cut and the counts must still come out the same.
+    return train(options, glob, vocabSize, minFrequency, out, 4096);
+  }
+
+  static PipelineResult train(
+      PipelineOptions options, String glob, int vocabSize, long minFrequency, Path out, int maxChars) {
     Pipeline p = Pipeline.create(options);
-    p.apply("ReadCorpus", ReadTextDocuments.from(glob).withMaxChars(4096))
+    p.apply("ReadCorpus", ReadTextDocuments.from(glob).withMaxChars(maxChars))
         .apply("TrainTokenizer", TrainTokenizer.byteLevelBpe(vocabSize, minFrequency).writingTo(out.toString()));
     PipelineResult result = p.run();
     result.waitUntilFinish();
