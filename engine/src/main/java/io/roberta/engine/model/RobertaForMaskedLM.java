@@ -45,6 +45,11 @@ public final class RobertaForMaskedLM extends RobertaTaskModel {
   }
 
   /** Mean cross-entropy over positions whose label is not {@value #IGNORE_INDEX}; no gradients. */
+  /** The loss without gradients, with dropout when {@code mode} trains (evaluation, checks). */
+  public double loss(Batch batch, int[] labels, RunMode mode) {
+    return run(batch, labels, mode, false);
+  }
+
   public double loss(Batch batch, int[] labels) {
     return run(batch, labels, RunMode.inference(), false);
   }

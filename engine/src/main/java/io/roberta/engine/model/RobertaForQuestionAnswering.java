@@ -43,6 +43,11 @@ public final class RobertaForQuestionAnswering extends RobertaTaskModel {
     return forward(batch, RunMode.inference()).spans();
   }
 
+  /** The loss without gradients, with dropout when {@code mode} trains (evaluation, checks). */
+  public double loss(Batch batch, int[] starts, int[] ends, RunMode mode) {
+    return run(batch, starts, ends, mode, false);
+  }
+
   public double loss(Batch batch, int[] starts, int[] ends) {
     return run(batch, starts, ends, RunMode.inference(), false);
   }

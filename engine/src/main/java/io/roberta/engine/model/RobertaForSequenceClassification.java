@@ -75,6 +75,11 @@ public final class RobertaForSequenceClassification extends RobertaTaskModel {
   }
 
   /** Mean cross-entropy over the batch; labels {@code [B]}; no gradients. */
+  /** The loss without gradients, with dropout when {@code mode} trains (evaluation, checks). */
+  public double loss(Batch batch, int[] labels, RunMode mode) {
+    return run(batch, labels, mode, false);
+  }
+
   public double loss(Batch batch, int[] labels) {
     return run(batch, labels, RunMode.inference(), false);
   }

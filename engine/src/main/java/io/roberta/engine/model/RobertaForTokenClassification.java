@@ -52,6 +52,11 @@ public final class RobertaForTokenClassification extends RobertaTaskModel {
     return classifier.forward(kernels, f.last());
   }
 
+  /** The loss without gradients, with dropout when {@code mode} trains (evaluation, checks). */
+  public double loss(Batch batch, int[] labels, RunMode mode) {
+    return run(batch, labels, mode, false);
+  }
+
   public double loss(Batch batch, int[] labels) {
     return run(batch, labels, RunMode.inference(), false);
   }
