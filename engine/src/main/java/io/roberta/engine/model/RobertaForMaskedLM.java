@@ -13,7 +13,7 @@ import java.nio.file.Path;
  * row for inference.
  *
  * <pre>{@code
- * RobertaForMaskedLM model = RobertaForMaskedLM.load(dir, new Nd4jKernels(Precision.FP32));
+ * RobertaForMaskedLM model = RobertaForMaskedLM.load(dir, new Nd4jKernels(KernelPrecision.FP32));
  * model.parameters().zeroGrads();
  * double loss = model.forwardBackward(batch, labels, RunMode.training(step));
  * }</pre>
@@ -63,6 +63,13 @@ public final class RobertaForMaskedLM extends RobertaTaskModel {
   }
 
   private double run(Batch batch, int[] labels, RunMode mode, boolean backward) {
+    // every activation of the step is freed when it ends: nothing but the loss leaves it
+    try (Kernels.Scope scope = kernels.scope()) {
+      return step(batch, labels, mode, backward);
+    }
+  }
+
+  private double step(Batch batch, int[] labels, RunMode mode, boolean backward) {
     if (labels.length != batch.rows()) {
       throw new IllegalArgumentException(
           labels.length + " labels for a batch of " + batch.rows() + " tokens");

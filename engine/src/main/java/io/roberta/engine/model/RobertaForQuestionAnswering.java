@@ -58,6 +58,13 @@ public final class RobertaForQuestionAnswering extends RobertaTaskModel {
   }
 
   private double run(Batch batch, int[] starts, int[] ends, RunMode mode, boolean backward) {
+    // every activation of the step is freed when it ends: nothing but the loss leaves it
+    try (Kernels.Scope scope = kernels.scope()) {
+      return step(batch, starts, ends, mode, backward);
+    }
+  }
+
+  private double step(Batch batch, int[] starts, int[] ends, RunMode mode, boolean backward) {
     if (starts.length != batch.size() || ends.length != batch.size()) {
       throw new IllegalArgumentException(starts.length + " starts and " + ends.length
           + " ends for a batch of " + batch.size() + " sequences");

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.roberta.engine.kernels.Nd4jKernels;
-import io.roberta.engine.kernels.Precision;
+import io.roberta.engine.kernels.KernelPrecision;
 import io.roberta.engine.model.RobertaForMaskedLM;
 import io.roberta.engine.model.RobertaForSequenceClassification;
 import java.io.IOException;
@@ -31,7 +31,7 @@ class SafeTensorsTest {
 
   @Test
   void fixtureSavedByTheModelLoadsAgainBitIdentically() throws IOException {
-    RobertaForMaskedLM model = RobertaForMaskedLM.load(MLM, new Nd4jKernels(Precision.FP32));
+    RobertaForMaskedLM model = RobertaForMaskedLM.load(MLM, new Nd4jKernels(KernelPrecision.FP32));
     Path out = tmp.resolve("saved");
     model.save(out);
     SafeTensors original = SafeTensors.read(WEIGHTS);
@@ -49,7 +49,7 @@ class SafeTensorsTest {
   @Test
   void classifierRoundTrip() throws IOException {
     RobertaForSequenceClassification model =
-        RobertaForSequenceClassification.load(CLS, new Nd4jKernels(Precision.FP32));
+        RobertaForSequenceClassification.load(CLS, new Nd4jKernels(KernelPrecision.FP32));
     model.save(tmp);
     assertEquals(SafeTensors.read(CLS.resolve("model.safetensors")).tensors(),
         SafeTensors.read(tmp.resolve("model.safetensors")).tensors());
@@ -162,7 +162,7 @@ class SafeTensorsTest {
   void wrongShapeForTheModel() throws IOException {
     Path dir = modelWith("lm_head.dense.weight", TensorData.ofFloats(new float[32 * 16], 32, 16));
     assertFailsNaming(dir.resolve("model.safetensors"), "lm_head.dense.weight",
-        () -> RobertaForMaskedLM.load(dir, new Nd4jKernels(Precision.FP32)));
+        () -> RobertaForMaskedLM.load(dir, new Nd4jKernels(KernelPrecision.FP32)));
   }
 
   @Test
@@ -170,7 +170,7 @@ class SafeTensorsTest {
     String name = "roberta.encoder.layer.1.attention.self.value.bias";
     Path dir = modelWith(name, null);
     assertFailsNaming(dir.resolve("model.safetensors"), name,
-        () -> RobertaForMaskedLM.load(dir, new Nd4jKernels(Precision.FP32)));
+        () -> RobertaForMaskedLM.load(dir, new Nd4jKernels(KernelPrecision.FP32)));
   }
 
   @Test

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.roberta.engine.kernels.Kernels;
 import io.roberta.engine.kernels.Nd4jKernels;
-import io.roberta.engine.kernels.Precision;
+import io.roberta.engine.kernels.KernelPrecision;
 import io.roberta.engine.kernels.Tensor;
 import io.roberta.spec.LayerSharing;
 import io.roberta.spec.ModelSpec;
@@ -61,7 +61,7 @@ class GradientCheckTest {
   @ParameterizedTest(name = "{0} head, {1} layers, dropout {2}")
   @MethodSource("variants")
   void backwardMatchesFiniteDifferences(String head, LayerSharing sharing, double dropout) {
-    Kernels k = new Nd4jKernels(Precision.FP64);
+    Kernels k = new Nd4jKernels(KernelPrecision.FP64);
     ModelSpec spec = spec(sharing, dropout);
     Random random = new Random(7);
     Batch batch = batch(random);
