@@ -4,7 +4,6 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.factory.Nd4j;
@@ -237,24 +236,76 @@ public final class Nd4jKernels implements Kernels {
     d.assign(a(src).reshape(d.shape()));
   }
 
+  // Below NATIVE_THRESHOLD elements a Java loop beats an ND4J op: no op dispatch, no OpenMP
+  // hand-off (which costs most when the machine is busy).
+  private static final long NATIVE_THRESHOLD = 1 << 20;
+
   @Override
   public void fill(Tensor t, double value) {
-    a(t).assign(value);
+    INDArray x = a(t);
+    if (x.length() >= NATIVE_THRESHOLD) {
+      x.assign(value);
+      return;
+    }
+    HostBuffer b = HostBuffer.of(x);
+    for (int i = 0, n = (int) x.length(); i < n; i++) {
+      b.set(i, value);
+    }
   }
 
   @Override
   public void scale(Tensor t, double factor) {
-    a(t).muli(factor);
+    INDArray x = a(t);
+    if (x.length() >= NATIVE_THRESHOLD) {
+      x.muli(factor);
+      return;
+    }
+    HostBuffer b = HostBuffer.of(x);
+    for (int i = 0, n = (int) x.length(); i < n; i++) {
+      b.set(i, b.get(i) * factor);
+    }
   }
 
   @Override
   public void add(Tensor dst, Tensor src) {
-    a(dst).addi(a(src));
+    INDArray d = a(dst);
+    INDArray s = a(src);
+    checkSameLength(d, s, "add");
+    if (d.length() >= NATIVE_THRESHOLD) {
+      d.addi(s);
+      return;
+    }
+    HostBuffer db = HostBuffer.of(d);
+    HostBuffer sb = HostBuffer.of(s);
+    for (int i = 0, n = (int) d.length(); i < n; i++) {
+      db.set(i, db.get(i) + sb.get(i));
+    }
   }
 
   @Override
   public void multiply(Tensor dst, Tensor x, Tensor y) {
-    a(x).mul(a(y), a(dst));
+    INDArray d = a(dst);
+    INDArray xs = a(x);
+    INDArray ys = a(y);
+    checkSameLength(d, xs, "multiply");
+    checkSameLength(d, ys, "multiply");
+    if (d.length() >= NATIVE_THRESHOLD) {
+      xs.mul(ys, d);
+      return;
+    }
+    HostBuffer db = HostBuffer.of(d);
+    HostBuffer xb = HostBuffer.of(xs);
+    HostBuffer yb = HostBuffer.of(ys);
+    for (int i = 0, n = (int) d.length(); i < n; i++) {
+      db.set(i, xb.get(i) * yb.get(i));
+    }
+  }
+
+  private static void checkSameLength(INDArray x, INDArray y, String where) {
+    if (x.length() != y.length()) {
+      throw new IllegalArgumentException(where + ": shapes " + Arrays.toString(x.shape())
+          + " and " + Arrays.toString(y.shape()) + " differ");
+    }
   }
 
   @Override
@@ -655,29 +706,58 @@ public final class Nd4jKernels implements Kernels {
         throw new IllegalArgumentException("target " + t + " outside [0, " + classes + ")");
       }
     }
-    INDArray selected = rows == null ? z : Nd4j.pullRows(z, 1, rows);
-    INDArray logProbs = Nd4j.create(type, selected.shape());
-    Nd4j.exec(new LogSoftMax(selected, logProbs));
+    int count = targets.length;
+    int[] selectedRows = rows != null ? rows : java.util.stream.IntStream.range(0, count).toArray();
+    checkIds(selectedRows, z.rows(), "crossEntropy");
+    INDArray selected = rows == null ? z : Nd4j.pullRows(z, 1, rows); // [M, K]
+    INDArray probs = Nd4j.createUninitialized(type, selected.shape());
+    Nd4j.exec(new SoftMax(selected, probs, -1));
+    HostBuffer ps = HostBuffer.of(probs);
+    HostBuffer zs = HostBuffer.of(selected);
+    int width = (int) classes;
     double loss = 0;
-    for (int j = 0; j < targets.length; j++) {
-      loss -= logProbs.getDouble(j, targets[j]);
+    for (int j = 0; j < count; j++) {
+      double p = ps.get(j * width + targets[j]);
+      // -log p from the rounded probability is exact to ~1e-7; an underflowed p needs logsumexp
+      loss -= p > 1e-30 ? Math.log(p) : logSoftmaxAt(zs, j * width, width, targets[j]);
     }
     if (dLogits != null) {
-      INDArray grad = Transforms.exp(logProbs, false).muli(scale);
-      for (int j = 0; j < targets.length; j++) {
-        grad.putScalar(j, targets[j], grad.getDouble(j, targets[j]) - scale);
+      for (int j = 0; j < count; j++) {
+        int at = j * width + targets[j];
+        ps.set(at, ps.get(at) - 1.0);
       }
+      probs.muli(scale);
       INDArray d = a(dLogits);
       if (rows == null) {
-        d.assign(grad);
+        d.assign(probs);
       } else {
         d.assign(0.0);
-        for (int j = 0; j < rows.length; j++) {
-          d.getRow(rows[j]).addi(grad.getRow(j));
+        HostBuffer ds = HostBuffer.of(d);
+        for (int j = 0; j < count; j++) {
+          for (int c = 0; c < width; c++) {
+            ds.add(rows[j] * width + c, ps.get(j * width + c));
+          }
         }
       }
     }
+    probs.close();
+    if (selected != z) {
+      selected.close();
+    }
     return scale * loss;
+  }
+
+  /** {@code log softmax(z[base .. base+width))[target]}, computed in double. */
+  private static double logSoftmaxAt(HostBuffer z, int base, int width, int target) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int c = 0; c < width; c++) {
+      max = Math.max(max, z.get(base + c));
+    }
+    double sum = 0;
+    for (int c = 0; c < width; c++) {
+      sum += Math.exp(z.get(base + c) - max);
+    }
+    return z.get(base + target) - max - Math.log(sum);
   }
 
   // ---- optimizer ---------------------------------------------------------------------------

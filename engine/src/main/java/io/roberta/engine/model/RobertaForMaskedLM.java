@@ -44,6 +44,13 @@ public final class RobertaForMaskedLM extends RobertaTaskModel {
     return head.forward(kernels, f.last()).logits();
   }
 
+  /** Logits over the vocabulary for the given rows of the batch only: {@code [rows, V]}. */
+  public Tensor logits(Encoder.Forward f, int[] rows) {
+    Tensor selected = kernels.zeros(rows.length, spec.hiddenSize()); // [M, C]
+    kernels.gatherRows(selected, f.last(), rows);
+    return head.forward(kernels, selected).logits();
+  }
+
   /** Mean cross-entropy over positions whose label is not {@value #IGNORE_INDEX}; no gradients. */
   /** The loss without gradients, with dropout when {@code mode} trains (evaluation, checks). */
   public double loss(Batch batch, int[] labels, RunMode mode) {
