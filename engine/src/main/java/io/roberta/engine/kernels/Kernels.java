@@ -10,16 +10,31 @@ package io.roberta.engine.kernels;
  * <p>An implementation owns every {@link Tensor} it creates; tensors from two backends do not mix.
  *
  * <pre>{@code
- * Kernels k = new Nd4jKernels(Precision.FP32);
+ * Kernels k = new Nd4jKernels(KernelPrecision.FP32);
  * Tensor y = k.zeros(n, out);
  * k.linearForward(y, x, weight, bias);   // y = x W^T + b
  * }</pre>
  */
 public interface Kernels {
 
-  Precision precision();
+  KernelPrecision precision();
 
   // ---- memory ------------------------------------------------------------------------------
+
+  /**
+   * Opens a scope on this thread: every tensor this backend creates on this thread until {@link
+   * Scope#close()} is freed then, so a training step does not wait for the garbage collector to
+   * return native memory. Nothing created inside may be used after close. Scopes nest.
+   *
+   * <pre>{@code try (Kernels.Scope s = kernels.scope()) { ... one step ... }}</pre>
+   */
+  Scope scope();
+
+  /** See {@link #scope()}. */
+  interface Scope extends AutoCloseable {
+    @Override
+    void close();
+  }
 
   /** A new tensor of zeros. */
   Tensor zeros(long... shape);

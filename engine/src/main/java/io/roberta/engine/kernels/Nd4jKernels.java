@@ -4,7 +4,6 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.factory.Nd4j;
@@ -15,19 +14,19 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * ({@link Nd4j#gemm}, batched {@link Nd4j#matmul}). Every tensor it creates is a fresh,
  * contiguous, row-major array, never a view.
  *
- * <pre>{@code Kernels k = new Nd4jKernels(Precision.FP32);}</pre>
+ * <pre>{@code Kernels k = new Nd4jKernels(KernelPrecision.FP32);}</pre>
  */
 public final class Nd4jKernels implements Kernels {
 
   private static final double INV_SQRT2 = 1.0 / Math.sqrt(2.0);
   private static final double INV_SQRT_2PI = 1.0 / Math.sqrt(2.0 * Math.PI);
 
-  private final Precision precision;
+  private final KernelPrecision precision;
   private final DataType type;
 
-  public Nd4jKernels(Precision precision) {
+  public Nd4jKernels(KernelPrecision precision) {
     this.precision = precision;
-    this.type = precision == Precision.FP64 ? DataType.DOUBLE : DataType.FLOAT;
+    this.type = precision == KernelPrecision.FP64 ? DataType.DOUBLE : DataType.FLOAT;
   }
 
   /** A tensor backed by an ND4J array. */
@@ -72,28 +71,132 @@ public final class Nd4jKernels implements Kernels {
     return x.reshape(x.length(), 1);
   }
 
+  /**
+   * Pins ND4J's native threads (OpenMP, BLAS) to {@code threads} for every ND4J backend in this
+   * JVM, so benchmarks and workers sharing a machine are repeatable. Returns the BLAS thread
+   * count now in effect.
+   */
+  public static int pinThreads(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads = " + threads + ", must be >= 1");
+    }
+    Nd4j.getEnvironment().setMaxThreads(threads);
+    Nd4j.getEnvironment().setMaxMasterThreads(threads);
+    org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps()
+        .setOmpNumThreads(threads);
+    Nd4j.factory().blas().setMaxThreads(threads);
+    return Nd4j.factory().blas().getMaxThreads();
+  }
+
+  /**
+   * Single-precision {@code C = A B^T} throughput of ND4J's BLAS for {@code [m,k] x [n,k]^T},
+   * best of {@code repeats} timed runs after a warm-up, in GFLOP/s (2 per multiply-add).
+   */
+  public static double sgemmGflops(int m, int n, int k, int repeats) {
+    INDArray x = Nd4j.rand(DataType.FLOAT, m, k);
+    INDArray w = Nd4j.rand(DataType.FLOAT, n, k);
+    INDArray y = Nd4j.create(DataType.FLOAT, m, n);
+    Nd4j.gemm(x, w, y, false, true, 1.0, 0.0);
+    double best = 0;
+    for (int r = 0; r < repeats; r++) {
+      long start = System.nanoTime();
+      Nd4j.gemm(x, w, y, false, true, 1.0, 0.0);
+      double seconds = (System.nanoTime() - start) * 1e-9;
+      best = Math.max(best, 2.0 * m * n * k / seconds / 1e9);
+    }
+    return best;
+  }
+
+  /** A body over the index range {@code [from, to)}. */
+  interface RangeBody {
+    void run(int from, int to);
+  }
+
+  /** Splits {@code [0, count)} over the common fork-join pool when the work is worth it. */
+  static void forRanges(int count, long costPerItem, RangeBody body) {
+    int workers = Math.max(1, java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1);
+    if (workers == 1 || count < 2 || (long) count * costPerItem < PARALLEL_THRESHOLD) {
+      body.run(0, count);
+      return;
+    }
+    int chunks = Math.min(count, workers * 4);
+    java.util.stream.IntStream.range(0, chunks).parallel()
+        .forEach(c -> body.run((int) ((long) c * count / chunks),
+            (int) ((long) (c + 1) * count / chunks)));
+  }
+
+  private static final long PARALLEL_THRESHOLD = 1 << 16;
+
+  /** {@code target[c] += sum over rows of g[r, c]}. */
+  private static void addColumnSums(INDArray target, INDArray g) {
+    int rows = (int) g.rows();
+    int width = (int) g.columns();
+    HostBuffer gs = HostBuffer.of(g);
+    double[] sums = new double[width];
+    for (int r = 0; r < rows; r++) {
+      int base = r * width;
+      for (int c = 0; c < width; c++) {
+        sums[c] += gs.get(base + c);
+      }
+    }
+    HostBuffer ts = HostBuffer.of(target);
+    for (int c = 0; c < width; c++) {
+      ts.add(c, sums[c]);
+    }
+  }
+
   @Override
-  public Precision precision() {
+  public KernelPrecision precision() {
     return precision;
   }
 
   // ---- memory ------------------------------------------------------------------------------
 
+  private static final ThreadLocal<java.util.ArrayDeque<java.util.List<INDArray>>> SCOPES =
+      ThreadLocal.withInitial(java.util.ArrayDeque::new);
+
+  @Override
+  public Scope scope() {
+    java.util.ArrayDeque<java.util.List<INDArray>> stack = SCOPES.get();
+    java.util.List<INDArray> owned = new java.util.ArrayList<>();
+    stack.push(owned);
+    return () -> {
+      if (stack.peek() != owned) {
+        throw new IllegalStateException("kernel scopes closed out of order");
+      }
+      stack.pop();
+      for (INDArray array : owned) {
+        if (array.closeable() && !array.wasClosed()) {
+          array.close();
+        }
+      }
+    };
+  }
+
+  /** Records a new array in the innermost open scope, if any. */
+  private static Tensor owned(INDArray array) {
+    java.util.List<INDArray> scope = SCOPES.get().peek();
+    if (scope != null) {
+      scope.add(array);
+    }
+    return new Nd4jTensor(array);
+  }
+
   @Override
   public Tensor zeros(long... shape) {
-    return wrap(Nd4j.create(type, shape));
+    return owned(Nd4j.create(type, shape));
   }
 
   @Override
   public Tensor fromFloats(float[] data, long... shape) {
     checkCount(data.length, shape);
-    return wrap(Nd4j.createFromArray(data).castTo(type).reshape('c', shape).dup('c'));
+    return owned(Nd4j.createFromArray(data).castTo(type).reshape('c', shape).dup('c'));
   }
 
   @Override
   public Tensor fromDoubles(double[] data, long... shape) {
     checkCount(data.length, shape);
-    return wrap(Nd4j.createFromArray(data).castTo(type).reshape('c', shape).dup('c'));
+    return owned(Nd4j.createFromArray(data).castTo(type).reshape('c', shape).dup('c'));
   }
 
   private static void checkCount(int length, long[] shape) {
@@ -133,24 +236,76 @@ public final class Nd4jKernels implements Kernels {
     d.assign(a(src).reshape(d.shape()));
   }
 
+  // Below NATIVE_THRESHOLD elements a Java loop beats an ND4J op: no op dispatch, no OpenMP
+  // hand-off (which costs most when the machine is busy).
+  private static final long NATIVE_THRESHOLD = 1 << 20;
+
   @Override
   public void fill(Tensor t, double value) {
-    a(t).assign(value);
+    INDArray x = a(t);
+    if (x.length() >= NATIVE_THRESHOLD) {
+      x.assign(value);
+      return;
+    }
+    HostBuffer b = HostBuffer.of(x);
+    for (int i = 0, n = (int) x.length(); i < n; i++) {
+      b.set(i, value);
+    }
   }
 
   @Override
   public void scale(Tensor t, double factor) {
-    a(t).muli(factor);
+    INDArray x = a(t);
+    if (x.length() >= NATIVE_THRESHOLD) {
+      x.muli(factor);
+      return;
+    }
+    HostBuffer b = HostBuffer.of(x);
+    for (int i = 0, n = (int) x.length(); i < n; i++) {
+      b.set(i, b.get(i) * factor);
+    }
   }
 
   @Override
   public void add(Tensor dst, Tensor src) {
-    a(dst).addi(a(src));
+    INDArray d = a(dst);
+    INDArray s = a(src);
+    checkSameLength(d, s, "add");
+    if (d.length() >= NATIVE_THRESHOLD) {
+      d.addi(s);
+      return;
+    }
+    HostBuffer db = HostBuffer.of(d);
+    HostBuffer sb = HostBuffer.of(s);
+    for (int i = 0, n = (int) d.length(); i < n; i++) {
+      db.set(i, db.get(i) + sb.get(i));
+    }
   }
 
   @Override
   public void multiply(Tensor dst, Tensor x, Tensor y) {
-    a(x).mul(a(y), a(dst));
+    INDArray d = a(dst);
+    INDArray xs = a(x);
+    INDArray ys = a(y);
+    checkSameLength(d, xs, "multiply");
+    checkSameLength(d, ys, "multiply");
+    if (d.length() >= NATIVE_THRESHOLD) {
+      xs.mul(ys, d);
+      return;
+    }
+    HostBuffer db = HostBuffer.of(d);
+    HostBuffer xb = HostBuffer.of(xs);
+    HostBuffer yb = HostBuffer.of(ys);
+    for (int i = 0, n = (int) d.length(); i < n; i++) {
+      db.set(i, xb.get(i) * yb.get(i));
+    }
+  }
+
+  private static void checkSameLength(INDArray x, INDArray y, String where) {
+    if (x.length() != y.length()) {
+      throw new IllegalArgumentException(where + ": shapes " + Arrays.toString(x.shape())
+          + " and " + Arrays.toString(y.shape()) + " differ");
+    }
   }
 
   @Override
@@ -163,17 +318,37 @@ public final class Nd4jKernels implements Kernels {
 
   @Override
   public void embeddingForward(Tensor out, Tensor table, int[] ids) {
-    checkIds(ids, a(table).rows(), "embeddingForward");
-    a(out).addi(Nd4j.pullRows(a(table), 1, ids));
+    INDArray t = a(table);
+    checkIds(ids, t.rows(), "embeddingForward");
+    int width = (int) t.columns();
+    HostBuffer o = HostBuffer.of(a(out));
+    HostBuffer w = HostBuffer.of(t);
+    forRanges(ids.length, width, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        int src = ids[i] * width;
+        int dst = i * width;
+        for (int c = 0; c < width; c++) {
+          o.add(dst + c, w.get(src + c));
+        }
+      }
+    });
   }
 
   @Override
   public void embeddingBackward(Tensor dTable, Tensor dOut, int[] ids, int skipId) {
-    INDArray table = a(dTable);
-    INDArray d = a(dOut);
+    INDArray t = a(dTable);
+    checkIds(ids, t.rows(), "embeddingBackward");
+    int width = (int) t.columns();
+    HostBuffer table = HostBuffer.of(t);
+    HostBuffer d = HostBuffer.of(a(dOut));
+    // one thread: several rows may carry the same id
     for (int i = 0; i < ids.length; i++) {
       if (ids[i] != skipId) {
-        table.getRow(ids[i]).addi(d.getRow(i));
+        int dst = ids[i] * width;
+        int src = i * width;
+        for (int c = 0; c < width; c++) {
+          table.add(dst + c, d.get(src + c));
+        }
       }
     }
   }
@@ -189,16 +364,29 @@ public final class Nd4jKernels implements Kernels {
 
   @Override
   public void gatherRows(Tensor out, Tensor x, int[] rows) {
-    checkIds(rows, a(x).rows(), "gatherRows");
-    a(out).assign(Nd4j.pullRows(a(x), 1, rows));
+    INDArray in = a(x);
+    checkIds(rows, in.rows(), "gatherRows");
+    int width = (int) in.columns();
+    HostBuffer o = HostBuffer.of(a(out));
+    HostBuffer src = HostBuffer.of(in);
+    for (int j = 0; j < rows.length; j++) {
+      for (int c = 0; c < width; c++) {
+        o.set(j * width + c, src.get(rows[j] * width + c));
+      }
+    }
   }
 
   @Override
   public void scatterAddRows(Tensor dx, Tensor dRows, int[] rows) {
     INDArray target = a(dx);
-    INDArray source = a(dRows);
+    checkIds(rows, target.rows(), "scatterAddRows");
+    int width = (int) target.columns();
+    HostBuffer t = HostBuffer.of(target);
+    HostBuffer src = HostBuffer.of(a(dRows));
     for (int j = 0; j < rows.length; j++) {
-      target.getRow(rows[j]).addi(source.getRow(j));
+      for (int c = 0; c < width; c++) {
+        t.add(rows[j] * width + c, src.get(j * width + c));
+      }
     }
   }
 
@@ -220,33 +408,92 @@ public final class Nd4jKernels implements Kernels {
   public void layerNormForward(
       Tensor out, Tensor mean, Tensor rstd, Tensor x, Tensor weight, Tensor bias, double eps) {
     INDArray in = a(x);
-    INDArray mu = in.mean(true, 1); // [N,1]
-    INDArray centered = in.subColumnVector(mu); // [N,C]
-    INDArray variance = centered.mul(centered).mean(true, 1); // [N,1], biased as in PyTorch
-    INDArray inverseStd = Transforms.sqrt(variance.addi(eps), false).rdivi(1.0);
-    column(mean).assign(mu);
-    column(rstd).assign(inverseStd);
-    a(out).assign(
-        centered.muliColumnVector(inverseStd).muliRowVector(a(weight)).addiRowVector(a(bias)));
+    int rows = (int) in.rows();
+    int width = (int) in.columns();
+    HostBuffer xs = HostBuffer.of(in);
+    HostBuffer ys = HostBuffer.of(a(out));
+    HostBuffer mu = HostBuffer.of(a(mean));
+    HostBuffer rs = HostBuffer.of(a(rstd));
+    HostBuffer w = HostBuffer.of(a(weight));
+    HostBuffer b = HostBuffer.of(a(bias));
+    forRanges(rows, width, (from, to) -> {
+      for (int r = from; r < to; r++) {
+        int base = r * width;
+        double sum = 0;
+        for (int c = 0; c < width; c++) {
+          sum += xs.get(base + c);
+        }
+        double m = sum / width;
+        double squares = 0;
+        for (int c = 0; c < width; c++) {
+          double d = xs.get(base + c) - m;
+          squares += d * d;
+        }
+        double inv = 1.0 / Math.sqrt(squares / width + eps); // biased variance, as PyTorch
+        mu.set(r, m);
+        rs.set(r, inv);
+        for (int c = 0; c < width; c++) {
+          ys.set(base + c, (xs.get(base + c) - m) * inv * w.get(c) + b.get(c));
+        }
+      }
+    });
   }
 
   @Override
   public void layerNormBackward(
       Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor mean, Tensor rstd,
       Tensor weight) {
-    INDArray g = a(dOut);
-    INDArray inverseStd = column(rstd);
-    INDArray normalized = a(x).subColumnVector(column(mean)).muliColumnVector(inverseStd);
-    a(dWeight).addi(g.mul(normalized).sum(0));
-    a(dBias).addi(g.sum(0));
-    // dx = rstd * (dnorm - mean(dnorm) - xhat * mean(dnorm * xhat)), dnorm = dOut * weight
-    INDArray dNorm = g.mulRowVector(a(weight));
-    INDArray meanDNorm = dNorm.mean(true, 1);
-    INDArray meanDNormXhat = dNorm.mul(normalized).mean(true, 1);
-    a(dx).assign(
-        dNorm.subiColumnVector(meanDNorm)
-            .subi(normalized.muliColumnVector(meanDNormXhat))
-            .muliColumnVector(inverseStd));
+    INDArray in = a(x);
+    int rows = (int) in.rows();
+    int width = (int) in.columns();
+    HostBuffer xs = HostBuffer.of(in);
+    HostBuffer g = HostBuffer.of(a(dOut));
+    HostBuffer dxs = HostBuffer.of(a(dx));
+    HostBuffer mu = HostBuffer.of(a(mean));
+    HostBuffer rs = HostBuffer.of(a(rstd));
+    HostBuffer w = HostBuffer.of(a(weight));
+    double[] dw = new double[width];
+    double[] db = new double[width];
+    forRanges(rows, width, (from, to) -> {
+      double[] dwPart = new double[width];
+      double[] dbPart = new double[width];
+      for (int r = from; r < to; r++) {
+        int base = r * width;
+        double m = mu.get(r);
+        double inv = rs.get(r);
+        // dx = rstd * (dnorm - mean(dnorm) - xhat * mean(dnorm * xhat)), dnorm = dOut * weight
+        double meanDNorm = 0;
+        double meanDNormXhat = 0;
+        for (int c = 0; c < width; c++) {
+          double xhat = (xs.get(base + c) - m) * inv;
+          double go = g.get(base + c);
+          double dNorm = go * w.get(c);
+          meanDNorm += dNorm;
+          meanDNormXhat += dNorm * xhat;
+          dwPart[c] += go * xhat;
+          dbPart[c] += go;
+        }
+        meanDNorm /= width;
+        meanDNormXhat /= width;
+        for (int c = 0; c < width; c++) {
+          double xhat = (xs.get(base + c) - m) * inv;
+          double dNorm = g.get(base + c) * w.get(c);
+          dxs.set(base + c, inv * (dNorm - meanDNorm - xhat * meanDNormXhat));
+        }
+      }
+      synchronized (dw) {
+        for (int c = 0; c < width; c++) {
+          dw[c] += dwPart[c];
+          db[c] += dbPart[c];
+        }
+      }
+    });
+    HostBuffer dws = HostBuffer.of(a(dWeight));
+    HostBuffer dbs = HostBuffer.of(a(dBias));
+    for (int c = 0; c < width; c++) {
+      dws.add(c, dw[c]);
+      dbs.add(c, db[c]);
+    }
   }
 
   @Override
@@ -254,7 +501,17 @@ public final class Nd4jKernels implements Kernels {
     INDArray y = a(out);
     Nd4j.gemm(a(x), a(weight), y, false, true, 1.0, 0.0);
     if (bias != null) {
-      y.addiRowVector(a(bias));
+      int rows = (int) y.rows();
+      int width = (int) y.columns();
+      HostBuffer ys = HostBuffer.of(y);
+      HostBuffer b = HostBuffer.of(a(bias));
+      forRanges(rows, width, (from, to) -> {
+        for (int r = from; r < to; r++) {
+          for (int c = 0; c < width; c++) {
+            ys.add(r * width + c, b.get(c));
+          }
+        }
+      });
     }
   }
 
@@ -267,27 +524,44 @@ public final class Nd4jKernels implements Kernels {
     }
     Nd4j.gemm(g, a(x), a(dWeight), true, false, 1.0, 1.0);
     if (dBias != null) {
-      a(dBias).addi(g.sum(0));
+      addColumnSums(a(dBias), g);
     }
   }
 
   @Override
   public void geluForward(Tensor out, Tensor x) {
     INDArray in = a(x);
-    INDArray cdf = in.mul(INV_SQRT2);
-    Nd4j.getExecutioner().exec(new Erf(cdf, cdf));
-    a(out).assign(cdf.addi(1.0).muli(in).muli(0.5));
+    INDArray erf = in.mul(INV_SQRT2);
+    Nd4j.getExecutioner().exec(new Erf(erf, erf));
+    HostBuffer xs = HostBuffer.of(in);
+    HostBuffer es = HostBuffer.of(erf);
+    HostBuffer ys = HostBuffer.of(a(out));
+    forRanges((int) in.length(), 1, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        ys.set(i, 0.5 * xs.get(i) * (1.0 + es.get(i)));
+      }
+    });
+    erf.close();
   }
 
   @Override
   public void geluBackward(Tensor dx, Tensor dOut, Tensor x) {
     INDArray in = a(x);
     // d/dx [x Phi(x)] = Phi(x) + x phi(x)
-    INDArray cdf = in.mul(INV_SQRT2);
-    Nd4j.getExecutioner().exec(new Erf(cdf, cdf));
-    cdf.addi(1.0).muli(0.5);
-    INDArray pdf = Transforms.exp(in.mul(in).muli(-0.5), false).muli(INV_SQRT_2PI).muli(in);
-    a(dx).assign(cdf.addi(pdf).muli(a(dOut)));
+    INDArray erf = in.mul(INV_SQRT2);
+    Nd4j.getExecutioner().exec(new Erf(erf, erf));
+    HostBuffer xs = HostBuffer.of(in);
+    HostBuffer es = HostBuffer.of(erf);
+    HostBuffer gs = HostBuffer.of(a(dOut));
+    HostBuffer ds = HostBuffer.of(a(dx));
+    forRanges((int) in.length(), 4, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        double v = xs.get(i);
+        double slope = 0.5 * (1.0 + es.get(i)) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
+        ds.set(i, gs.get(i) * slope);
+      }
+    });
+    erf.close();
   }
 
   @Override
@@ -320,14 +594,30 @@ public final class Nd4jKernels implements Kernels {
     INDArray vh = heads(a(v), batch, seq, numHeads);
     INDArray scores = Nd4j.create(type, batch, numHeads, seq, seq); // [B,nh,T,T]
     Nd4j.matmul(qh, kh, scores, false, true, false);
-    scores.muli(1.0 / Math.sqrt(headDim));
-    scores.addi(bias.reshape(batch, 1, 1, seq));
+    double scale = 1.0 / Math.sqrt(headDim);
+    HostBuffer ss = HostBuffer.of(scores);
+    HostBuffer bs = HostBuffer.of(bias);
+    int t = (int) seq;
+    int heads = numHeads;
+    forRanges((int) (batch * numHeads * seq), t, (from, to) -> {
+      for (int row = from; row < to; row++) {
+        int b = row / (heads * t);
+        for (int j = 0; j < t; j++) {
+          ss.set(row * t + j, ss.get(row * t + j) * scale + bs.get(b * t + j));
+        }
+      }
+    });
     INDArray p = a(probs);
     Nd4j.exec(new SoftMax(scores, p, -1));
+    scores.close();
     INDArray mixing = dropMask == null ? p : p.mul(a(dropMask));
     INDArray contextHeads = Nd4j.create(type, batch, numHeads, seq, headDim); // [B,nh,T,d]
     Nd4j.matmul(mixing, vh, contextHeads, false, false, false);
     heads(a(context), batch, seq, numHeads).assign(contextHeads);
+    contextHeads.close();
+    if (mixing != p) {
+      mixing.close();
+    }
   }
 
   @Override
@@ -352,8 +642,23 @@ public final class Nd4jKernels implements Kernels {
       dProbs.muli(a(dropMask));
     }
     // softmax backward: dScores = p * (dProbs - sum(dProbs * p)), then the 1/sqrt(d) scale
-    INDArray rowDot = dProbs.mul(p).sum(true, 3); // [B,nh,T,1]
-    INDArray dScores = dProbs.subi(rowDot).muli(p).muli(1.0 / Math.sqrt(headDim));
+    double scale = 1.0 / Math.sqrt(headDim);
+    HostBuffer dps = HostBuffer.of(dProbs);
+    HostBuffer ps = HostBuffer.of(p);
+    int t = (int) seq;
+    forRanges((int) (batch * numHeads * seq), t, (from, to) -> {
+      for (int row = from; row < to; row++) {
+        int base = row * t;
+        double dot = 0;
+        for (int j = 0; j < t; j++) {
+          dot += dps.get(base + j) * ps.get(base + j);
+        }
+        for (int j = 0; j < t; j++) {
+          dps.set(base + j, ps.get(base + j) * (dps.get(base + j) - dot) * scale);
+        }
+      }
+    });
+    INDArray dScores = dProbs;
     INDArray dqHeads = Nd4j.create(type, batch, numHeads, seq, headDim);
     Nd4j.matmul(dScores, kh, dqHeads, false, false, false);
     INDArray dkHeads = Nd4j.create(type, batch, numHeads, seq, headDim);
@@ -361,6 +666,12 @@ public final class Nd4jKernels implements Kernels {
     heads(a(dq), batch, seq, numHeads).assign(dqHeads);
     heads(a(dk), batch, seq, numHeads).assign(dkHeads);
     heads(a(dv), batch, seq, numHeads).assign(dvHeads);
+    for (INDArray temporary : new INDArray[] {dqHeads, dkHeads, dvHeads, dProbs}) {
+      temporary.close();
+    }
+    if (mixing != p) {
+      mixing.close();
+    }
   }
 
   @Override
@@ -368,23 +679,13 @@ public final class Nd4jKernels implements Kernels {
     if (!(p >= 0 && p < 1)) {
       throw new IllegalArgumentException("dropout probability " + p + " outside [0, 1)");
     }
-    INDArray m = a(mask);
+    HostBuffer m = HostBuffer.of(a(mask));
     SplittableRandom random = new SplittableRandom(seed);
     double keep = 1.0 / (1.0 - p);
-    long n = m.length();
-    if (n > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("dropout mask of " + n + " elements is too large");
+    long n = a(mask).length();
+    for (int i = 0; i < n; i++) {
+      m.set(i, random.nextDouble() < p ? 0.0 : keep);
     }
-    float[] values = new float[(int) n];
-    for (int i = 0; i < values.length; i++) {
-      values[i] = random.nextDouble() < p ? 0f : (float) keep;
-    }
-    INDArray host = Nd4j.createFromArray(values).castTo(type);
-    if (type == DataType.DOUBLE) {
-      // exact 1/(1-p) in double rather than its float rounding
-      host = host.gt(0).castTo(type).muli(keep);
-    }
-    m.assign(host.reshape(m.shape()));
   }
 
   @Override
@@ -405,29 +706,58 @@ public final class Nd4jKernels implements Kernels {
         throw new IllegalArgumentException("target " + t + " outside [0, " + classes + ")");
       }
     }
-    INDArray selected = rows == null ? z : Nd4j.pullRows(z, 1, rows);
-    INDArray logProbs = Nd4j.create(type, selected.shape());
-    Nd4j.exec(new LogSoftMax(selected, logProbs));
+    int count = targets.length;
+    int[] selectedRows = rows != null ? rows : java.util.stream.IntStream.range(0, count).toArray();
+    checkIds(selectedRows, z.rows(), "crossEntropy");
+    INDArray selected = rows == null ? z : Nd4j.pullRows(z, 1, rows); // [M, K]
+    INDArray probs = Nd4j.createUninitialized(type, selected.shape());
+    Nd4j.exec(new SoftMax(selected, probs, -1));
+    HostBuffer ps = HostBuffer.of(probs);
+    HostBuffer zs = HostBuffer.of(selected);
+    int width = (int) classes;
     double loss = 0;
-    for (int j = 0; j < targets.length; j++) {
-      loss -= logProbs.getDouble(j, targets[j]);
+    for (int j = 0; j < count; j++) {
+      double p = ps.get(j * width + targets[j]);
+      // -log p from the rounded probability is exact to ~1e-7; an underflowed p needs logsumexp
+      loss -= p > 1e-30 ? Math.log(p) : logSoftmaxAt(zs, j * width, width, targets[j]);
     }
     if (dLogits != null) {
-      INDArray grad = Transforms.exp(logProbs, false).muli(scale);
-      for (int j = 0; j < targets.length; j++) {
-        grad.putScalar(j, targets[j], grad.getDouble(j, targets[j]) - scale);
+      for (int j = 0; j < count; j++) {
+        int at = j * width + targets[j];
+        ps.set(at, ps.get(at) - 1.0);
       }
+      probs.muli(scale);
       INDArray d = a(dLogits);
       if (rows == null) {
-        d.assign(grad);
+        d.assign(probs);
       } else {
         d.assign(0.0);
-        for (int j = 0; j < rows.length; j++) {
-          d.getRow(rows[j]).addi(grad.getRow(j));
+        HostBuffer ds = HostBuffer.of(d);
+        for (int j = 0; j < count; j++) {
+          for (int c = 0; c < width; c++) {
+            ds.add(rows[j] * width + c, ps.get(j * width + c));
+          }
         }
       }
     }
+    probs.close();
+    if (selected != z) {
+      selected.close();
+    }
     return scale * loss;
+  }
+
+  /** {@code log softmax(z[base .. base+width))[target]}, computed in double. */
+  private static double logSoftmaxAt(HostBuffer z, int base, int width, int target) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int c = 0; c < width; c++) {
+      max = Math.max(max, z.get(base + c));
+    }
+    double sum = 0;
+    for (int c = 0; c < width; c++) {
+      sum += Math.exp(z.get(base + c) - max);
+    }
+    return z.get(base + target) - max - Math.log(sum);
   }
 
   // ---- optimizer ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import java.nio.file.Path;
  * row for inference.
  *
  * <pre>{@code
- * RobertaForMaskedLM model = RobertaForMaskedLM.load(dir, new Nd4jKernels(Precision.FP32));
+ * RobertaForMaskedLM model = RobertaForMaskedLM.load(dir, new Nd4jKernels(KernelPrecision.FP32));
  * model.parameters().zeroGrads();
  * double loss = model.forwardBackward(batch, labels, RunMode.training(step));
  * }</pre>
@@ -44,7 +44,19 @@ public final class RobertaForMaskedLM extends RobertaTaskModel {
     return head.forward(kernels, f.last()).logits();
   }
 
+  /** Logits over the vocabulary for the given rows of the batch only: {@code [rows, V]}. */
+  public Tensor logits(Encoder.Forward f, int[] rows) {
+    Tensor selected = kernels.zeros(rows.length, spec.hiddenSize()); // [M, C]
+    kernels.gatherRows(selected, f.last(), rows);
+    return head.forward(kernels, selected).logits();
+  }
+
   /** Mean cross-entropy over positions whose label is not {@value #IGNORE_INDEX}; no gradients. */
+  /** The loss without gradients, with dropout when {@code mode} trains (evaluation, checks). */
+  public double loss(Batch batch, int[] labels, RunMode mode) {
+    return run(batch, labels, mode, false);
+  }
+
   public double loss(Batch batch, int[] labels) {
     return run(batch, labels, RunMode.inference(), false);
   }
@@ -111,6 +123,13 @@ public final class RobertaForMaskedLM extends RobertaTaskModel {
   }
 
   private double run(Batch batch, int[] labels, RunMode mode, boolean backward) {
+    // every activation of the step is freed when it ends: nothing but the loss leaves it
+    try (Kernels.Scope scope = kernels.scope()) {
+      return step(batch, labels, mode, backward);
+    }
+  }
+
+  private double step(Batch batch, int[] labels, RunMode mode, boolean backward) {
     if (labels.length != batch.rows()) {
       throw new IllegalArgumentException(
           labels.length + " labels for a batch of " + batch.rows() + " tokens");

@@ -43,6 +43,11 @@ public final class RobertaForQuestionAnswering extends RobertaTaskModel {
     return forward(batch, RunMode.inference()).spans();
   }
 
+  /** The loss without gradients, with dropout when {@code mode} trains (evaluation, checks). */
+  public double loss(Batch batch, int[] starts, int[] ends, RunMode mode) {
+    return run(batch, starts, ends, mode, false);
+  }
+
   public double loss(Batch batch, int[] starts, int[] ends) {
     return run(batch, starts, ends, RunMode.inference(), false);
   }
@@ -53,6 +58,13 @@ public final class RobertaForQuestionAnswering extends RobertaTaskModel {
   }
 
   private double run(Batch batch, int[] starts, int[] ends, RunMode mode, boolean backward) {
+    // every activation of the step is freed when it ends: nothing but the loss leaves it
+    try (Kernels.Scope scope = kernels.scope()) {
+      return step(batch, starts, ends, mode, backward);
+    }
+  }
+
+  private double step(Batch batch, int[] starts, int[] ends, RunMode mode, boolean backward) {
     if (starts.length != batch.size() || ends.length != batch.size()) {
       throw new IllegalArgumentException(starts.length + " starts and " + ends.length
           + " ends for a batch of " + batch.size() + " sequences");

@@ -75,6 +75,11 @@ public final class RobertaForSequenceClassification extends RobertaTaskModel {
   }
 
   /** Mean cross-entropy over the batch; labels {@code [B]}; no gradients. */
+  /** The loss without gradients, with dropout when {@code mode} trains (evaluation, checks). */
+  public double loss(Batch batch, int[] labels, RunMode mode) {
+    return run(batch, labels, mode, false);
+  }
+
   public double loss(Batch batch, int[] labels) {
     return run(batch, labels, RunMode.inference(), false);
   }
@@ -102,6 +107,13 @@ public final class RobertaForSequenceClassification extends RobertaTaskModel {
   }
 
   private double run(Batch batch, int[] labels, RunMode mode, boolean backward) {
+    // every activation of the step is freed when it ends: nothing but the loss leaves it
+    try (Kernels.Scope scope = kernels.scope()) {
+      return step(batch, labels, mode, backward);
+    }
+  }
+
+  private double step(Batch batch, int[] labels, RunMode mode, boolean backward) {
     if (labels.length != batch.size()) {
       throw new IllegalArgumentException(
           labels.length + " labels for a batch of " + batch.size() + " sequences");

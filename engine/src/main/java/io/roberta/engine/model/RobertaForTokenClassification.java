@@ -52,6 +52,11 @@ public final class RobertaForTokenClassification extends RobertaTaskModel {
     return classifier.forward(kernels, f.last());
   }
 
+  /** The loss without gradients, with dropout when {@code mode} trains (evaluation, checks). */
+  public double loss(Batch batch, int[] labels, RunMode mode) {
+    return run(batch, labels, mode, false);
+  }
+
   public double loss(Batch batch, int[] labels) {
     return run(batch, labels, RunMode.inference(), false);
   }
@@ -62,6 +67,13 @@ public final class RobertaForTokenClassification extends RobertaTaskModel {
   }
 
   private double run(Batch batch, int[] labels, RunMode mode, boolean backward) {
+    // every activation of the step is freed when it ends: nothing but the loss leaves it
+    try (Kernels.Scope scope = kernels.scope()) {
+      return step(batch, labels, mode, backward);
+    }
+  }
+
+  private double step(Batch batch, int[] labels, RunMode mode, boolean backward) {
     if (labels.length != batch.rows()) {
       throw new IllegalArgumentException(
           labels.length + " labels for a batch of " + batch.rows() + " tokens");

@@ -29,7 +29,7 @@ import java.util.Locale;
  * AdamW settings). Any size, layer or head count.
  *
  * <pre>{@code
- * HfParity.Report r = HfParity.run(Path.of("fixtures/tiny-roberta"), new Nd4jKernels(Precision.FP32));
+ * HfParity.Report r = HfParity.run(Path.of("fixtures/tiny-roberta"), new Nd4jKernels(KernelPrecision.FP32));
  * System.out.print(r); if (!r.passed()) ...
  * }</pre>
  */

@@ -35,6 +35,10 @@ public final class RobertaCli implements Callable<Integer> {
     cli.addSubcommand(new DescribeCommand());
     cli.addSubcommand(new ValidateCommand());
     cli.addSubcommand(new ExportCommand());
+    cli.addSubcommand(new TokenizerCommand());
+    cli.addSubcommand(new ParityCommand());
+    cli.addSubcommand(new FillMaskCommand());
+    cli.addSubcommand(new BenchCommand());
     cli.setExecutionExceptionHandler(new ErrorHandler());
     return cli;
   }

@@ -1,7 +1,7 @@
 package io.roberta.engine.kernels;
 
 /** Floating-point width of a backend's tensors. */
-public enum Precision {
+public enum KernelPrecision {
   /** 32-bit floats: training and inference. */
   FP32,
   /** 64-bit floats: finite-difference gradient checks. */
