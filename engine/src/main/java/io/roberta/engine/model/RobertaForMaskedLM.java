@@ -70,16 +70,32 @@ public final class RobertaForMaskedLM extends RobertaTaskModel {
   }
 
   /** What one masked-LM pass measured: summed loss over the labelled rows, argmax hits, rows. */
-  public record Step(double lossSum, int correct, int labelled) {}
+  public record Step(double lossSum, int correct, int labelled) {
+    public double meanLoss() {
+      return labelled == 0 ? 0.0 : lossSum / labelled;
+    }
+  }
 
   /**
    * Forward and backward with the gradient of {@code gradScale * sum(loss)}: with gradient
    * accumulation, {@code gradScale = 1 / (labelled rows of the whole optimizer batch)} makes the
    * accumulated gradient that of the batch's mean loss, however the rows fall into micro-batches.
    * Also counts how many labelled rows the model predicts right (masked-token accuracy). With
-   * {@code gradScale == 0} nothing is propagated back (evaluation).
+   * {@code gradScale == 0} nothing is propagated back (evaluation). Every activation is freed when
+   * it returns.
    */
-  public Step step(Batch batch, int[] labels, RunMode mode, double gradScale) {
+  public Step trainStep(Batch batch, int[] labels, RunMode mode, double gradScale) {
+    try (Kernels.Scope scope = kernels.scope()) {
+      return pass(batch, labels, mode, gradScale);
+    }
+  }
+
+  private double run(Batch batch, int[] labels, RunMode mode, boolean backward) {
+    int labelled = labelledRows(labels).length;
+    return trainStep(batch, labels, mode, backward && labelled > 0 ? 1.0 / labelled : 0.0).meanLoss();
+  }
+
+  private Step pass(Batch batch, int[] labels, RunMode mode, double gradScale) {
     if (labels.length != batch.rows()) {
       throw new IllegalArgumentException(
           labels.length + " labels for a batch of " + batch.rows() + " tokens");
@@ -98,21 +114,11 @@ public final class RobertaForMaskedLM extends RobertaTaskModel {
     kernels.gatherRows(selected, f.last(), rows);
     MaskedLmHead.Cache c = head.forward(kernels, selected);
     Tensor dLogits = backward ? kernels.zeros(c.logits().shape()) : null;
+    // crossEntropy returns scale * sum: with the gradient's scale, divide it back out
     double lossSum = backward
         ? kernels.crossEntropy(c.logits(), null, targets, gradScale, dLogits) / gradScale
         : kernels.crossEntropy(c.logits(), null, targets, 1.0, null);
-    int correct = 0;
-    float[] logits = kernels.toFloats(c.logits()); // [M, V]
-    int v = spec.vocabSize();
-    for (int j = 0; j < rows.length; j++) {
-      int best = 0;
-      for (int t = 1; t < v; t++) {
-        if (logits[j * v + t] > logits[j * v + best]) {
-          best = t;
-        }
-      }
-      correct += best == targets[j] ? 1 : 0;
-    }
+    int correct = countCorrect(kernels.toFloats(c.logits()), targets, spec.vocabSize()); // logits [M, V]
     if (backward) {
       Tensor dSelected = head.backward(kernels, c, dLogits);
       Tensor dLast = kernels.zeros(f.last().shape());
@@ -122,39 +128,19 @@ public final class RobertaForMaskedLM extends RobertaTaskModel {
     return new Step(lossSum, correct, rows.length);
   }
 
-  private double run(Batch batch, int[] labels, RunMode mode, boolean backward) {
-    // every activation of the step is freed when it ends: nothing but the loss leaves it
-    try (Kernels.Scope scope = kernels.scope()) {
-      return step(batch, labels, mode, backward);
+  /** Rows of {@code logits [M, V]} whose argmax is the target. */
+  static int countCorrect(float[] logits, int[] targets, int v) {
+    int correct = 0;
+    for (int j = 0; j < targets.length; j++) {
+      int best = 0;
+      for (int t = 1; t < v; t++) {
+        if (logits[j * v + t] > logits[j * v + best]) {
+          best = t;
+        }
+      }
+      correct += best == targets[j] ? 1 : 0;
     }
-  }
-
-  private double step(Batch batch, int[] labels, RunMode mode, boolean backward) {
-    if (labels.length != batch.rows()) {
-      throw new IllegalArgumentException(
-          labels.length + " labels for a batch of " + batch.rows() + " tokens");
-    }
-    int[] rows = labelledRows(labels);
-    if (rows.length == 0) {
-      return 0.0;
-    }
-    int[] targets = new int[rows.length];
-    for (int j = 0; j < rows.length; j++) {
-      targets[j] = labels[rows[j]];
-    }
-    Encoder.Forward f = encoder.forward(kernels, batch, mode);
-    Tensor selected = kernels.zeros(rows.length, spec.hiddenSize()); // [M, C]
-    kernels.gatherRows(selected, f.last(), rows);
-    MaskedLmHead.Cache c = head.forward(kernels, selected);
-    Tensor dLogits = backward ? kernels.zeros(c.logits().shape()) : null;
-    double loss = kernels.crossEntropy(c.logits(), null, targets, 1.0 / rows.length, dLogits);
-    if (backward) {
-      Tensor dSelected = head.backward(kernels, c, dLogits);
-      Tensor dLast = kernels.zeros(f.last().shape());
-      kernels.scatterAddRows(dLast, dSelected, rows);
-      encoder.backward(kernels, f, dLast);
-    }
-    return loss;
+    return correct;
   }
 
   static int[] labelledRows(int[] labels) {

@@ -189,7 +189,7 @@ public final class Pretrainer implements AutoCloseable {
         for (int m = 0; m < spec.accumulationSteps(); m++) {
           Batch batch = new Batch(micro, t, inputs[m], attentionMask(inputs[m]), null);
           RobertaForMaskedLM.Step r =
-              model.step(batch, labels[m], RunMode.training(Seeds.derive(spec.seed(), s, m)), 1.0 / masked);
+              model.trainStep(batch, labels[m], RunMode.training(Seeds.derive(spec.seed(), s, m)), 1.0 / masked);
           lossSum += r.lossSum();
           correct += r.correct();
         }

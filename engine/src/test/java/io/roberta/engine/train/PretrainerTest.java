@@ -124,7 +124,7 @@ class PretrainerTest {
       t.train(2, QUIET);
     }
     Pretrainer other = new Pretrainer(TinyRun.model(0.0), TinyRun.pretrain(4, 4, 3, 2, 1e-3), TinyRun.open(train), dir.resolve("run"),
-        new io.roberta.engine.kernels.Nd4jKernels(io.roberta.engine.kernels.Precision.FP32), "another-run");
+        new io.roberta.engine.kernels.Nd4jKernels(io.roberta.engine.kernels.KernelPrecision.FP32), "another-run");
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> other.resume(m -> {}));
     assertTrue(e.getMessage().contains("belongs to another run"), e.getMessage());
     assertTrue(Files.exists(dir.resolve("run/checkpoints/step-00000002")));

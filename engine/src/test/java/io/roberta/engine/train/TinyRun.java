@@ -2,7 +2,7 @@ package io.roberta.engine.train;
 
 import io.roberta.engine.data.TokenShards;
 import io.roberta.engine.kernels.Nd4jKernels;
-import io.roberta.engine.kernels.Precision;
+import io.roberta.engine.kernels.KernelPrecision;
 import io.roberta.spec.LayerSharing;
 import io.roberta.spec.MaskingSpec;
 import io.roberta.spec.ModelSpec;
@@ -58,6 +58,6 @@ final class TinyRun {
   }
 
   static Pretrainer trainer(ModelSpec model, PretrainSpec spec, Path shard, Path out) {
-    return new Pretrainer(model, spec, open(shard), out, new Nd4jKernels(Precision.FP32), "test-fingerprint");
+    return new Pretrainer(model, spec, open(shard), out, new Nd4jKernels(KernelPrecision.FP32), "test-fingerprint");
   }
 }
