@@ -30,7 +30,7 @@ public final class RobertaForMaskedLM extends RobertaTaskModel {
   public static RobertaForMaskedLM load(Path dir, Kernels kernels) throws IOException {
     HfConfig config = readConfig(dir);
     RobertaForMaskedLM model = new RobertaForMaskedLM(config.spec(), kernels);
-    model.loadWeights(dir, false);
+    model.loadWeights(dir, config, false);
     return model;
   }
 

@@ -108,7 +108,11 @@ public final class TokenizerCommand implements Callable<Integer> {
       stderr.flush();
 
       Pipeline pipeline = Pipeline.create(options);
-      pipeline.apply("ReadCorpus", ReadTextDocuments.from(input)).apply("TrainTokenizer", train);
+      // One group of files per DirectRunner thread: more groups only add partial word-count tables
+      // for the DirectRunner to copy.
+      pipeline
+          .apply("ReadCorpus", ReadTextDocuments.from(input).withShards(options.getTargetParallelism()))
+          .apply("TrainTokenizer", train);
       long start = System.nanoTime();
       PipelineResult result = pipeline.run();
       try {
