@@ -47,7 +47,7 @@ ours_out=$(java -Xmx4g -cp "$CP" io.roberta.runners.cli.RobertaCli tokenizer tra
   --input "$WORK/corpus/train/*" --vocab-size $VOCAB --min-frequency 0 --out "$WORK/ours" 2>"$WORK/ours.log")
 t1=$(date +%s.%N)
 ours_wall=$(echo "$t1 - $t0" | bc -l)
-ours_stage=$(echo "$ours_out" | sed -n 's/.* in \([0-9.]*\) s:.*/\1/p')
+ours_stage=$(echo "$ours_out" | sed -n 's/.* in \([0-9.]*\) s: .*/\1/p')
 
 # Ours, the plain trainer in one JVM (count words + learn merges), for the stage's overhead.
 ours_plain=$(java -Xmx4g -cp "$CP" "$ROOT/bench/PlainBpe.java" "$WORK/corpus/train" $VOCAB 2>/dev/null | tail -1)
