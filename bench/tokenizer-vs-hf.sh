@@ -66,3 +66,6 @@ echo "$comp" | sed -n 1p | awk -F'\t' '{printf "%-12s %22s %10s %14s %10s\n", "o
 echo "$comp" | sed -n 2p | awk -F'\t' '{printf "%-12s %22s %10s %14s %10s\n", "HF", $2, $3, $5, $6}'
 printf 'compression difference: %+.2f%% (ours vs HF; positive = ours uses more tokens)\n' \
   "$(echo "100 * ($ours_c - $hf_c) / $hf_c" | bc -l)"
+ov=$(node "$JS" overlap "$WORK/ours/tokenizer.json" "$WORK/hf.json")
+printf 'learned tokens in common: %s%% of ours (%s) are in HF'"'"'s, %s%% of HF'"'"'s (%s) are in ours\n' \
+  "$(echo "$ov" | cut -f1)" "$(echo "$ov" | cut -f3)" "$(echo "$ov" | cut -f2)" "$(echo "$ov" | cut -f4)"
