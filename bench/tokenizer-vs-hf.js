@@ -67,7 +67,15 @@ if (cmd === 'split') {
       console.log(`${json}\t${(1000 * tokens / bytes).toFixed(2)}\t${tokens}\t${bytes}\t${exact}/${files.length}\t${t.getVocabSize(true)}`);
     }
   })();
+} else if (cmd === 'overlap') {
+  // Share of one tokenizer's learned tokens (merges) that the other also learned.
+  const [a, b] = args.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')).model);
+  const merged = (m) => new Set((m.merges || []).map((x) => (Array.isArray(x) ? x.join('') : x.replace(' ', ''))));
+  const ma = merged(a), mb = merged(b);
+  let both = 0;
+  for (const t of ma) if (mb.has(t)) both++;
+  console.log(`${(100 * both / ma.size).toFixed(1)}\t${(100 * both / mb.size).toFixed(1)}\t${ma.size}\t${mb.size}`);
 } else {
-  console.error('usage: split|train-hf|compress');
+  console.error('usage: split|train-hf|compress|overlap');
   process.exit(2);
 }

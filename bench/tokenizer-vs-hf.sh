@@ -47,7 +47,7 @@ ours_out=$(java -Xmx4g -cp "$CP" io.roberta.runners.cli.RobertaCli tokenizer tra
   --input "$WORK/corpus/train/*" --vocab-size $VOCAB --min-frequency 0 --out "$WORK/ours" 2>"$WORK/ours.log")
 t1=$(date +%s.%N)
 ours_wall=$(echo "$t1 - $t0" | bc -l)
-ours_stage=$(echo "$ours_out" | sed -n 's/.* in \([0-9.]*\) s:.*/\1/p')
+ours_stage=$(echo "$ours_out" | sed -n 's/.* in \([0-9.]*\) s: .*/\1/p')
 
 # Ours, the plain trainer in one JVM (count words + learn merges), for the stage's overhead.
 ours_plain=$(java -Xmx4g -cp "$CP" "$ROOT/bench/PlainBpe.java" "$WORK/corpus/train" $VOCAB 2>/dev/null | tail -1)
@@ -66,3 +66,6 @@ echo "$comp" | sed -n 1p | awk -F'\t' '{printf "%-12s %22s %10s %14s %10s\n", "o
 echo "$comp" | sed -n 2p | awk -F'\t' '{printf "%-12s %22s %10s %14s %10s\n", "HF", $2, $3, $5, $6}'
 printf 'compression difference: %+.2f%% (ours vs HF; positive = ours uses more tokens)\n' \
   "$(echo "100 * ($ours_c - $hf_c) / $hf_c" | bc -l)"
+ov=$(node "$JS" overlap "$WORK/ours/tokenizer.json" "$WORK/hf.json")
+printf 'learned tokens in common: %s%% of ours (%s) are in HF'"'"'s, %s%% of HF'"'"'s (%s) are in ours\n' \
+  "$(echo "$ov" | cut -f1)" "$(echo "$ov" | cut -f3)" "$(echo "$ov" | cut -f2)" "$(echo "$ov" | cut -f4)"

@@ -61,10 +61,6 @@ public final class Nd4jKernels implements Kernels {
     return ((Nd4jTensor) t).array;
   }
 
-  private static Tensor wrap(INDArray array) {
-    return new Nd4jTensor(array);
-  }
-
   /** Column view {@code [N,1]} of a per-row statistic stored as {@code [N]}. */
   private static INDArray column(Tensor t) {
     INDArray x = a(t);
@@ -766,19 +762,24 @@ public final class Nd4jKernels implements Kernels {
   public void adamW(
       Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2,
       double eps, double weightDecay, long step) {
-    INDArray p = a(param);
-    INDArray g = a(grad);
-    INDArray m1 = a(m);
-    INDArray m2 = a(v);
-    if (weightDecay != 0) {
-      p.muli(1.0 - lr * weightDecay);
-    }
-    m1.muli(beta1).addi(g.mul(1.0 - beta1));
-    m2.muli(beta2).addi(g.mul(g).muli(1.0 - beta2));
-    double biasCorrection1 = 1.0 - Math.pow(beta1, step);
-    double biasCorrection2 = 1.0 - Math.pow(beta2, step);
-    INDArray denominator =
-        Transforms.sqrt(m2, true).divi(Math.sqrt(biasCorrection2)).addi(eps);
-    p.subi(m1.div(denominator).muli(lr / biasCorrection1));
+    // one pass, no temporaries: the optimizer touches every parameter every step
+    HostBuffer p = HostBuffer.of(a(param));
+    HostBuffer g = HostBuffer.of(a(grad));
+    HostBuffer m1 = HostBuffer.of(a(m));
+    HostBuffer m2 = HostBuffer.of(a(v));
+    double decay = 1.0 - lr * weightDecay;
+    double stepSize = lr / (1.0 - Math.pow(beta1, step));
+    double biasCorrection2Sqrt = Math.sqrt(1.0 - Math.pow(beta2, step));
+    forRanges((int) a(param).length(), 8, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        double gi = g.get(i);
+        double mi = beta1 * m1.get(i) + (1.0 - beta1) * gi;
+        double vi = beta2 * m2.get(i) + (1.0 - beta2) * gi * gi;
+        m1.set(i, mi);
+        m2.set(i, vi);
+        double denominator = Math.sqrt(vi) / biasCorrection2Sqrt + eps;
+        p.set(i, p.get(i) * decay - stepSize * mi / denominator);
+      }
+    });
   }
 }

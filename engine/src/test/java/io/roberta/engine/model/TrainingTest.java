@@ -20,6 +20,13 @@ import org.junit.jupiter.api.Test;
  */
 class TrainingTest {
 
+  /** Tiny matrices gain nothing from a second native thread, and lose much on a busy machine. */
+  @org.junit.jupiter.api.BeforeAll
+  static void oneNativeThread() {
+    Nd4jKernels.pinThreads(1);
+  }
+
+
   @Test
   void maskedLmLossFallsWhenMasksAreGuessableFromContext() {
     Kernels k = new Nd4jKernels(KernelPrecision.FP32);
