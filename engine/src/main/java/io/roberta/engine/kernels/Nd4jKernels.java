@@ -543,21 +543,16 @@ public final class Nd4jKernels implements Kernels {
   @Override
   public void geluBackward(Tensor dx, Tensor dOut, Tensor x) {
     INDArray in = a(x);
-    // d/dx [x Phi(x)] = Phi(x) + x phi(x)
-    INDArray erf = in.mul(INV_SQRT2);
-    Nd4j.getExecutioner().exec(new Erf(erf, erf));
-    HostBuffer xs = HostBuffer.of(in);
-    HostBuffer es = HostBuffer.of(erf);
-    HostBuffer gs = HostBuffer.of(a(dOut));
-    HostBuffer ds = HostBuffer.of(a(dx));
-    forRanges((int) in.length(), 4, (from, to) -> {
-      for (int i = from; i < to; i++) {
-        double v = xs.get(i);
-        double slope = 0.5 * (1.0 + es.get(i)) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
-        ds.set(i, gs.get(i) * slope);
-      }
-    });
-    erf.close();
+    // d/dx [x Phi(x)] = Phi(x) + x phi(x) = 0.5 (1 + erf(x / sqrt 2)) + x exp(-x^2 / 2) / sqrt(2 pi)
+    INDArray slope = in.mul(INV_SQRT2);
+    Nd4j.getExecutioner().exec(new Erf(slope, slope));
+    slope.addi(1.0).muli(0.5);
+    INDArray density = in.mul(in).muli(-0.5);
+    Transforms.exp(density, false).muli(in).muli(INV_SQRT_2PI);
+    slope.addi(density);
+    slope.mul(a(dOut), a(dx));
+    slope.close();
+    density.close();
   }
 
   @Override
