@@ -1,0 +1,57 @@
+package io.roberta.pipelines.tasks;
+
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * One labelled example of a fine-tuning task. Which fields are set depends on the head:
+ * classification has {@code textA} (and {@code textB} for sentence pairs) and {@code label};
+ * regression has the texts and {@code score}; tagging has {@code words} and {@code tags}; QA has
+ * {@code textA} (question), {@code textB} (context) and {@code answers}. {@code index} is the
+ * example's position in its source and orders every result, so sharding never changes one.
+ *
+ * <pre>{@code TaskExample e = TaskExample.pair(0, "dev-0", "A man.", "A person.", "entailment");}</pre>
+ */
+public record TaskExample(
+    long index,
+    String id,
+    String textA,
+    String textB,
+    String label,
+    double score,
+    List<String> words,
+    List<String> tags,
+    List<Answer> answers) implements Serializable {
+
+  /** A gold answer: its text and its character offset in the context. */
+  public record Answer(String text, int start) implements Serializable {}
+
+  public TaskExample {
+    words = words == null ? null : List.copyOf(words);
+    tags = tags == null ? null : List.copyOf(tags);
+    answers = answers == null ? null : List.copyOf(answers);
+    if (words != null && tags != null && words.size() != tags.size()) {
+      throw new IllegalArgumentException("example " + id + ": " + words.size() + " words but " + tags.size() + " tags");
+    }
+  }
+
+  public static TaskExample single(long index, String id, String text, String label) {
+    return new TaskExample(index, id, text, null, label, Double.NaN, null, null, null);
+  }
+
+  public static TaskExample pair(long index, String id, String a, String b, String label) {
+    return new TaskExample(index, id, a, b, label, Double.NaN, null, null, null);
+  }
+
+  public static TaskExample regression(long index, String id, String a, String b, double score) {
+    return new TaskExample(index, id, a, b, null, score, null, null, null);
+  }
+
+  public static TaskExample tagged(long index, String id, List<String> words, List<String> tags) {
+    return new TaskExample(index, id, null, null, null, Double.NaN, words, tags, null);
+  }
+
+  public static TaskExample question(long index, String id, String question, String context, List<Answer> answers) {
+    return new TaskExample(index, id, question, context, null, Double.NaN, null, null, answers);
+  }
+}
