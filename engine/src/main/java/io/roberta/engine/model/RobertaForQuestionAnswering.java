@@ -33,6 +33,18 @@ public final class RobertaForQuestionAnswering extends RobertaTaskModel {
     return model;
   }
 
+  /**
+   * Starts fine-tuning from a pretrained encoder in {@code dir} (e.g. a masked-LM checkpoint): the
+   * head is initialized from {@code seed} where the file has none.
+   */
+  public static RobertaForQuestionAnswering fromPretrained(Path dir, long seed, Kernels kernels) throws IOException {
+    HfConfig config = readConfig(dir);
+    RobertaForQuestionAnswering model = new RobertaForQuestionAnswering(config.spec(), kernels);
+    model.initialize(seed);
+    model.loadWeights(dir, config, true);
+    return model;
+  }
+
   @Override
   public String architecture() {
     return HfConfig.QUESTION_ANSWERING;

@@ -9,7 +9,9 @@ import java.nio.file.Path;
 
 /**
  * RoBERTa with {@code RobertaClassificationHead} on {@code <s>}: dropout, dense, tanh, dropout,
- * projection to {@code numLabels}; single-label cross-entropy.
+ * projection to {@code numLabels}; single-label cross-entropy. With one label the head is a
+ * regression (STS-B), trained on the mean squared error as Hugging Face does for {@code
+ * num_labels == 1}.
  *
  * <pre>{@code Tensor logits = model.logits(batch); // [B, numLabels]}</pre>
  */
@@ -24,9 +26,9 @@ public final class RobertaForSequenceClassification extends RobertaTaskModel {
 
   public RobertaForSequenceClassification(ModelSpec spec, int numLabels, Kernels kernels) {
     super(spec, kernels);
-    if (numLabels < 2) {
+    if (numLabels < 1) {
       throw new IllegalArgumentException("numLabels = " + numLabels
-          + ": single-label classification needs at least 2 labels");
+          + ": must be 1 (regression) or at least 2 (classification)");
     }
     int c = spec.hiddenSize();
     this.numLabels = numLabels;
@@ -74,7 +76,6 @@ public final class RobertaForSequenceClassification extends RobertaTaskModel {
     return forward(batch, RunMode.inference()).logits();
   }
 
-  /** Mean cross-entropy over the batch; labels {@code [B]}; no gradients. */
   /** The loss without gradients, with dropout when {@code mode} trains (evaluation, checks). */
   public double loss(Batch batch, int[] labels, RunMode mode) {
     return run(batch, labels, mode, false);
@@ -87,6 +88,43 @@ public final class RobertaForSequenceClassification extends RobertaTaskModel {
   /** Mean cross-entropy over the batch, accumulating gradients. */
   public double forwardBackward(Batch batch, int[] labels, RunMode mode) {
     return run(batch, labels, mode, true);
+  }
+
+  /** Mean squared error of a one-output (regression) head; targets {@code [B]}; no gradients. */
+  public double regressionLoss(Batch batch, double[] targets) {
+    try (Kernels.Scope scope = kernels.scope()) {
+      return regressionStep(batch, targets, RunMode.inference(), false);
+    }
+  }
+
+  /** Mean squared error of a one-output (regression) head, accumulating gradients. */
+  public double forwardBackwardRegression(Batch batch, double[] targets, RunMode mode) {
+    try (Kernels.Scope scope = kernels.scope()) {
+      return regressionStep(batch, targets, mode, true);
+    }
+  }
+
+  private double regressionStep(Batch batch, double[] targets, RunMode mode, boolean backward) {
+    if (numLabels != 1) {
+      throw new IllegalStateException("a regression loss needs a head with one output, this one has " + numLabels);
+    }
+    if (targets.length != batch.size()) {
+      throw new IllegalArgumentException(
+          targets.length + " targets for a batch of " + batch.size() + " sequences");
+    }
+    Cache c = forward(batch, mode);
+    double[] y = kernels.toDoubles(c.logits()); // [B]
+    double loss = 0;
+    double[] dy = new double[y.length];
+    for (int b = 0; b < y.length; b++) {
+      double diff = y[b] - targets[b];
+      loss += diff * diff / y.length;
+      dy[b] = 2 * diff / y.length;
+    }
+    if (backward) {
+      backward(c, kernels.fromDoubles(dy, c.logits().shape()));
+    }
+    return loss;
   }
 
   private Cache forward(Batch batch, RunMode mode) {
@@ -118,20 +156,27 @@ public final class RobertaForSequenceClassification extends RobertaTaskModel {
       throw new IllegalArgumentException(
           labels.length + " labels for a batch of " + batch.size() + " sequences");
     }
+    if (numLabels == 1) {
+      throw new IllegalStateException("a one-output head is a regression: use forwardBackwardRegression");
+    }
     Cache c = forward(batch, mode);
     Tensor dLogits = backward ? kernels.zeros(c.logits().shape()) : null;
     double loss = kernels.crossEntropy(c.logits(), null, labels, 1.0 / labels.length, dLogits);
     if (backward) {
-      Tensor dAct = dropout.backward(kernels, c.drop2(),
-          projection.backward(kernels, dLogits, c.drop2().out()));
-      Tensor dh = kernels.zeros(c.dense().shape());
-      kernels.tanhBackward(dh, dAct, c.activation());
-      Tensor dFeatures = dropout.backward(kernels, c.drop1(),
-          dense.backward(kernels, dh, c.drop1().out()));
-      Tensor dLast = kernels.zeros(c.encoder().last().shape());
-      kernels.scatterAddRows(dLast, dFeatures, c.firstRows());
-      encoder.backward(kernels, c.encoder(), dLast);
+      backward(c, dLogits);
     }
     return loss;
+  }
+
+  private void backward(Cache c, Tensor dLogits) {
+    Tensor dAct = dropout.backward(kernels, c.drop2(),
+        projection.backward(kernels, dLogits, c.drop2().out()));
+    Tensor dh = kernels.zeros(c.dense().shape());
+    kernels.tanhBackward(dh, dAct, c.activation());
+    Tensor dFeatures = dropout.backward(kernels, c.drop1(),
+        dense.backward(kernels, dh, c.drop1().out()));
+    Tensor dLast = kernels.zeros(c.encoder().last().shape());
+    kernels.scatterAddRows(dLast, dFeatures, c.firstRows());
+    encoder.backward(kernels, c.encoder(), dLast);
   }
 }

@@ -36,6 +36,18 @@ public final class RobertaForTokenClassification extends RobertaTaskModel {
     return model;
   }
 
+  /**
+   * Starts fine-tuning from a pretrained encoder in {@code dir} (e.g. a masked-LM checkpoint): the
+   * head is initialized from {@code seed} where the file has none.
+   */
+  public static RobertaForTokenClassification fromPretrained(Path dir, int numLabels, long seed, Kernels kernels) throws IOException {
+    HfConfig config = readConfig(dir);
+    RobertaForTokenClassification model = new RobertaForTokenClassification(config.spec(), numLabels, kernels);
+    model.initialize(seed);
+    model.loadWeights(dir, config, true);
+    return model;
+  }
+
   @Override
   public String architecture() {
     return HfConfig.TOKEN_CLASSIFICATION;
