@@ -1,0 +1,285 @@
+package io.roberta.pipelines.eval;
+
+import io.roberta.engine.data.DynamicMasker;
+import io.roberta.engine.data.TokenShards;
+import io.roberta.engine.kernels.KernelPrecision;
+import io.roberta.engine.kernels.Nd4jKernels;
+import io.roberta.engine.model.Batch;
+import io.roberta.engine.model.RobertaForMaskedLM;
+import io.roberta.engine.model.RunMode;
+import io.roberta.spec.MaskingSpec;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.LongStream;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.ListCoder;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.CoderRegistry;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TypeDescriptor;
+
+/**
+ * Masked-LM evaluation of a pretrained model on the corpus stage's holdout blocks: loss,
+ * perplexity and masked-token accuracy. Masks come from the recipe's masking spec with a fixed
+ * evaluation epoch (-1, which training never uses), so every run scores the same positions.
+ * Blocks go in fixed batches spread over {@code shards}; per-batch sums are added in batch order,
+ * so the numbers do not depend on the shard count or runner.
+ *
+ * <pre>{@code
+ * p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(mlmDir, holdoutFiles, "UINT16", 128, masking).shards(4).writeTo(out));
+ * }</pre>
+ */
+public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskReport>> {
+  /** The epoch number of evaluation masks, as the trainer's holdout score uses. */
+  static final long EVAL_EPOCH = -1;
+
+  private final String modelDir;
+  private final List<String> holdoutFiles;
+  private final String dtype;
+  private final int blockLength;
+  private final MaskingSpec masking;
+  private final int shards;
+  private final int batchSize;
+  private final String outputDir;
+
+  /** Sums over one batch of blocks. */
+  public record BatchScore(long batch, long blocks, double lossSum, long correct, long masked) implements Serializable {}
+
+  private EvaluateMaskedLm(String modelDir, List<String> holdoutFiles, String dtype, int blockLength, MaskingSpec masking,
+      int shards, int batchSize, String outputDir) {
+    if (shards < 1 || batchSize < 1) {
+      throw new IllegalArgumentException("shards = " + shards + " and batchSize = " + batchSize + " must be >= 1");
+    }
+    this.modelDir = modelDir;
+    this.holdoutFiles = List.copyOf(holdoutFiles);
+    this.dtype = dtype;
+    this.blockLength = blockLength;
+    this.masking = masking;
+    this.shards = shards;
+    this.batchSize = batchSize;
+    this.outputDir = outputDir;
+  }
+
+  public static EvaluateMaskedLm of(String modelDir, List<String> holdoutFiles, String dtype, int blockLength, MaskingSpec masking) {
+    return new EvaluateMaskedLm(modelDir, holdoutFiles, dtype, blockLength, masking, 1, 16, null);
+  }
+
+  public EvaluateMaskedLm shards(int n) {
+    return new EvaluateMaskedLm(modelDir, holdoutFiles, dtype, blockLength, masking, n, batchSize, outputDir);
+  }
+
+  public EvaluateMaskedLm batchSize(int n) {
+    return new EvaluateMaskedLm(modelDir, holdoutFiles, dtype, blockLength, masking, shards, n, outputDir);
+  }
+
+  public EvaluateMaskedLm writeTo(String dir) {
+    return new EvaluateMaskedLm(modelDir, holdoutFiles, dtype, blockLength, masking, shards, batchSize, dir);
+  }
+
+  private TokenShards open() {
+    return TokenShards.open(holdoutFiles.stream().map(Path::of).toList(), TokenShards.Dtype.valueOf(dtype), blockLength);
+  }
+
+  @Override
+  public PCollection<TaskReport> expand(PBegin begin) {
+    long blocks;
+    try (TokenShards s = open()) {
+      blocks = s.blockCount();
+    }
+    if (blocks == 0) {
+      throw new IllegalArgumentException("the holdout shards " + holdoutFiles + " hold no blocks");
+    }
+    int b = batchSize;
+    int n = shards;
+    return begin
+        .apply("BlockIndices", Create.of(LongStream.range(0, blocks).boxed().toList()).withCoder(VarLongCoder.of()))
+        .apply("AssignShards", MapElements.into(new TypeDescriptor<KV<Integer, Long>>() {})
+            .via(i -> KV.of((int) ((i / b) % n), i)))
+        .setCoder(KvCoder.of(VarIntCoder.of(), VarLongCoder.of()))
+        .apply("GroupByShard", GroupByKey.create())
+        .apply("ScoreBatches", ParDo.of(new ScoreBatchesFn(job())))
+        .setCoder(SerializableCoder.of(BatchScore.class))
+        .apply("CombineMetrics", Combine.globally(new SumInOrder()).withoutDefaults())
+        .setCoder(SerializableCoder.of(TaskReport.class))
+        .apply("WriteReport", ParDo.of(new WriteFn(outputDir)))
+        .setCoder(SerializableCoder.of(TaskReport.class));
+  }
+
+  /** What a worker needs, serializable (the spec records are not). */
+  record Job(String modelDir, List<String> holdoutFiles, String dtype, int blockLength, String maskingJson, int batchSize)
+      implements Serializable {
+    MaskingSpec masking() {
+      try {
+        return JSON.readValue(maskingJson, MaskingSpec.class);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    TokenShards open() {
+      return TokenShards.open(holdoutFiles.stream().map(Path::of).toList(), TokenShards.Dtype.valueOf(dtype), blockLength);
+    }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private Job job() {
+    try {
+      return new Job(modelDir, holdoutFiles, dtype, blockLength, JSON.writeValueAsString(masking), batchSize);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static final class ScoreBatchesFn extends DoFn<KV<Integer, Iterable<Long>>, BatchScore> {
+    private final Job spec;
+    private transient RobertaForMaskedLM model;
+    private transient TokenShards holdout;
+    private transient DynamicMasker masker;
+
+    ScoreBatchesFn(Job spec) {
+      this.spec = spec;
+    }
+
+    @Setup
+    public void setup() {
+      try {
+        model = RobertaForMaskedLM.load(Path.of(spec.modelDir()), new Nd4jKernels(KernelPrecision.FP32));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot load the masked-LM model in " + spec.modelDir() + ": " + e.getMessage(), e);
+      }
+      holdout = spec.open();
+      masker = new DynamicMasker(spec.masking(), model.spec().specialTokens(), model.spec().vocabSize());
+    }
+
+    @ProcessElement
+    public void process(@Element KV<Integer, Iterable<Long>> shard, OutputReceiver<BatchScore> out) {
+      List<Long> blocks = new ArrayList<>();
+      shard.getValue().forEach(blocks::add);
+      blocks.sort(Comparator.naturalOrder());
+      int t = spec.blockLength();
+      int pad = model.spec().specialTokens().pad();
+      int from = 0;
+      while (from < blocks.size()) {
+        long batch = blocks.get(from) / spec.batchSize();
+        int to = from;
+        while (to < blocks.size() && blocks.get(to) / spec.batchSize() == batch) {
+          to++;
+        }
+        int n = to - from;
+        int[] ids = new int[n * t];
+        int[] labels = new int[n * t];
+        int[] block = new int[t];
+        for (int i = 0; i < n; i++) {
+          holdout.read(blocks.get(from + i), block);
+          DynamicMasker.Masked m = masker.mask(block, EVAL_EPOCH, blocks.get(from + i));
+          System.arraycopy(m.inputIds(), 0, ids, i * t, t);
+          System.arraycopy(m.labels(), 0, labels, i * t, t);
+        }
+        int[] mask = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+          mask[i] = ids[i] == pad ? 0 : 1;
+        }
+        RobertaForMaskedLM.Step s = model.trainStep(new Batch(n, t, ids, mask, null), labels, RunMode.inference(), 0.0);
+        out.output(new BatchScore(batch, n, s.lossSum(), s.correct(), s.labelled()));
+        from = to;
+      }
+    }
+
+    @Teardown
+    public void teardown() {
+      if (holdout != null) {
+        holdout.close();
+      }
+    }
+  }
+
+  /** Keeps every batch's sums and adds them in batch order: exact whatever the merge order. */
+  static final class SumInOrder extends Combine.CombineFn<BatchScore, List<BatchScore>, TaskReport> {
+    @Override
+    public List<BatchScore> createAccumulator() {
+      return new ArrayList<>();
+    }
+
+    @Override
+    public List<BatchScore> addInput(List<BatchScore> acc, BatchScore s) {
+      acc.add(s);
+      return acc;
+    }
+
+    @Override
+    public List<BatchScore> mergeAccumulators(Iterable<List<BatchScore>> accs) {
+      List<BatchScore> out = new ArrayList<>();
+      accs.forEach(out::addAll);
+      return out;
+    }
+
+    @Override
+    public TaskReport extractOutput(List<BatchScore> acc) {
+      List<BatchScore> sorted = new ArrayList<>(acc);
+      sorted.sort(Comparator.comparingLong(BatchScore::batch));
+      double loss = 0;
+      long correct = 0;
+      long masked = 0;
+      long blocks = 0;
+      for (BatchScore s : sorted) {
+        loss += s.lossSum();
+        correct += s.correct();
+        masked += s.masked();
+        blocks += s.blocks();
+      }
+      Map<String, Double> m = new LinkedHashMap<>();
+      double mean = masked == 0 ? Double.NaN : loss / masked;
+      m.put("loss", mean);
+      m.put("perplexity", Math.exp(mean));
+      m.put("accuracy", masked == 0 ? Double.NaN : (double) correct / masked);
+      m.put("masked_tokens", (double) masked);
+      List<String> notes = new ArrayList<>();
+      if (masked == 0) {
+        notes.add("no token was masked: the metrics are undefined");
+      }
+      return new TaskReport("masked-lm", "MASKED_LM", blocks, m, notes, List.of());
+    }
+
+    @Override
+    public Coder<List<BatchScore>> getAccumulatorCoder(CoderRegistry registry, Coder<BatchScore> inputCoder) {
+      return ListCoder.of(SerializableCoder.of(BatchScore.class));
+    }
+  }
+
+  static final class WriteFn extends DoFn<TaskReport, TaskReport> {
+    private final String outputDir;
+
+    WriteFn(String outputDir) {
+      this.outputDir = outputDir;
+    }
+
+    @ProcessElement
+    public void process(@Element TaskReport report, OutputReceiver<TaskReport> out) {
+      if (outputDir != null) {
+        ReportFiles.write(outputDir, report, List.of());
+      }
+      out.output(report);
+    }
+  }
+}
