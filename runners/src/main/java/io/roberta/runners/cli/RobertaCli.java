@@ -39,6 +39,8 @@ public final class RobertaCli implements Callable<Integer> {
     cli.addSubcommand(new ParityCommand());
     cli.addSubcommand(new FillMaskCommand());
     cli.addSubcommand(new BenchCommand());
+    cli.addSubcommand(new FinetuneCommand());
+    cli.addSubcommand(new EvalCommand());
     cli.setExecutionExceptionHandler(new ErrorHandler());
     return cli;
   }

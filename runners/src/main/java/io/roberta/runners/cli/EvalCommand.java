@@ -1,0 +1,119 @@
+package io.roberta.runners.cli;
+
+import io.roberta.pipelines.eval.EvalTask;
+import io.roberta.pipelines.eval.EvaluateMaskedLm;
+import io.roberta.pipelines.eval.EvaluateShards;
+import io.roberta.pipelines.tasks.TaskData;
+import io.roberta.pipelines.tasks.TaskDataException;
+import io.roberta.pipelines.tasks.TaskExample;
+import io.roberta.pipelines.tasks.TaskSource;
+import io.roberta.spec.MaskingSpec;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Create;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Unmatched;
+
+/**
+ * {@code roberta eval --task brown-genre --data ../shared/data/brown --model DIR --out DIR
+ * --shards 8 [--runner=FlinkRunner --flinkMaster=[local]]}, or {@code roberta eval --masked-lm
+ * --model DIR --holdout FILE... --block-length 128 --out DIR}. Any {@code --name=value} not
+ * listed here is a Beam pipeline option.
+ */
+@Command(
+    name = "eval",
+    mixinStandardHelpOptions = true,
+    description = {"Evaluate a model with the sharded Beam evaluation; writes predictions.jsonl, report.json, report.md.",
+        "Unlisted --name=value arguments are Beam pipeline options (e.g. --runner=FlinkRunner --flinkMaster=[local])."})
+public final class EvalCommand implements Callable<Integer> {
+  @Option(names = "--task", description = "Task name (as for finetune); evaluated on its dev/test split.")
+  String task;
+
+  @Option(names = "--data", paramLabel = "PATH", description = "Task folder.")
+  Path data;
+
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Fine-tuned (or, with --masked-lm, pretrained) model directory with tokenizer.json.")
+  Path model;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the report files go.")
+  String out;
+
+  @Option(names = "--shards", defaultValue = "1") int shards;
+  @Option(names = "--batch-size", defaultValue = "32") int batchSize;
+  @Option(names = "--max-length", defaultValue = "512") int maxLength;
+
+  @Option(names = "--accept-rejected", description = "Score data with malformed rows; the report lists every one.")
+  boolean acceptRejected;
+
+  @Option(names = "--masked-lm", description = "Masked-LM loss, perplexity and accuracy on holdout blocks instead of a task.")
+  boolean maskedLm;
+
+  @Option(names = "--holdout", split = ",", paramLabel = "FILE", description = "Holdout shard files (with --masked-lm).")
+  List<String> holdout = new ArrayList<>();
+
+  @Option(names = "--block-length", defaultValue = "128") int blockLength;
+  @Option(names = "--dtype", defaultValue = "UINT16") String dtype;
+  @Option(names = "--mask-seed", defaultValue = "1") long maskSeed;
+
+  @Unmatched List<String> pipelineArgs = new ArrayList<>();
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws IOException {
+    if (!Files.isRegularFile(model.resolve("config.json"))) {
+      throw new UserError("--model " + model + " is not a model directory: it has no config.json");
+    }
+    PipelineOptions options = PipelineOptionsFactory.fromArgs(pipelineArgs.toArray(String[]::new)).create();
+    FileSystems.setDefaultPipelineOptions(options);
+    Pipeline p = Pipeline.create(options);
+    String label;
+    if (maskedLm) {
+      if (holdout.isEmpty()) {
+        throw new UserError("--masked-lm needs --holdout FILE[,FILE...]");
+      }
+      p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(model.toString(), holdout, dtype, blockLength, MaskingSpec.roberta(maskSeed))
+          .shards(shards).batchSize(batchSize).writeTo(out));
+      label = "masked-lm";
+    } else {
+      if (task == null || data == null) {
+        throw new UserError("give --task and --data (or --masked-lm)");
+      }
+      TaskData eval = TaskSource.read(task, data, TaskSource.Split.EVAL);
+      EvalTask evalTask;
+      try {
+        evalTask = acceptRejected ? EvalTask.acceptingRejected(eval, maxLength) : EvalTask.of(eval, maxLength);
+      } catch (TaskDataException e) {
+        throw new UserError(e.getMessage(), e);
+      }
+      p.apply("ReadExamples", Create.of(eval.examples()).withCoder(SerializableCoder.of(TaskExample.class)))
+          .apply("Evaluate", EvaluateShards.of(model.toString(), evalTask).shards(shards).batchSize(batchSize).writeTo(out));
+      label = task;
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    err.println("evaluating " + label + " on " + options.getRunner().getSimpleName() + " with " + shards + " shard(s)");
+    err.flush();
+    long started = System.nanoTime();
+    PipelineResult.State state = p.run().waitUntilFinish();
+    if (state != PipelineResult.State.DONE) {
+      throw new UserError("the evaluation pipeline ended " + state);
+    }
+    PrintWriter stdout = spec.commandLine().getOut();
+    stdout.print(Files.readString(Path.of(out).resolve("report.md")));
+    stdout.printf("(%.1f s; files in %s)%n", (System.nanoTime() - started) / 1e9, out);
+    return 0;
+  }
+}
