@@ -1,0 +1,77 @@
+package io.roberta.runners.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.roberta.engine.kernels.KernelPrecision;
+import io.roberta.engine.kernels.Nd4jKernels;
+import io.roberta.engine.model.RobertaForMaskedLM;
+import io.roberta.spec.LayerSharing;
+import io.roberta.spec.ModelSpec;
+import io.roberta.spec.SpecialTokens;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code roberta finetune} then {@code roberta eval} on a tiny RTE-shaped task, in-process. */
+class FinetuneEvalCommandsTest {
+  static final Path TOKENIZER = Path.of("../engine/src/test/resources/tokenizer/hf-bpe/tokenizer.json");
+  static final int VOCAB = 2156;
+
+  static String rte(int rows, String badRow) {
+    StringBuilder s = new StringBuilder("index\tsentence1\tsentence2\tlabel\n");
+    for (int i = 0; i < rows; i++) {
+      s.append(i).append("\tA dog barks number ").append(i).append(".\tA dog ").append(i % 2 == 0 ? "makes noise" : "sleeps")
+          .append(".\t").append(i % 2 == 0 ? "entailment" : "not_entailment").append('\n');
+    }
+    return s.append(badRow == null ? "" : badRow).toString();
+  }
+
+  @Test
+  void finetuneThenEvalWritesAReport(@TempDir Path dir) throws Exception {
+    Path pretrained = dir.resolve("pretrained");
+    ModelSpec spec = new ModelSpec(VOCAB, 32, 2, 4, 64, 66, 1, 1e-5, 0.1, 0.1, 0.02,
+        SpecialTokens.roberta(VOCAB), LayerSharing.NONE);
+    RobertaForMaskedLM mlm = new RobertaForMaskedLM(spec, new Nd4jKernels(KernelPrecision.FP32));
+    mlm.initialize(2);
+    mlm.save(pretrained);
+    Files.copy(TOKENIZER, pretrained.resolve("tokenizer.json"));
+    Path data = Files.createDirectories(dir.resolve("RTE"));
+    Files.writeString(data.resolve("train.tsv"), rte(12, null));
+    Files.writeString(data.resolve("dev.tsv"), rte(10, null));
+
+    CommandLineTest.Result ft = CommandLineTest.run("finetune", "--task", "rte", "--data", data.toString(),
+        "--from", pretrained.toString(), "--out", dir.resolve("rte").toString(), "--epochs", "1",
+        "--batch-size", "4", "--max-length", "32", "--lr", "1e-4");
+    assertEquals(0, ft.status(), ft.out() + ft.err());
+    assertTrue(ft.out().contains("3 steps"), ft.out());
+    JsonNode config = new ObjectMapper().readTree(dir.resolve("rte/config.json").toFile());
+    assertEquals("RobertaForSequenceClassification", config.get("architectures").get(0).asText());
+    assertEquals("not_entailment", config.get("id2label").get("1").asText());
+
+    CommandLineTest.Result ev = CommandLineTest.run("eval", "--task", "rte", "--data", data.toString(),
+        "--model", dir.resolve("rte").toString(), "--out", dir.resolve("report").toString(), "--shards", "3",
+        "--batch-size", "4", "--runner=DirectRunner");
+    assertEquals(0, ev.status(), ev.out() + ev.err());
+    assertTrue(ev.out().contains("| accuracy |"), ev.out());
+    JsonNode report = new ObjectMapper().readTree(dir.resolve("report/report.json").toFile());
+    assertEquals(10, report.get("examples").asInt());
+    assertEquals(10, Files.readAllLines(dir.resolve("report/predictions.jsonl")).size());
+  }
+
+  @Test
+  void evalRefusesMalformedRowsWithFileAndLine(@TempDir Path dir) throws Exception {
+    Path data = Files.createDirectories(dir.resolve("RTE"));
+    Files.writeString(data.resolve("dev.tsv"), rte(3, "3\tonly\ttwo\n"));
+    Path model = Files.createDirectories(dir.resolve("model"));
+    Files.writeString(model.resolve("config.json"), "{}");
+    CommandLineTest.Result ev = CommandLineTest.run("eval", "--task", "rte", "--data", data.toString(),
+        "--model", model.toString(), "--out", dir.resolve("report").toString());
+    assertEquals(1, ev.status(), ev.out() + ev.err());
+    assertTrue(ev.err().contains(data.resolve("dev.tsv") + ":5"), ev.err());
+    assertTrue(ev.err().contains("3 tab-separated columns, expected 4"), ev.err());
+  }
+}
