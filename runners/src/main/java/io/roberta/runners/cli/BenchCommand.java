@@ -67,6 +67,12 @@ public final class BenchCommand implements Callable<Integer> {
       });
     }
     PrintWriter out = spec.commandLine().getOut();
+    String waitPolicy = System.getenv("OMP_WAIT_POLICY");
+    if (waitPolicy == null || !waitPolicy.equalsIgnoreCase("passive")) {
+      out.println("note: OMP_WAIT_POLICY is " + (waitPolicy == null ? "unset" : waitPolicy)
+          + "; on a shared machine export OMP_WAIT_POLICY=PASSIVE (spinning OpenMP threads made"
+          + " steps up to 30x slower here)");
+    }
     int pinned = Nd4jKernels.pinThreads(threads);
     out.printf(Locale.ROOT, "threads pinned: %d (BLAS reports %d); cores visible: %d; load "
         + "average %.1f%n", threads, pinned, Runtime.getRuntime().availableProcessors(),
