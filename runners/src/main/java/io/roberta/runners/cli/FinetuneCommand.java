@@ -47,6 +47,9 @@ public final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output HF directory.")
   Path out;
 
+  @Option(names = "--accept-rejected", description = "Train without the malformed rows of the training data (each is listed).")
+  boolean acceptRejected;
+
   @Option(names = "--recipe", paramLabel = "REF", description = "Take the task's fine-tuning spec from this recipe.")
   String recipe;
 
@@ -68,7 +71,13 @@ public final class FinetuneCommand implements Callable<Integer> {
     }
     TaskData train;
     try {
-      train = TaskSource.read(task, data, TaskSource.Split.TRAIN).requireComplete();
+      train = TaskSource.read(task, data, TaskSource.Split.TRAIN);
+      if (acceptRejected && !train.rejected().isEmpty()) {
+        err.println("training without " + train.rejected().size() + " malformed row(s):\n"
+            + TaskData.describe(train.rejected(), Integer.MAX_VALUE));
+        train = new TaskData(train.task(), train.head(), train.labels(), train.examples(), java.util.List.of());
+      }
+      train.requireComplete();
     } catch (TaskDataException e) {
       throw new UserError(e.getMessage(), e);
     }
