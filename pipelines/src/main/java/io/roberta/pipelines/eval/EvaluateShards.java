@@ -19,6 +19,8 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
@@ -144,8 +146,12 @@ public final class EvaluateShards extends PTransform<PCollection<TaskExample>, E
     return new Result(examples.getPipeline(), predictions, report);
   }
 
+  /** The Beam counter of scored examples (namespace {@code EvaluateShards}), for progress lines. */
+  public static final String EXAMPLES_SCORED = "examplesScored";
+
   /** Runs each batch of a shard through the model, loaded once per DoFn instance. */
   static final class RunModelFn extends DoFn<KV<Integer, Iterable<TaskExample>>, Prediction> {
+    private final Counter scored = Metrics.counter(EvaluateShards.class, EXAMPLES_SCORED);
     private final String modelDir;
     private final EvalTask task;
     private final int batchSize;
@@ -211,6 +217,7 @@ public final class EvaluateShards extends PTransform<PCollection<TaskExample>, E
         out.output(Predictor.predict(batch.get(i), task.labels(), f, scores.subList(at, at + f.size()), task.head()));
         at += f.size();
       }
+      scored.inc(batch.size());
     }
 
     @Teardown

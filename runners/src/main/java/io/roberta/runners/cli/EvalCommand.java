@@ -22,6 +22,7 @@ import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Create;
+import org.joda.time.Duration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -81,6 +82,7 @@ public final class EvalCommand implements Callable<Integer> {
     FileSystems.setDefaultPipelineOptions(options);
     Pipeline p = Pipeline.create(options);
     String label;
+    long total = -1;
     if (maskedLm) {
       if (holdout.isEmpty()) {
         throw new UserError("--masked-lm needs --holdout FILE[,FILE...]");
@@ -102,12 +104,23 @@ public final class EvalCommand implements Callable<Integer> {
       p.apply("ReadExamples", Create.of(eval.examples()).withCoder(SerializableCoder.of(TaskExample.class)))
           .apply("Evaluate", EvaluateShards.of(model.toString(), evalTask).shards(shards).batchSize(batchSize).writeTo(out));
       label = task;
+      total = eval.examples().size();
     }
     PrintWriter err = spec.commandLine().getErr();
     err.println("evaluating " + label + " on " + options.getRunner().getSimpleName() + " with " + shards + " shard(s)");
     err.flush();
     long started = System.nanoTime();
-    PipelineResult.State state = p.run().waitUntilFinish();
+    PipelineResult result = p.run();
+    PipelineResult.State state;
+    do {
+      state = result.waitUntilFinish(Duration.standardSeconds(10));
+      if (state == null || !state.isTerminal()) {
+        long scored = TokenizerCommand.counter(result, EvaluateShards.class, EvaluateShards.EXAMPLES_SCORED);
+        err.printf("eval %s: %d%s examples scored, %.0f s%n", label, scored, total < 0 ? "" : "/" + total,
+            (System.nanoTime() - started) / 1e9);
+        err.flush();
+      }
+    } while (state == null || !state.isTerminal());
     if (state != PipelineResult.State.DONE) {
       throw new UserError("the evaluation pipeline ended " + state);
     }
