@@ -92,8 +92,13 @@ public final class RobertaForSequenceClassification extends RobertaTaskModel {
 
   /** Mean squared error of a one-output (regression) head; targets {@code [B]}; no gradients. */
   public double regressionLoss(Batch batch, double[] targets) {
+    return regressionLoss(batch, targets, RunMode.inference());
+  }
+
+  /** The regression loss without gradients, with dropout when {@code mode} trains (checks). */
+  public double regressionLoss(Batch batch, double[] targets, RunMode mode) {
     try (Kernels.Scope scope = kernels.scope()) {
-      return regressionStep(batch, targets, RunMode.inference(), false);
+      return regressionStep(batch, targets, mode, false);
     }
   }
 

@@ -46,7 +46,7 @@ class GradientCheckTest {
 
   static Stream<Arguments> variants() {
     List<Arguments> out = new ArrayList<>();
-    for (String head : List.of("mlm", "sequence", "token", "qa")) {
+    for (String head : List.of("mlm", "sequence", "regression", "token", "qa")) {
       out.add(Arguments.of(head, LayerSharing.NONE, 0.1));
       out.add(Arguments.of(head, LayerSharing.ALL_LAYERS, 0.0));
     }
@@ -93,6 +93,13 @@ class GradientCheckTest {
         model = m;
         lossAndGrads = () -> m.forwardBackward(batch, new int[] {2, 0}, RunMode.training(seed));
         lossOnly = () -> m.loss(batch, new int[] {2, 0}, RunMode.training(seed));
+      }
+      case "regression" -> {
+        RobertaForSequenceClassification m = new RobertaForSequenceClassification(spec, 1, k);
+        double[] targets = {0.7, -1.3};
+        model = m;
+        lossAndGrads = () -> m.forwardBackwardRegression(batch, targets, RunMode.training(seed));
+        lossOnly = () -> m.regressionLoss(batch, targets, RunMode.training(seed));
       }
       case "token" -> {
         RobertaForTokenClassification m = new RobertaForTokenClassification(spec, 4, k);
