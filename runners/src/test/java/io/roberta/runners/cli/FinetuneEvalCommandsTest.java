@@ -63,6 +63,28 @@ class FinetuneEvalCommandsTest {
   }
 
   @Test
+  void maskedLmEvalScoresHoldoutBlocks(@TempDir Path dir) throws Exception {
+    ModelSpec spec = new ModelSpec(300, 32, 2, 4, 64, 24, 1, 1e-5, 0.1, 0.1, 0.02,
+        SpecialTokens.roberta(300), LayerSharing.NONE);
+    RobertaForMaskedLM mlm = new RobertaForMaskedLM(spec, new Nd4jKernels(KernelPrecision.FP32));
+    mlm.initialize(2);
+    mlm.save(dir.resolve("mlm"));
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(10 * 16 * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < 10 * 16; i++) {
+      buf.putShort((short) (i % 16 == 0 ? 0 : i % 16 == 15 ? 2 : 4 + (i * 7) % 290));
+    }
+    Path shard = Files.write(dir.resolve("holdout-00000.bin"), buf.array());
+    CommandLineTest.Result ev = CommandLineTest.run("eval", "--masked-lm", "--model", dir.resolve("mlm").toString(),
+        "--holdout", shard.toString(), "--block-length", "16", "--out", dir.resolve("report").toString(), "--shards", "2",
+        "--batch-size", "4");
+    assertEquals(0, ev.status(), ev.out() + ev.err());
+    assertTrue(ev.out().contains("| perplexity |"), ev.out());
+    JsonNode report = new ObjectMapper().readTree(dir.resolve("report/report.json").toFile());
+    assertEquals(10, report.get("examples").asInt());
+    assertTrue(report.get("metrics").get("masked_tokens").asInt() > 0, report.toString());
+  }
+
+  @Test
   void evalRefusesMalformedRowsWithFileAndLine(@TempDir Path dir) throws Exception {
     Path data = Files.createDirectories(dir.resolve("RTE"));
     Files.writeString(data.resolve("dev.tsv"), rte(3, "3\tonly\ttwo\n"));
