@@ -65,7 +65,7 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
 
   static final TupleTag<KV<String, Long>> COUNTS = new TupleTag<>() {};
 
-  private final CorpusSpec spec;
+  private final transient CorpusSpec spec;
   private final List<Source> sources;
   private final ManifestHeader header;
   private final String outputDir;
@@ -137,9 +137,10 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
   public PCollection<String> expand(PBegin begin) {
     PCollectionList<Document> read = PCollectionList.empty(begin.getPipeline());
     for (Source s : sources) {
-      read = read.and(begin.apply(s.getName(), s));
+      read = read.and(begin.apply(s.getName(), s).setCoder(Document.DocumentCoder.of()));
     }
-    PCollection<Document> documents = read.apply("AllSources", Flatten.pCollections());
+    PCollection<Document> documents =
+        read.apply("AllSources", Flatten.pCollections()).setCoder(Document.DocumentCoder.of());
 
     PCollectionTuple cleaned =
         documents.apply(
@@ -409,12 +410,14 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
    * name and renames, so a retried bundle overwrites rather than appends.
    */
   static final class PackAndWrite extends DoFn<KV<String, Iterable<TokenizedDocument>>, ShardInfo> {
-    private final PackingSpec packing;
+    private final PackingSpec.Mode mode;
+    private final int blockLength;
     private final ManifestHeader header;
     private final String outputDir;
 
     PackAndWrite(PackingSpec packing, ManifestHeader header, String outputDir) {
-      this.packing = packing;
+      this.mode = packing.mode();
+      this.blockLength = packing.blockLength();
       this.header = header;
       this.outputDir = outputDir;
     }
@@ -434,7 +437,7 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
       try (ShardFormat.Writer writer = format.new Writer(FileSystems.create(temp, "application/octet-stream"))) {
         IOException[] failure = new IOException[1];
         packer =
-            new BlockPacker(packing, header.bos(), header.eos(), header.pad(), block -> {
+            new BlockPacker(new PackingSpec(mode, blockLength), header.bos(), header.eos(), header.pad(), block -> {
               try {
                 writer.write(block);
               } catch (IOException e) {

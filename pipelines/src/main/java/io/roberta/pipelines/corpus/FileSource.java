@@ -92,6 +92,9 @@ public final class FileSource extends Source {
     } catch (IOException e) {
       throw new IllegalArgumentException(field + " = \"" + glob + "\": cannot list: " + e.getMessage(), e);
     }
+    if ("file".equals(localScheme(glob))) {
+      checkLocalEntries(field, glob);
+    }
     if (files.isEmpty()) {
       throw new IllegalArgumentException(
           field + " = \"" + glob + "\" matches no files (relative paths resolve against "
@@ -118,12 +121,42 @@ public final class FileSource extends Source {
     return new InputSummary(files.size(), bytes);
   }
 
+  private static String localScheme(String glob) {
+    int colon = glob.indexOf("://");
+    return colon < 0 || glob.startsWith("file://") ? "file" : glob.substring(0, colon);
+  }
+
+  /**
+   * Beam's local listing leaves out what it cannot stat (a broken link, say) without a word; for
+   * a glob whose wildcards are all in the file name, look at the directory's entries directly.
+   */
+  private static void checkLocalEntries(String field, String glob) {
+    String local = glob.startsWith("file://") ? glob.substring("file://".length()) : glob;
+    Path pattern = Path.of(local);
+    Path dir = pattern.getParent() == null ? Path.of(".") : pattern.getParent();
+    if (dir.toString().matches(".*[*?\\[{].*") || !Files.isDirectory(dir)) {
+      return;
+    }
+    try (var entries = Files.newDirectoryStream(dir, pattern.getFileName().toString())) {
+      for (Path entry : entries) {
+        if (!Files.isDirectory(entry) && (!Files.isRegularFile(entry) || !Files.isReadable(entry))) {
+          throw new IllegalArgumentException(
+              field + " = \"" + glob + "\": cannot read " + entry
+                  + (Files.exists(entry) ? " (permission denied or not a regular file)" : " (a broken link)"));
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException(field + " = \"" + glob + "\": cannot list " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public PCollection<Document> expand(PBegin input) {
     return input
         .apply("MatchFiles", FileIO.match().filepattern(glob).withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW))
         .apply("OpenFiles", FileIO.readMatches().withCompression(Compression.AUTO))
-        .apply("ParseDocuments", ParDo.of(new ParseFiles(sourceName, parser)));
+        .apply("ParseDocuments", ParDo.of(new ParseFiles(sourceName, parser)))
+        .setCoder(Document.DocumentCoder.of());
   }
 
   static final class ParseFiles extends DoFn<FileIO.ReadableFile, Document> {

@@ -18,21 +18,26 @@ import java.text.Normalizer;
 public final class TextCleaner implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  private final NormalizationSpec spec;
+  // The spec's fields, not the spec: DoFns holding a cleaner are serialized, spec records are not.
+  private final boolean nfc;
+  private final boolean stripControlCharacters;
+  private final boolean collapseWhitespace;
 
   public TextCleaner(NormalizationSpec spec) {
-    this.spec = spec;
+    this.nfc = spec.nfc();
+    this.stripControlCharacters = spec.stripControlCharacters();
+    this.collapseWhitespace = spec.collapseWhitespace();
   }
 
   public String clean(String text) {
     String s = text;
-    if (spec.nfc() && !Normalizer.isNormalized(s, Normalizer.Form.NFC)) {
+    if (nfc && !Normalizer.isNormalized(s, Normalizer.Form.NFC)) {
       s = Normalizer.normalize(s, Normalizer.Form.NFC);
     }
-    if (spec.stripControlCharacters()) {
+    if (stripControlCharacters) {
       s = stripControls(s);
     }
-    if (spec.collapseWhitespace()) {
+    if (collapseWhitespace) {
       s = collapseWhitespace(s);
     }
     return s;
