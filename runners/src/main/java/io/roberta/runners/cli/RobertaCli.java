@@ -35,6 +35,7 @@ public final class RobertaCli implements Callable<Integer> {
     cli.addSubcommand(new DescribeCommand());
     cli.addSubcommand(new ValidateCommand());
     cli.addSubcommand(new ExportCommand());
+    cli.addSubcommand(new TokenizerCommand());
     cli.setExecutionExceptionHandler(new ErrorHandler());
     return cli;
   }

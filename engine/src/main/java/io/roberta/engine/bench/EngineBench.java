@@ -1,0 +1,82 @@
+package io.roberta.engine.bench;
+
+import io.roberta.engine.kernels.Kernels;
+import io.roberta.engine.model.Batch;
+import io.roberta.engine.model.RobertaForMaskedLM;
+import io.roberta.engine.model.RobertaTaskModel;
+import io.roberta.engine.model.RunMode;
+import io.roberta.spec.ModelSpec;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Times one masked-LM training step (forward + backward, dropout on, 15% of positions labelled
+ * and projected onto the vocabulary) and turns it into tokens/s and model FLOP/s. A benchmark,
+ * not a test: print its figures next to a ceiling measured in the same run.
+ *
+ * <pre>{@code EngineBench.Result r = EngineBench.measure(spec, kernels, 8, 128, 1, 3);}</pre>
+ */
+public final class EngineBench {
+  /** Share of positions masked, as in RoBERTa pretraining. */
+  public static final double MASK_RATE = 0.15;
+
+  private EngineBench() {}
+
+  /**
+   * @param secondsPerStep best (lowest) wall time of one step
+   * @param flopsPerStep model FLOPs of one step: 3x the forward (the backward is twice the
+   *     forward), counted by {@link ModelSpec#forwardFlopsPerToken}
+   */
+  public record Result(ModelSpec spec, int batch, int seqLen, double secondsPerStep,
+      double flopsPerStep) {
+    public double tokensPerSecond() {
+      return batch * (double) seqLen / secondsPerStep;
+    }
+
+    public double gflops() {
+      return flopsPerStep / secondsPerStep / 1e9;
+    }
+  }
+
+  public static Result measure(ModelSpec spec, Kernels kernels, int batch, int seqLen,
+      int warmupSteps, int timedSteps) {
+    if (seqLen > spec.maxSequenceLength()) {
+      throw new IllegalArgumentException("sequence length " + seqLen + " exceeds the model's "
+          + spec.maxSequenceLength());
+    }
+    RobertaForMaskedLM model = new RobertaForMaskedLM(spec, kernels);
+    model.initialize(1);
+    SplittableRandom random = new SplittableRandom(5);
+    int n = batch * seqLen;
+    int[] ids = new int[n];
+    int[] labels = new int[n];
+    Arrays.fill(labels, RobertaTaskModel.IGNORE_INDEX);
+    int firstOrdinary = spec.specialTokens().maxId() < 5 ? 5 : 0;
+    int masked = 0;
+    for (int i = 0; i < n; i++) {
+      ids[i] = firstOrdinary + random.nextInt(spec.vocabSize() - firstOrdinary);
+      if (ids[i] == spec.specialTokens().pad()) {
+        ids[i] = spec.specialTokens().bos();
+      }
+      if (random.nextDouble() < MASK_RATE) {
+        labels[i] = ids[i];
+        ids[i] = spec.specialTokens().mask();
+        masked++;
+      }
+    }
+    Batch b = new Batch(batch, seqLen, ids, null, null);
+    double best = Double.MAX_VALUE;
+    for (int step = 0; step < warmupSteps + timedSteps; step++) {
+      model.parameters().zeroGrads();
+      long start = System.nanoTime();
+      model.forwardBackward(b, labels, RunMode.training(step));
+      double seconds = (System.nanoTime() - start) * 1e-9;
+      if (step >= warmupSteps) {
+        best = Math.min(best, seconds);
+      }
+    }
+    double lmFraction = masked / (double) n;
+    double flops = 3.0 * n * spec.forwardFlopsPerToken(seqLen, lmFraction);
+    return new Result(spec, batch, seqLen, best, flops);
+  }
+}

@@ -1,0 +1,174 @@
+package io.roberta.engine.kernels;
+
+/**
+ * The small set of operations the RoBERTa network is written against, each forward next to its
+ * backward. Shapes use {@code N} rows (tokens, {@code B*T}), {@code C} channels, {@code V}
+ * vocabulary, {@code nh} heads. Backward kernels <em>accumulate</em> into parameter gradients
+ * ({@code +=}, so tied and shared weights sum naturally) and <em>overwrite</em> input gradients
+ * unless a method says otherwise.
+ *
+ * <p>An implementation owns every {@link Tensor} it creates; tensors from two backends do not mix.
+ *
+ * <pre>{@code
+ * Kernels k = new Nd4jKernels(KernelPrecision.FP32);
+ * Tensor y = k.zeros(n, out);
+ * k.linearForward(y, x, weight, bias);   // y = x W^T + b
+ * }</pre>
+ */
+public interface Kernels {
+
+  KernelPrecision precision();
+
+  // ---- memory ------------------------------------------------------------------------------
+
+  /**
+   * Opens a scope on this thread: every tensor this backend creates on this thread until {@link
+   * Scope#close()} is freed then, so a training step does not wait for the garbage collector to
+   * return native memory. Nothing created inside may be used after close. Scopes nest.
+   *
+   * <pre>{@code try (Kernels.Scope s = kernels.scope()) { ... one step ... }}</pre>
+   */
+  Scope scope();
+
+  /** See {@link #scope()}. */
+  interface Scope extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /** A new tensor of zeros. */
+  Tensor zeros(long... shape);
+
+  /** A new tensor holding {@code data} (row-major) converted to this backend's precision. */
+  Tensor fromFloats(float[] data, long... shape);
+
+  /** A new tensor holding {@code data} (row-major) converted to this backend's precision. */
+  Tensor fromDoubles(double[] data, long... shape);
+
+  /** The elements, row-major, as floats. */
+  float[] toFloats(Tensor t);
+
+  /** The elements, row-major, as doubles. */
+  double[] toDoubles(Tensor t);
+
+  /** One element by its row-major index. */
+  double get(Tensor t, long index);
+
+  /** Sets one element by its row-major index. */
+  void set(Tensor t, long index, double value);
+
+  /** {@code dst = src}; shapes must have the same element count. */
+  void copy(Tensor dst, Tensor src);
+
+  /** Sets every element to {@code value}. */
+  void fill(Tensor t, double value);
+
+  /** {@code t *= factor}. */
+  void scale(Tensor t, double factor);
+
+  /** {@code dst += src}, same shapes (residual connections, gradient sums). */
+  void add(Tensor dst, Tensor src);
+
+  /** {@code dst = a * b} elementwise (dropout masks). */
+  void multiply(Tensor dst, Tensor a, Tensor b);
+
+  /** Sum of the squared elements, accumulated in double (global-norm clipping). */
+  double sumOfSquares(Tensor t);
+
+  // ---- rows and columns --------------------------------------------------------------------
+
+  /** {@code out[i] += table[ids[i]]}: out {@code [N,C]}, table {@code [V,C]}. */
+  void embeddingForward(Tensor out, Tensor table, int[] ids);
+
+  /**
+   * {@code dTable[ids[i]] += dOut[i]} for every {@code i} whose id is not {@code skipId} (a
+   * padding index whose row never learns; pass -1 for none).
+   */
+  void embeddingBackward(Tensor dTable, Tensor dOut, int[] ids, int skipId);
+
+  /** {@code out[j] = x[rows[j]]}: out {@code [M,C]}, x {@code [N,C]}. */
+  void gatherRows(Tensor out, Tensor x, int[] rows);
+
+  /** {@code dx[rows[j]] += dRows[j]}: the backward of {@link #gatherRows}. */
+  void scatterAddRows(Tensor dx, Tensor dRows, int[] rows);
+
+  /** {@code dst[i] = src[i, col]}: dst has {@code N} elements (any shape), src is {@code [N,K]}. */
+  void copyColumn(Tensor dst, Tensor src, int col);
+
+  /** {@code dst[i, col] += src[i]}: the backward of {@link #copyColumn}. */
+  void addToColumn(Tensor dst, int col, Tensor src);
+
+  // ---- layers ------------------------------------------------------------------------------
+
+  /**
+   * Layer norm over the last dimension: {@code out = (x - mean) * rstd * weight + bias}; saves
+   * mean and rstd {@code [N]} for the backward. x, out {@code [N,C]}.
+   */
+  void layerNormForward(
+      Tensor out, Tensor mean, Tensor rstd, Tensor x, Tensor weight, Tensor bias, double eps);
+
+  /** dx overwritten; dWeight, dBias accumulated. */
+  void layerNormBackward(
+      Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor mean, Tensor rstd,
+      Tensor weight);
+
+  /** {@code out = x W^T + b}: x {@code [N,I]}, W {@code [O,I]} (PyTorch layout), b {@code [O]} or null. */
+  void linearForward(Tensor out, Tensor x, Tensor weight, Tensor bias);
+
+  /**
+   * dx overwritten ({@code dOut W}, skipped when dx is null); dWeight ({@code dOut^T x}) and
+   * dBias (column sums of dOut, skipped when null) accumulated.
+   */
+  void linearBackward(Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor weight);
+
+  /** Exact GELU: {@code 0.5 x (1 + erf(x / sqrt 2))}. */
+  void geluForward(Tensor out, Tensor x);
+
+  void geluBackward(Tensor dx, Tensor dOut, Tensor x);
+
+  void tanhForward(Tensor out, Tensor x);
+
+  /** Uses the forward's output: {@code dx = dOut (1 - out^2)}. */
+  void tanhBackward(Tensor dx, Tensor dOut, Tensor out);
+
+  /**
+   * Multi-head scaled dot-product attention with a key padding mask.
+   *
+   * @param context out {@code [B*T, C]}: heads concatenated per token
+   * @param probs out {@code [B, nh, T, T]}: softmax of {@code q k^T / sqrt(d) + keyBias}, saved
+   *     for the backward (before dropout)
+   * @param q query {@code [B*T, C]}, head {@code h} in channels {@code [h*d, (h+1)*d)}
+   * @param keyBias {@code [B, T]}: 0 where a key may be attended, a large negative value at padding
+   * @param dropMask null, or {@code [B, nh, T, T]} multiplied into probs before mixing values
+   */
+  void attentionForward(
+      Tensor context, Tensor probs, Tensor q, Tensor k, Tensor v, Tensor keyBias, int numHeads,
+      Tensor dropMask);
+
+  /** dq, dk, dv {@code [B*T, C]} overwritten. */
+  void attentionBackward(
+      Tensor dq, Tensor dk, Tensor dv, Tensor dContext, Tensor probs, Tensor q, Tensor k, Tensor v,
+      int numHeads, Tensor dropMask);
+
+  /** Fills {@code mask} with 0 (probability p) or {@code 1/(1-p)}, deterministically from seed. */
+  void dropoutMask(Tensor mask, double p, long seed);
+
+  /**
+   * Cross-entropy of the softmax of {@code logits [M,K]} on the selected rows: returns {@code
+   * scale * sum_j -log softmax(logits[rows[j]])[targets[j]]} and, when dLogits is not null,
+   * overwrites it with the gradient (zero on rows not selected). {@code rows == null} means row
+   * {@code j} for target {@code j}.
+   */
+  double crossEntropy(Tensor logits, int[] rows, int[] targets, double scale, Tensor dLogits);
+
+  // ---- optimizer ---------------------------------------------------------------------------
+
+  /**
+   * One AdamW update in the order of {@code torch.optim.AdamW}: decoupled decay {@code p *= 1 -
+   * lr wd}, moments, bias correction with {@code step} (1 for the first), {@code p -= lr/bc1 * m
+   * / (sqrt(v)/sqrt(bc2) + eps)}.
+   */
+  void adamW(
+      Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2,
+      double eps, double weightDecay, long step);
+}

@@ -1,0 +1,149 @@
+package io.roberta.engine.model;
+
+import io.roberta.engine.io.SafeTensors;
+import io.roberta.engine.io.TensorData;
+import io.roberta.engine.kernels.Kernels;
+import io.roberta.engine.kernels.Tensor;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Predicate;
+
+/**
+ * Every trainable tensor of a model, by its Hugging Face name, each with its gradient. Saving,
+ * loading, zeroing and the optimizer are one loop over this holder (llm.c's single allocation, by
+ * name).
+ *
+ * <pre>{@code
+ * Parameters p = model.parameters();
+ * p.zeroGrads();
+ * p.get("lm_head.bias").grad();
+ * }</pre>
+ */
+public final class Parameters {
+
+  /** One parameter: its value, its gradient (same shape) and whether AdamW decays it. */
+  public record Param(String name, Tensor value, Tensor grad) {
+    /** Weight decay applies to matrices only, not to biases and LayerNorm (rank 1). */
+    public boolean decays() {
+      return value.rank() >= 2;
+    }
+  }
+
+  private final Kernels kernels;
+  private final Map<String, Param> params = new LinkedHashMap<>();
+
+  public Parameters(Kernels kernels) {
+    this.kernels = kernels;
+  }
+
+  public Kernels kernels() {
+    return kernels;
+  }
+
+  /** Registers a new zero-initialized parameter. */
+  public Param add(String name, long... shape) {
+    if (params.containsKey(name)) {
+      throw new IllegalArgumentException("parameter " + name + " registered twice");
+    }
+    Param p = new Param(name, kernels.zeros(shape), kernels.zeros(shape));
+    params.put(name, p);
+    return p;
+  }
+
+  public Param get(String name) {
+    Param p = params.get(name);
+    if (p == null) {
+      throw new IllegalArgumentException("no parameter " + name);
+    }
+    return p;
+  }
+
+  public boolean contains(String name) {
+    return params.containsKey(name);
+  }
+
+  /** Every parameter in registration order. */
+  public Collection<Param> all() {
+    return Collections.unmodifiableCollection(params.values());
+  }
+
+  /** Number of scalars over all parameters. */
+  public long count() {
+    long n = 0;
+    for (Param p : params.values()) {
+      n += p.value().size();
+    }
+    return n;
+  }
+
+  public void zeroGrads() {
+    for (Param p : params.values()) {
+      kernels.fill(p.grad(), 0.0);
+    }
+  }
+
+  /**
+   * Hugging Face's initialization: matrices and embeddings normal(0, std), biases zero, LayerNorm
+   * weights one; {@code zeroRows} names embedding rows that start at zero (padding).
+   */
+  public void initialize(double std, long seed, Map<String, Integer> zeroRows) {
+    SplittableRandom random = new SplittableRandom(seed);
+    for (Param p : params.values()) {
+      String name = p.name();
+      long[] shape = p.value().shape();
+      int n = Math.toIntExact(p.value().size());
+      double[] values = new double[n];
+      if (name.endsWith("LayerNorm.weight") || name.endsWith("layer_norm.weight")) {
+        Arrays.fill(values, 1.0);
+      } else if (shape.length >= 2) {
+        for (int i = 0; i < n; i++) {
+          values[i] = gaussian(random) * std;
+        }
+        Integer row = zeroRows.get(name);
+        if (row != null) {
+          int width = (int) shape[1];
+          Arrays.fill(values, row * width, (row + 1) * width, 0.0);
+        }
+      }
+      kernels.copy(p.value(), kernels.fromDoubles(values, shape));
+    }
+  }
+
+  private static double gaussian(SplittableRandom random) {
+    // Box-Muller: SplittableRandom has no nextGaussian on Java 17
+    double u = 1.0 - random.nextDouble();
+    double v = random.nextDouble();
+    return Math.sqrt(-2.0 * Math.log(u)) * Math.cos(2.0 * Math.PI * v);
+  }
+
+  /**
+   * Copies every parameter from {@code file}, which must hold it with the same shape; a
+   * parameter for which {@code mayBeMissing} is true keeps its current value when absent.
+   * Returns the names that were loaded.
+   */
+  public java.util.Set<String> load(SafeTensors file, Predicate<String> mayBeMissing) {
+    java.util.Set<String> loaded = new java.util.LinkedHashSet<>();
+    for (Param p : params.values()) {
+      if (!file.contains(p.name()) && mayBeMissing.test(p.name())) {
+        continue;
+      }
+      TensorData t = file.tensor(p.name(), p.value().shape());
+      kernels.copy(p.value(), kernels.fromFloats(t.toFloats(), p.value().shape()));
+      loaded.add(p.name());
+    }
+    return loaded;
+  }
+
+  /** Every parameter value as F32 tensor data, by name. */
+  public Map<String, TensorData> values() {
+    Map<String, TensorData> out = new LinkedHashMap<>();
+    for (Param p : params.values()) {
+      out.put(p.name(), TensorData.ofFloats(kernels.toFloats(p.value()), p.value().shape()));
+    }
+    return out;
+  }
+}

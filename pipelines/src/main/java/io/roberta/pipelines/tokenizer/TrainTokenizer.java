@@ -1,0 +1,178 @@
+package io.roberta.pipelines.tokenizer;
+
+import io.roberta.spec.TokenizerSpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.CoderRegistry;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
+import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.util.MimeTypes;
+import org.apache.beam.sdk.values.PCollection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains a RoBERTa byte-level BPE tokenizer: texts in, Hugging Face tokenizer files out.
+ *
+ * <ol>
+ *   <li>{@code CountWords}: every worker pre-tokenizes its texts (GPT-2's expression, {@link
+ *       ByteLevelPreTokenizer}) into a word-count table; a {@link Combine} adds the tables up.
+ *   <li>{@code LearnMergesAndWriteFiles}: one worker learns the merges from the total counts
+ *       ({@link BpeTrainer}) and writes {@code tokenizer.json}, {@code vocab.json} and {@code
+ *       merges.txt} through Beam {@link FileSystems}, so any file system Beam knows works.
+ * </ol>
+ *
+ * <p>Word counts are exact sums, and the merges depend only on them, so the files are
+ * byte-identical whatever the runner, the parallelism or the way texts were split. An input
+ * element may be a whole document or any piece of one cut as {@link ReadTextDocuments} cuts.
+ *
+ * <pre>{@code
+ * pipeline.apply("ReadCorpus", ReadTextDocuments.from("data/brown/c*"))
+ *     .apply("TrainTokenizer", TrainTokenizer.byteLevelBpe(8_000, 2).writingTo("out/tokenizer"));
+ * }</pre>
+ */
+public final class TrainTokenizer
+    extends PTransform<PCollection<String>, PCollection<TrainedTokenizer>> {
+
+  private final int vocabSize;
+  private final long minFrequency;
+  private final String outputDirectory;
+
+  private TrainTokenizer(int vocabSize, long minFrequency, String outputDirectory) {
+    // Fail at construction, not on a worker: the builder checks the values.
+    BpeTrainer.builder().vocabSize(vocabSize).minFrequency(minFrequency).build();
+    this.vocabSize = vocabSize;
+    this.minFrequency = minFrequency;
+    this.outputDirectory = outputDirectory;
+  }
+
+  /** A trainer for {@code vocabSize} tokens (all included) from pairs seen {@code minFrequency}+ times. */
+  public static TrainTokenizer byteLevelBpe(int vocabSize, long minFrequency) {
+    return new TrainTokenizer(vocabSize, minFrequency, null);
+  }
+
+  /** The trainer a recipe's {@link TokenizerSpec} asks for; it must be a trained kind. */
+  public static TrainTokenizer from(TokenizerSpec spec) {
+    if (!spec.isTrained()) {
+      throw new IllegalArgumentException(
+          "TrainTokenizer trains BYTE_LEVEL_BPE tokenizers; a " + spec.kind()
+              + " tokenizer is loaded from " + spec.path() + " instead");
+    }
+    return byteLevelBpe(spec.vocabSize(), spec.minFrequency());
+  }
+
+  /** The directory (local or any Beam file system) the three files are written to. */
+  public TrainTokenizer writingTo(String outputDirectory) {
+    if (outputDirectory == null || outputDirectory.isBlank()) {
+      throw new IllegalArgumentException("outputDirectory must be a path, got \"" + outputDirectory + "\"");
+    }
+    return new TrainTokenizer(vocabSize, minFrequency, outputDirectory);
+  }
+
+  @Override
+  public PCollection<TrainedTokenizer> expand(PCollection<String> texts) {
+    if (outputDirectory == null) {
+      throw new IllegalStateException("TrainTokenizer needs an output directory: call writingTo(dir)");
+    }
+    return texts
+        .apply("CountWords", Combine.globally(new CountWordsFn()))
+        .setCoder(WordCountsCoder.of())
+        .apply("LearnMergesAndWriteFiles",
+            ParDo.of(new LearnMergesFn(vocabSize, minFrequency, outputDirectory)))
+        .setCoder(SerializableCoder.of(TrainedTokenizer.class));
+  }
+
+  /** Adds texts into a word-count table; tables from different workers add up. */
+  static final class CountWordsFn extends Combine.CombineFn<String, WordCounts, WordCounts> {
+    @Override
+    public WordCounts createAccumulator() {
+      return new WordCounts();
+    }
+
+    @Override
+    public WordCounts addInput(WordCounts counts, String text) {
+      counts.addText(text);
+      return counts;
+    }
+
+    @Override
+    public WordCounts mergeAccumulators(Iterable<WordCounts> accumulators) {
+      WordCounts merged = null;
+      for (WordCounts counts : accumulators) {
+        if (merged == null) {
+          merged = counts;
+        } else if (counts.distinct() > merged.distinct()) {
+          counts.addAll(merged); // add the smaller table into the larger
+          merged = counts;
+        } else {
+          merged.addAll(counts);
+        }
+      }
+      return merged == null ? new WordCounts() : merged;
+    }
+
+    @Override
+    public WordCounts extractOutput(WordCounts counts) {
+      return counts;
+    }
+
+    @Override
+    public Coder<WordCounts> getAccumulatorCoder(CoderRegistry registry, Coder<String> inputCoder) {
+      return WordCountsCoder.of();
+    }
+
+    @Override
+    public Coder<WordCounts> getDefaultOutputCoder(CoderRegistry registry, Coder<String> inputCoder) {
+      return WordCountsCoder.of();
+    }
+  }
+
+  /** Learns the merges on one worker and writes the files. */
+  static final class LearnMergesFn extends DoFn<WordCounts, TrainedTokenizer> {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainTokenizer.class);
+    private final int vocabSize;
+    private final long minFrequency;
+    private final String outputDirectory;
+
+    LearnMergesFn(int vocabSize, long minFrequency, String outputDirectory) {
+      this.vocabSize = vocabSize;
+      this.minFrequency = minFrequency;
+      this.outputDirectory = outputDirectory;
+    }
+
+    @ProcessElement
+    public void process(@Element WordCounts counts, OutputReceiver<TrainedTokenizer> out)
+        throws IOException {
+      BpeModel model =
+          BpeTrainer.builder().vocabSize(vocabSize).minFrequency(minFrequency).build().train(counts);
+      ResourceId dir = FileSystems.matchNewResource(outputDirectory, true);
+      write(dir, TokenizerFiles.TOKENIZER_JSON, TokenizerFiles.tokenizerJson(model));
+      write(dir, TokenizerFiles.VOCAB_JSON, TokenizerFiles.vocabJson(model));
+      write(dir, TokenizerFiles.MERGES_TXT, TokenizerFiles.mergesTxt(model));
+      if (model.isSmallerThanRequested()) {
+        LOG.warn(model.shortfallMessage());
+      }
+      out.output(new TrainedTokenizer(
+          dir.toString(), model.vocabSize(), vocabSize, model.merges().size(),
+          model.distinctWords(), model.totalWords(), model.shortfallMessage()));
+    }
+
+    private static void write(ResourceId dir, String name, byte[] bytes) throws IOException {
+      ResourceId file = dir.resolve(name, StandardResolveOptions.RESOLVE_FILE);
+      try (WritableByteChannel channel = FileSystems.create(file, MimeTypes.TEXT)) {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+          channel.write(buffer);
+        }
+      }
+    }
+  }
+}
