@@ -54,6 +54,11 @@ public final class DocumentReader {
     this.maxDocumentBytes = maxDocumentBytes;
   }
 
+  /** The name of the source this reader makes documents for. */
+  public String source() {
+    return source;
+  }
+
   /** Reads a text file as documents of the given unit. */
   public void readText(String fileId, InputStream raw, DocumentUnit unit, Consumer<Document> out)
       throws IOException {
