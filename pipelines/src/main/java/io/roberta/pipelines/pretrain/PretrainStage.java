@@ -27,7 +27,7 @@ import org.apache.beam.sdk.transforms.Create;
  * the same fingerprint is skipped; an unfinished one resumes from its newest checkpoint.
  *
  * <pre>{@code
- * PretrainStage.Result r = PretrainStage.run(recipe, "work", corpusDir, corpusManifest, tokenizerJson, options, -1);
+ * PretrainStage.Result r = PretrainStage.run(recipe, "work", corpusDir, corpusManifest, tokenizerJson, options, -1, 2000, null);
  * }</pre>
  */
 public final class PretrainStage {
@@ -82,7 +82,7 @@ public final class PretrainStage {
   /** Runs the stage (or finds it done); {@code untilStep < 0} trains the whole schedule. */
   public static Result run(
       Recipe recipe, String workDir, Path corpusDir, JsonNode corpusManifest, Path tokenizerJson,
-      PipelineOptions options, long untilStep, int holdoutBlocks) {
+      PipelineOptions options, long untilStep, int holdoutBlocks, String acceleratorOverride) {
     Stage stage = stage(recipe);
     Path dir = directory(recipe, workDir);
     Path manifestFile = dir.resolve(MANIFEST);
@@ -94,7 +94,8 @@ public final class PretrainStage {
     Pipeline pipeline = Pipeline.create(options);
     pipeline
         .apply("TrainingJob", Create.of(job).withCoder(SerializableCoder.of(TrainingJob.class)))
-        .apply("TrainModel", TrainModel.withAccelerator(recipe.pretrain().accelerator()));
+        .apply("TrainModel", TrainModel.withAccelerator(
+            acceleratorOverride != null ? acceleratorOverride : recipe.pretrain().accelerator()));
     PipelineResult.State state = pipeline.run().waitUntilFinish();
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("the pretraining pipeline ended in state " + state);
