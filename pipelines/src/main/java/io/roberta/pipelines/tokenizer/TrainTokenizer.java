@@ -151,35 +151,55 @@ public final class TrainTokenizer
   static final class AddGroupFn extends DoFn<KV<Integer, Iterable<WordCounts>>, WordCounts> {
     @ProcessElement
     public void process(@Element KV<Integer, Iterable<WordCounts>> group, OutputReceiver<WordCounts> out) {
-      out.output(AddTables.add(group.getValue()));
+      WordCounts sum = new WordCounts(); // the grouped tables are inputs: read, never changed
+      for (WordCounts table : group.getValue()) {
+        sum.addAll(table);
+      }
+      out.output(sum);
     }
   }
 
-  /** The sum of word-count tables (exact, so any grouping gives the same table). */
-  static final class AddTables extends Combine.BinaryCombineFn<WordCounts> {
+  /**
+   * The sum of word-count tables (exact, so any grouping gives the same table). Inputs are never
+   * changed: they are added into the accumulator, which Beam lets a combiner mutate.
+   */
+  static final class AddTables extends Combine.CombineFn<WordCounts, WordCounts, WordCounts> {
     @Override
-    public WordCounts apply(WordCounts left, WordCounts right) {
-      return add(java.util.List.of(left, right));
-    }
-
-    @Override
-    public WordCounts identity() {
+    public WordCounts createAccumulator() {
       return new WordCounts();
     }
 
-    static WordCounts add(Iterable<WordCounts> tables) {
+    @Override
+    public WordCounts addInput(WordCounts sum, WordCounts table) {
+      sum.addAll(table);
+      return sum;
+    }
+
+    @Override
+    public WordCounts mergeAccumulators(Iterable<WordCounts> sums) {
       WordCounts merged = null;
-      for (WordCounts counts : tables) {
+      for (WordCounts counts : sums) {
         if (merged == null) {
           merged = counts;
         } else if (counts.distinct() > merged.distinct()) {
-          counts.addAll(merged); // add the smaller table into the larger
+          counts.addAll(merged); // add the smaller accumulator into the larger
           merged = counts;
         } else {
           merged.addAll(counts);
         }
       }
       return merged == null ? new WordCounts() : merged;
+    }
+
+    @Override
+    public WordCounts extractOutput(WordCounts sum) {
+      return sum;
+    }
+
+    @Override
+    public org.apache.beam.sdk.coders.Coder<WordCounts> getAccumulatorCoder(
+        org.apache.beam.sdk.coders.CoderRegistry registry, org.apache.beam.sdk.coders.Coder<WordCounts> inputCoder) {
+      return WordCountsCoder.of();
     }
   }
 
