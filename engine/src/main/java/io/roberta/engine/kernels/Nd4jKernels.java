@@ -85,16 +85,18 @@ public final class Nd4jKernels implements Kernels {
   }
 
   /**
-   * Single-precision {@code C = A B^T} throughput of ND4J's BLAS for {@code [m,k] x [n,k]^T},
-   * best of {@code repeats} timed runs after a warm-up, in GFLOP/s (2 per multiply-add).
+   * Single-precision {@code C = A B^T} throughput of ND4J's BLAS for {@code [m,k] x [n,k]^T}, in
+   * GFLOP/s (2 per multiply-add): the best single run after a warm-up, repeating for at least
+   * {@code minSeconds} so that a busy machine still shows a quiet moment.
    */
-  public static double sgemmGflops(int m, int n, int k, int repeats) {
+  public static double sgemmGflops(int m, int n, int k, double minSeconds) {
     INDArray x = Nd4j.rand(DataType.FLOAT, m, k);
     INDArray w = Nd4j.rand(DataType.FLOAT, n, k);
     INDArray y = Nd4j.create(DataType.FLOAT, m, n);
     Nd4j.gemm(x, w, y, false, true, 1.0, 0.0);
     double best = 0;
-    for (int r = 0; r < repeats; r++) {
+    long end = System.nanoTime() + (long) (minSeconds * 1e9);
+    for (int r = 0; r < 3 || System.nanoTime() < end; r++) {
       long start = System.nanoTime();
       Nd4j.gemm(x, w, y, false, true, 1.0, 0.0);
       double seconds = (System.nanoTime() - start) * 1e-9;
