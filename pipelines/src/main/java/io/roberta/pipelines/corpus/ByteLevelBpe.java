@@ -1,0 +1,274 @@
+package io.roberta.pipelines.corpus;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.roberta.pipelines.tokenizer.ByteLevel;
+import io.roberta.pipelines.tokenizer.ByteLevelPreTokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Byte-level BPE encoding in Java with a word cache: GPT-2's pre-tokenizer splits the text into
+ * words, and each distinct word is merged once and remembered, since most words repeat. Gives
+ * the ids Hugging Face's library gives (checked token for token against it on the whole shared
+ * corpus), for the one shape of {@code tokenizer.json} it accepts: model BPE without dropout,
+ * prefixes, suffixes, byte fallback or ignore_merges; no normalizer; a {@code ByteLevel}
+ * pre-tokenizer with {@code use_regex}. Anything else, and any text that holds an added token
+ * ({@code <s>}, {@code <mask>}, ...) or a lone surrogate, goes to the Hugging Face library through
+ * DJL.
+ *
+ * <pre>{@code
+ * TokenEncoder encoder = ByteLevelBpe.tryLoad(Path.of("tokenizer.json")); // null if unsupported
+ * }</pre>
+ */
+final class ByteLevelBpe implements TokenEncoder {
+  /** Distinct words remembered; the cache starts over when full. */
+  static final int CACHE_WORDS = 1 << 20;
+
+  private final Path file;
+  private final Map<String, Integer> vocab;
+  private final Map<Long, long[]> merges; // (left id, right id) -> {rank, merged id}
+  private final int[] byteCharId; // [256] id of each byte's character, -1 when not in the vocabulary
+  private final int unk; // -1: unknown symbols are dropped, as the library does without unk_token
+  private final boolean fuseUnk;
+  private final boolean addPrefixSpace;
+  private final List<String> addedTokens;
+  private final HashMap<String, int[]> cache = new HashMap<>();
+  private TokenEncoder fallback;
+
+  private ByteLevelBpe(Path file, Map<String, Integer> vocab, Map<Long, long[]> merges, int unk, boolean fuseUnk,
+      boolean addPrefixSpace, List<String> addedTokens) {
+    this.file = file;
+    this.vocab = vocab;
+    this.merges = merges;
+    this.unk = unk;
+    this.fuseUnk = fuseUnk;
+    this.addPrefixSpace = addPrefixSpace;
+    this.addedTokens = addedTokens;
+    this.byteCharId = new int[256];
+    for (int b = 0; b < 256; b++) {
+      byteCharId[b] = vocab.getOrDefault(String.valueOf(ByteLevel.charOf(b)), -1);
+    }
+  }
+
+  /** The encoder for a tokenizer.json it reproduces exactly, else null. */
+  static ByteLevelBpe tryLoad(Path tokenizer) {
+    Path file = Files.isDirectory(tokenizer) ? tokenizer.resolve("tokenizer.json") : tokenizer;
+    if (!Files.isRegularFile(file) || !file.getFileName().toString().endsWith(".json")) {
+      return null;
+    }
+    JsonNode root;
+    try {
+      root = new ObjectMapper().readTree(file.toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read tokenizer " + file, e);
+    }
+    JsonNode model = root.path("model");
+    JsonNode pre = root.path("pre_tokenizer");
+    JsonNode post = root.path("post_processor");
+    boolean supported =
+        "BPE".equals(model.path("type").asText())
+            && model.path("dropout").isNull()
+            && empty(model.path("continuing_subword_prefix"))
+            && empty(model.path("end_of_word_suffix"))
+            && !model.path("byte_fallback").asBoolean(false)
+            && !model.path("ignore_merges").asBoolean(false)
+            && (root.path("normalizer").isNull() || root.path("normalizer").isMissingNode())
+            && "ByteLevel".equals(pre.path("type").asText())
+            && pre.path("use_regex").asBoolean(true)
+            && ("RobertaProcessing".equals(post.path("type").asText())
+                || "BertProcessing".equals(post.path("type").asText()));
+    if (!supported) {
+      return null;
+    }
+    Map<String, Integer> vocab = new HashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = model.path("vocab").fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      vocab.put(e.getKey(), e.getValue().asInt());
+    }
+    Map<Long, long[]> merges = new HashMap<>();
+    int rank = 0;
+    for (JsonNode m : model.path("merges")) {
+      String left;
+      String right;
+      if (m.isArray()) {
+        left = m.get(0).asText();
+        right = m.get(1).asText();
+      } else {
+        String s = m.asText();
+        int space = s.indexOf(' ');
+        left = s.substring(0, space);
+        right = s.substring(space + 1);
+      }
+      Integer a = vocab.get(left);
+      Integer b = vocab.get(right);
+      Integer ab = vocab.get(left + right);
+      if (a == null || b == null || ab == null) {
+        return null; // the library would refuse it; let it say why
+      }
+      merges.putIfAbsent(pair(a, b), new long[] {rank, ab});
+      rank++;
+    }
+    int unk = -1;
+    if (!model.path("unk_token").isNull() && !model.path("unk_token").isMissingNode()) {
+      Integer id = vocab.get(model.path("unk_token").asText());
+      if (id == null) {
+        return null;
+      }
+      unk = id;
+    }
+    List<String> added = new ArrayList<>();
+    for (JsonNode a : root.path("added_tokens")) {
+      added.add(a.path("content").asText());
+    }
+    return new ByteLevelBpe(
+        file, vocab, merges, unk, model.path("fuse_unk").asBoolean(false), pre.path("add_prefix_space").asBoolean(false), added);
+  }
+
+  private static boolean empty(JsonNode n) {
+    return n.isNull() || n.isMissingNode() || n.asText().isEmpty();
+  }
+
+  private static long pair(int a, int b) {
+    return ((long) a << 32) | (b & 0xffffffffL);
+  }
+
+  @Override
+  public List<int[]> encodeBatch(List<String> texts) {
+    List<int[]> out = new ArrayList<>(texts.size());
+    for (String t : texts) {
+      out.add(encode(t));
+    }
+    return out;
+  }
+
+  /** Ids of {@code text} without {@code <s>} and {@code </s>}. */
+  int[] encode(String text) {
+    boolean delegate = hasUnpairedSurrogate(text);
+    for (int i = 0; i < addedTokens.size() && !delegate; i++) {
+      delegate = text.contains(addedTokens.get(i));
+    }
+    {
+      if (delegate) {
+        if (fallback == null) {
+          fallback = TokenEncoder.djl(file);
+        }
+        return fallback.encodeBatch(List.of(text)).get(0);
+      }
+    }
+    String s = addPrefixSpace && !text.isEmpty() && text.charAt(0) != ' ' ? " " + text : text;
+    IntList ids = new IntList(s.length() / 3 + 8);
+    ByteLevelPreTokenizer.split(s, word -> {
+      int[] cached = cache.get(word);
+      if (cached == null) {
+        cached = bpe(word);
+        if (cache.size() >= CACHE_WORDS) {
+          cache.clear();
+        }
+        cache.put(word, cached);
+      }
+      ids.addAll(cached);
+    });
+    return ids.toArray();
+  }
+
+  /** Java and the native library disagree on how to turn a lone surrogate into bytes. */
+  private static boolean hasUnpairedSurrogate(String s) {
+    for (int i = 0, n = s.length(); i < n; i++) {
+      char c = s.charAt(i);
+      if (Character.isSurrogate(c)) {
+        if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+          i++;
+        } else {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** One pre-token through byte mapping and the merges, lowest rank first. */
+  int[] bpe(String word) {
+    byte[] bytes = word.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    int[] sym = new int[bytes.length];
+    int n = 0;
+    boolean lastUnk = false;
+    for (byte b : bytes) {
+      int id = byteCharId[b & 0xff];
+      if (id >= 0) {
+        sym[n++] = id;
+        lastUnk = false;
+      } else if (unk >= 0) {
+        if (!(fuseUnk && lastUnk)) {
+          sym[n++] = unk;
+        }
+        lastUnk = true;
+      }
+    }
+    while (n > 1) {
+      long bestRank = Long.MAX_VALUE;
+      long best = 0;
+      int bestMerged = -1;
+      for (int i = 0; i + 1 < n; i++) {
+        long[] m = merges.get(pair(sym[i], sym[i + 1]));
+        if (m != null && m[0] < bestRank) {
+          bestRank = m[0];
+          best = pair(sym[i], sym[i + 1]);
+          bestMerged = (int) m[1];
+        }
+      }
+      if (bestMerged < 0) {
+        break;
+      }
+      int left = (int) (best >>> 32);
+      int right = (int) best;
+      int w = 0;
+      for (int i = 0; i < n; i++) {
+        if (i + 1 < n && sym[i] == left && sym[i + 1] == right) {
+          sym[w++] = bestMerged;
+          i++;
+        } else {
+          sym[w++] = sym[i];
+        }
+      }
+      n = w;
+    }
+    return java.util.Arrays.copyOf(sym, n);
+  }
+
+  @Override
+  public void close() {
+    cache.clear();
+    if (fallback != null) {
+      fallback.close();
+    }
+  }
+
+  private static final class IntList {
+    private int[] a;
+    private int n;
+
+    IntList(int capacity) {
+      a = new int[Math.max(8, capacity)];
+    }
+
+    void addAll(int[] xs) {
+      if (n + xs.length > a.length) {
+        a = java.util.Arrays.copyOf(a, Math.max(a.length * 2, n + xs.length));
+      }
+      System.arraycopy(xs, 0, a, n, xs.length);
+      n += xs.length;
+    }
+
+    int[] toArray() {
+      return java.util.Arrays.copyOf(a, n);
+    }
+  }
+}

@@ -1,0 +1,266 @@
+package io.roberta.pipelines.corpus;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.roberta.engine.tokenizer.RobertaTokenizer;
+import io.roberta.spec.CorpusSpec;
+import io.roberta.spec.Recipe;
+import io.roberta.spec.RecipeJson;
+import io.roberta.spec.SourceSpec;
+import io.roberta.spec.TokenizerSpec;
+import io.roberta.spec.plan.Plan;
+import io.roberta.spec.plan.Stage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
+import org.apache.beam.sdk.io.fs.MatchResult;
+import org.apache.beam.sdk.io.fs.MoveOptions;
+import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.util.ReleaseInfo;
+
+/**
+ * Runs the corpus stage of a recipe: skips it when the stage folder already holds a manifest
+ * with the same fingerprint, checks every input before the pipeline starts, then runs
+ * {@link AssembleCorpus} on the runner the options name and returns the manifest.
+ *
+ * <pre>{@code
+ * CorpusStage.Result r = CorpusStage.run(recipe, "work", tokenizerJson, options, System.err::println);
+ * r.manifest().path("blocks").asLong();
+ * }</pre>
+ */
+public final class CorpusStage {
+
+  /** Where the stage wrote, what its manifest says, and whether it was already there. */
+  public record Result(String directory, JsonNode manifest, boolean skipped) {}
+
+  private final Recipe recipe;
+  private final String workDir;
+  private final Path tokenizer;
+  private boolean fastEncoder = true;
+  private Duration progressEvery = Duration.ofSeconds(5);
+  private Consumer<String> progress = line -> {};
+
+  private CorpusStage(Recipe recipe, String workDir, Path tokenizer) {
+    this.recipe = recipe;
+    this.workDir = workDir;
+    this.tokenizer = tokenizer;
+  }
+
+  public static CorpusStage of(Recipe recipe, String workDir, Path tokenizer) {
+    if (recipe.corpus() == null) {
+      throw new IllegalArgumentException("recipe " + recipe.name() + " has no corpus to assemble");
+    }
+    return new CorpusStage(recipe, workDir, tokenizer);
+  }
+
+  public CorpusStage progress(Consumer<String> sink, Duration every) {
+    this.progress = sink;
+    this.progressEvery = every;
+    return this;
+  }
+
+  public CorpusStage fastEncoder(boolean fast) {
+    this.fastEncoder = fast;
+    return this;
+  }
+
+  /** The stage's entry in the compiled plan. */
+  public static Stage stage(Recipe recipe) {
+    return Plan.compile(recipe).stages().stream()
+        .filter(s -> s.kind() == Stage.Kind.CORPUS)
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("recipe " + recipe.name() + " has no corpus stage"));
+  }
+
+  /** {@code <workDir>/<recipe>/corpus/<fingerprint>}. */
+  public static String directory(Recipe recipe, String workDir) {
+    return stripSlash(workDir) + "/" + stage(recipe).relativePath(recipe.name());
+  }
+
+  /**
+   * The tokenizer the stage encodes with: the recipe's file for a pretrained tokenizer, or the
+   * tokenizer stage's output for one trained on the corpus.
+   */
+  public static Path tokenizerFor(Recipe recipe, String workDir) {
+    TokenizerSpec t = recipe.tokenizer();
+    if (!t.isTrained()) {
+      return Path.of(t.path());
+    }
+    Stage tok = Plan.compile(recipe).stages().get(0);
+    return Path.of(stripSlash(workDir), tok.relativePath(recipe.name()), RobertaTokenizer.TOKENIZER_JSON);
+  }
+
+  /** Runs the stage, or returns the existing manifest when this fingerprint already finished. */
+  public Result run(PipelineOptions options) {
+    FileSystems.setDefaultPipelineOptions(options);
+    Stage stage = stage(recipe);
+    String dir = directory(recipe, workDir);
+    String manifestPath = dir + "/" + CorpusManifest.FILE_NAME;
+    JsonNode existing = readIfPresent(manifestPath);
+    if (existing != null && stage.fingerprint().equals(existing.path("fingerprint").asText())) {
+      return new Result(dir, existing, true);
+    }
+
+    CorpusSpec spec = recipe.corpus();
+    List<Source> sources = new ArrayList<>();
+    long totalBytes = 0;
+    for (SourceSpec s : spec.sources()) {
+      Source source = SourceRegistry.create(s);
+      Source.InputSummary found = source.checkInputs();
+      totalBytes = found.bytes() < 0 || totalBytes < 0 ? -1 : totalBytes + found.bytes();
+      sources.add(source);
+    }
+    ManifestHeader header = header(recipe, stage, tokenizer);
+    deleteStaleOutputs(dir);
+
+    String runId = UUID.randomUUID().toString();
+    Pipeline pipeline = Pipeline.create(options);
+    pipeline.apply(
+        "AssembleCorpus",
+        AssembleCorpus.builder(spec, sources, header, dir)
+            .tokenizer(tokenizer)
+            .fastEncoder(fastEncoder)
+            .progress(runId)
+            .build());
+    ProgressMeter meter = ProgressMeter.get(runId);
+    long total = totalBytes;
+    Thread reporter =
+        new Thread(
+            () -> {
+              try {
+                while (true) {
+                  Thread.sleep(progressEvery.toMillis());
+                  progress.accept("corpus: " + meter.line(total));
+                }
+              } catch (InterruptedException e) {
+                // finished
+              }
+            },
+            "corpus-progress");
+    reporter.setDaemon(true);
+    reporter.start();
+    try {
+      PipelineResult.State state = pipeline.run().waitUntilFinish();
+      if (state != PipelineResult.State.DONE) {
+        throw new IllegalStateException("corpus pipeline ended in state " + state);
+      }
+    } finally {
+      reporter.interrupt();
+      progress.accept("corpus: " + meter.line(total));
+      ProgressMeter.remove(runId);
+    }
+    JsonNode manifest = readIfPresent(manifestPath);
+    if (manifest == null) {
+      throw new IllegalStateException("the corpus pipeline finished but wrote no " + manifestPath);
+    }
+    return new Result(dir, manifest, false);
+  }
+
+  static ManifestHeader header(Recipe recipe, Stage stage, Path tokenizer) {
+    int vocab;
+    int bos;
+    int eos;
+    int pad;
+    Path file;
+    try (RobertaTokenizer t = RobertaTokenizer.load(tokenizer)) {
+      vocab = t.vocabSize();
+      bos = special(t, "<s>");
+      eos = special(t, "</s>");
+      pad = special(t, "<pad>");
+      file = t.source();
+    }
+    CorpusSpec spec = recipe.corpus();
+    Map<String, Integer> weights = new LinkedHashMap<>();
+    spec.sources().forEach(s -> weights.put(s.name(), s.weight()));
+    String version = CorpusStage.class.getPackage().getImplementationVersion();
+    return new ManifestHeader(
+        recipe.name(),
+        RecipeJson.fingerprint(recipe),
+        stage.fingerprint(),
+        RecipeJson.canonical(spec),
+        file.toAbsolutePath().toString(),
+        sha256(file),
+        vocab,
+        bos,
+        eos,
+        pad,
+        ShardFormat.forVocabulary(vocab).dtype(),
+        spec.packing().mode().name(),
+        spec.packing().blockLength(),
+        spec.holdoutFraction(),
+        weights,
+        Map.of(
+            "roberta", version == null ? "development" : version,
+            "beam", ReleaseInfo.getReleaseInfo().getVersion(),
+            "java", System.getProperty("java.version")));
+  }
+
+  private static int special(RobertaTokenizer t, String token) {
+    int id = t.tokenToId(token);
+    if (id < 0) {
+      throw new IllegalArgumentException(
+          "tokenizer " + t.source() + " has no " + token + " token; RoBERTa blocks need <s>, </s> and <pad>");
+    }
+    return id;
+  }
+
+  static String sha256(Path file) {
+    try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
+      in.transferTo(java.io.OutputStream.nullOutputStream());
+      return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read tokenizer " + file, e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static JsonNode readIfPresent(String path) {
+    try {
+      MatchResult m = FileSystems.match(List.of(path), EmptyMatchTreatment.ALLOW).get(0);
+      if (m.status() != MatchResult.Status.OK || m.metadata().isEmpty()) {
+        return null;
+      }
+      return CorpusManifest.read(path);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** Shards and temporary files a crashed run may have left; a manifest that did not match. */
+  private static void deleteStaleOutputs(String dir) {
+    try {
+      List<ResourceId> stale = new ArrayList<>();
+      for (String glob : List.of(dir + "/*.bin", dir + "/.tmp-*", dir + "/" + CorpusManifest.FILE_NAME)) {
+        MatchResult m = FileSystems.match(List.of(glob), EmptyMatchTreatment.ALLOW).get(0);
+        if (m.status() == MatchResult.Status.OK) {
+          m.metadata().forEach(md -> stale.add(md.resourceId()));
+        }
+      }
+      FileSystems.delete(stale, MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot clear " + dir, e);
+    }
+  }
+
+  private static String stripSlash(String s) {
+    return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+  }
+}
