@@ -4,6 +4,7 @@ import io.roberta.dsl.Finetune;
 import io.roberta.dsl.Pretrain;
 import io.roberta.dsl.Roberta;
 import io.roberta.engine.data.TokenShards;
+import io.roberta.engine.io.HfConfig;
 import io.roberta.engine.kernels.KernelPrecision;
 import io.roberta.engine.kernels.Nd4jKernels;
 import io.roberta.engine.tokenizer.RobertaTokenizer;
@@ -45,7 +46,9 @@ import org.apache.beam.sdk.transforms.Create;
  * with {@link EvaluateShards}. Until the recipe stages are joined this drives the engine directly
  * (tokenizer via {@code roberta tokenizer train}, blocks packed here).
  *
- * <pre>{@code java -cp ... io.roberta.examples.BrownEvidence ../shared/data/brown /tmp/evidence 400}</pre>
+ * <pre>{@code
+ * java -cp ... io.roberta.examples.BrownEvidence BROWN WORK PRETRAIN_STEPS TRAIN_EXAMPLES TEST_EXAMPLES EPOCHS [PRETRAINED_HF_DIR]
+ * }</pre>
  */
 public final class BrownEvidence {
   static final int BLOCK = 64;
@@ -58,10 +61,34 @@ public final class BrownEvidence {
     int testExamples = args.length > 4 ? Integer.parseInt(args[4]) : 600;
     int epochs = args.length > 5 ? Integer.parseInt(args[5]) : 3;
     long t0 = System.nanoTime();
+    TaskData trainPos = BrownTasks.partOfSpeech(brown, BrownTasks.Split.TRAIN);
+    Map<String, String> rows = new LinkedHashMap<>();
+    Path pretrained;
+    ModelSpec shape;
+    if (args.length > 6) {
+      // an existing pretrained model (e.g. the TinyBrown example's hf/ export)
+      pretrained = Path.of(args[6]);
+      shape = HfConfig.read(pretrained.resolve("config.json")).spec();
+      rows.put("pretrained model", pretrained.toString());
+    } else {
+      pretrained = work.resolve("pretrained");
+      shape = pretrain(brown, work, trainPos, pretrainSteps, rows, t0);
+    }
+    finetuneBoth(brown, work, trainPos, pretrained, shape, trainExamples, testExamples, epochs, rows, t0);
+    StringBuilder md = new StringBuilder("# Brown evidence: pretrained vs random init, same budget\n\n");
+    md.append(String.format(Locale.ROOT, "pretraining %s; fine-tuning %d epochs on %d train examples, scored on %d test examples%n%n",
+        args.length > 6 ? "from " + pretrained : pretrainSteps + " steps x 32 blocks x " + BLOCK + " tokens (Brown training files only)",
+        epochs, trainExamples, testExamples));
+    rows.forEach((k, v) -> md.append("* ").append(k).append(": ").append(v).append('\n'));
+    Files.writeString(work.resolve("evidence.md"), md.toString());
+    System.out.println(md);
+    log(t0, "done");
+  }
 
+  static ModelSpec pretrain(Path brown, Path work, TaskData trainPos, int pretrainSteps, Map<String, String> rows, long t0)
+      throws Exception {
     // 1. tokenizer from the training files' words
     Path text = Files.createDirectories(work.resolve("text"));
-    TaskData trainPos = BrownTasks.partOfSpeech(brown, BrownTasks.Split.TRAIN);
     List<String> sentences = trainPos.examples().stream().map(e -> String.join(" ", e.words())).toList();
     Files.write(text.resolve("brown-train.txt"), sentences);
     Path tokDir = work.resolve("tokenizer");
@@ -90,7 +117,6 @@ public final class BrownEvidence {
     Path pretrained = work.resolve("pretrained");
     PretrainSpec pre = Pretrain.mlm().batchSize(32).microBatch(32).peakLearningRate(1e-3)
         .warmupSteps(Math.max(1, pretrainSteps / 10)).totalSteps(pretrainSteps).checkpointEvery(pretrainSteps).seed(1).build();
-    Map<String, String> rows = new LinkedHashMap<>();
     try (TokenShards train = TokenShards.open(List.of(shard), TokenShards.Dtype.UINT16, BLOCK);
         TokenShards held = TokenShards.open(List.of(holdout), TokenShards.Dtype.UINT16, BLOCK);
         Pretrainer trainer = new Pretrainer(shape, pre, train, work.resolve("pretrain"),
@@ -114,7 +140,11 @@ public final class BrownEvidence {
       log(t0, rows.get("masked-LM holdout"));
     }
     tokenizer.close();
+    return shape;
+  }
 
+  static void finetuneBoth(Path brown, Path work, TaskData trainPos, Path pretrained, ModelSpec shape, int trainExamples,
+      int testExamples, int epochs, Map<String, String> rows, long t0) throws Exception {
     // 4. fine-tune both starts on both tasks with the same budget, evaluate with EvaluateShards
     TaskData genreTrain = sample(BrownTasks.genre(brown, BrownTasks.Split.TRAIN, 4), trainExamples, 2);
     TaskData genreTest = sample(BrownTasks.genre(brown, BrownTasks.Split.TEST, 4), testExamples, 3);
@@ -141,13 +171,6 @@ public final class BrownEvidence {
         log(t0, start + " " + spec.task() + ": " + rows.get(start + " " + spec.task()));
       }
     }
-    StringBuilder md = new StringBuilder("# Brown evidence: pretrained vs random init, same budget\n\n");
-    md.append(String.format(Locale.ROOT, "pretraining %d steps x 32 blocks x %d tokens; fine-tuning %d epochs on %d train examples, scored on %d test examples (test files never seen in pretraining)%n%n",
-        pretrainSteps, BLOCK, epochs, trainExamples, testExamples));
-    rows.forEach((k, v) -> md.append("* ").append(k).append(": ").append(v).append('\n'));
-    Files.writeString(work.resolve("evidence.md"), md.toString());
-    System.out.println(md);
-    log(t0, "done");
   }
 
   static void evaluate(Path model, TaskData test, Path out) {
