@@ -7,7 +7,9 @@ import io.roberta.pipelines.tasks.TaskData;
 import io.roberta.pipelines.tasks.TaskDataException;
 import io.roberta.pipelines.tasks.TaskExample;
 import io.roberta.pipelines.tasks.TaskSource;
+import io.roberta.spec.EvalSpec;
 import io.roberta.spec.MaskingSpec;
+import io.roberta.spec.Recipe;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -52,6 +54,10 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the report files go.")
   String out;
 
+  @Option(names = "--recipe", paramLabel = "REF",
+      description = "Take shards and batch size for this task (or masked-lm) from the recipe's evaluation spec.")
+  String recipe;
+
   @Option(names = "--shards", defaultValue = "1") int shards;
   @Option(names = "--batch-size", defaultValue = "32") int batchSize;
   @Option(names = "--max-length", defaultValue = "512") int maxLength;
@@ -69,6 +75,9 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--dtype", defaultValue = "UINT16") String dtype;
   @Option(names = "--mask-seed", defaultValue = "1") long maskSeed;
 
+  /** The recipe's masking when --recipe has a pretrain spec; else RoBERTa's with --mask-seed. */
+  private MaskingSpec masking;
+
   @Unmatched List<String> pipelineArgs = new ArrayList<>();
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -77,6 +86,9 @@ public final class EvalCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     if (!Files.isRegularFile(model.resolve("config.json"))) {
       throw new UserError("--model " + model + " is not a model directory: it has no config.json");
+    }
+    if (recipe != null) {
+      fromRecipe();
     }
     PipelineOptions options = PipelineOptionsFactory.fromArgs(pipelineArgs.toArray(String[]::new)).create();
     FileSystems.setDefaultPipelineOptions(options);
@@ -87,7 +99,8 @@ public final class EvalCommand implements Callable<Integer> {
       if (holdout.isEmpty()) {
         throw new UserError("--masked-lm needs --holdout FILE[,FILE...]");
       }
-      p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(model.toString(), holdout, dtype, blockLength, MaskingSpec.roberta(maskSeed))
+      p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(model.toString(), holdout, dtype, blockLength,
+              masking != null ? masking : MaskingSpec.roberta(maskSeed))
           .shards(shards).batchSize(batchSize).writeTo(out));
       label = "masked-lm";
     } else {
@@ -128,5 +141,23 @@ public final class EvalCommand implements Callable<Integer> {
     stdout.print(Files.readString(Path.of(out).resolve("report.md")));
     stdout.printf("(%.1f s; files in %s)%n", (System.nanoTime() - started) / 1e9, out);
     return 0;
+  }
+
+  private void fromRecipe() {
+    Recipe r = RecipeLoader.load(recipe);
+    String wanted = maskedLm ? "masked-lm" : task;
+    if (r.eval() == null) {
+      throw new UserError("recipe " + r.name() + " has no evaluation spec");
+    }
+    EvalSpec.Task t = r.eval().tasks().stream().filter(x -> x.label().equals(wanted)).findFirst()
+        .orElseThrow(() -> new UserError("recipe " + r.name() + " does not evaluate '" + wanted + "' (it evaluates "
+            + r.eval().tasks().stream().map(EvalSpec.Task::label).toList() + ")"));
+    shards = t.shards();
+    batchSize = r.eval().batchSize();
+    if (r.pretrain() != null) {
+      masking = r.pretrain().masking();
+    }
+    r.finetune().stream().filter(f -> f.task().equals(wanted)).findFirst()
+        .ifPresent(f -> maxLength = f.maxSequenceLength());
   }
 }
