@@ -45,12 +45,14 @@ class EvaluateShardsTest {
   @TempDir static Path models;
   static Path classifier;
   static Path regressor;
+  static Path reader;
 
   @BeforeAll
   static void saveModels() throws Exception {
     var kernels = new Nd4jKernels(KernelPrecision.FP32);
     classifier = save(TaskHead.random(TinyTasks.spec(), Head.SEQUENCE_CLASSIFICATION, 2, 3, kernels), "cls");
     regressor = save(TaskHead.random(TinyTasks.spec(), Head.REGRESSION, 1, 4, kernels), "reg");
+    reader = save(TaskHead.random(TinyTasks.spec(), Head.QUESTION_ANSWERING, 2, 5, kernels), "qa");
   }
 
   static Path save(TaskHead head, String name) throws Exception {
@@ -78,6 +80,12 @@ class EvaluateShardsTest {
         .withCoder(SerializableCoder.of(TaskExample.class)));
     count.apply("EvaluateCount", EvaluateShards.of(regressor.toString(), regression())
         .shards(shards).batchSize(BATCH).writeTo(out.resolve("count").toString()));
+    // 16 tokens: the question takes 7, so contexts split into several windows
+    PCollection<TaskExample> questions = p.apply("Questions", Create.of(TinyTasks.questions(13, 6))
+        .withCoder(SerializableCoder.of(TaskExample.class)));
+    questions.apply("EvaluateQuestions", EvaluateShards.of(reader.toString(),
+            new EvalTask("qa", Head.QUESTION_ANSWERING, List.of(), 16, List.of()))
+        .shards(shards).batchSize(BATCH).writeTo(out.resolve("qa").toString()));
     p.run().waitUntilFinish();
   }
 
@@ -98,7 +106,7 @@ class EvaluateShardsTest {
     run(direct(), 1, dir.resolve("direct1"));
     run(direct(), 8, dir.resolve("direct8"));
     run(flink(2), 8, dir.resolve("flink8"));
-    for (String task : new String[] {"sentiment", "count"}) {
+    for (String task : new String[] {"sentiment", "count", "qa"}) {
       for (String file : new String[] {"predictions.jsonl", "report.json", "report.md"}) {
         String one = Files.readString(dir.resolve("direct1").resolve(task).resolve(file));
         assertEquals(one, Files.readString(dir.resolve("direct8").resolve(task).resolve(file)), task + "/" + file + ", 8 shards");
@@ -113,6 +121,9 @@ class EvaluateShardsTest {
     assertEquals(29, lines.size());
     // a random model still gives each pair its own value: the regression outputs are not constant
     assertNotEquals(json.readTree(lines.get(0)).get("predicted").asDouble(), json.readTree(lines.get(1)).get("predicted").asDouble());
+    JsonNode qa = json.readTree(dir.resolve("direct1/qa/report.json").toFile());
+    assertEquals(13, qa.get("examples").asInt());
+    assertTrue(qa.get("metrics").has("exact_match") && qa.get("metrics").has("f1"));
     JsonNode count = json.readTree(dir.resolve("direct1/count/report.json").toFile());
     assertTrue(count.get("metrics").has("pearson") && count.get("metrics").has("spearman"));
   }
