@@ -166,7 +166,7 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
     PCollectionTuple tokenized =
         unique.apply(
             "SplitAndTokenize",
-            ParDo.of(new Tokenize(tokenizerPath, fastEncoder, weights, spec.holdoutFraction()))
+            ParDo.of(new Tokenize(tokenizerPath, fastEncoder, weights, spec.holdoutFraction(), progressId))
                 .withOutputTags(Tokenize.TOKENIZED, TupleTagList.of(COUNTS)));
     counts.add(tokenized.get(COUNTS));
 
@@ -328,8 +328,10 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
     private transient TokenEncoder encoder;
     private transient List<KV<String, Document>> batch;
     private transient long batchChars;
+    private final String progressId;
 
-    Tokenize(String tokenizerPath, boolean fast, Map<String, Integer> weights, double holdoutFraction) {
+    Tokenize(String tokenizerPath, boolean fast, Map<String, Integer> weights, double holdoutFraction, String progressId) {
+      this.progressId = progressId;
       this.tokenizerPath = tokenizerPath;
       this.fast = fast;
       this.weights = weights;
@@ -379,6 +381,9 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
         for (int copy = 0; copy < weight; copy++) {
           out.accept(new TokenizedDocument(holdout, ContentHash.sortKey(hash, copy), ids.get(i)));
         }
+      }
+      if (progressId != null) {
+        ProgressMeter.get(progressId).encoded(batch.size(), batchChars);
       }
       batch.clear();
       batchChars = 0;

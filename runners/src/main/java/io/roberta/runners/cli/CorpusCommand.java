@@ -51,12 +51,20 @@ public final class CorpusCommand implements Callable<Integer> {
   @Option(names = "--progress-seconds", defaultValue = "5", description = "Seconds between progress lines (default: ${DEFAULT-VALUE}).")
   int progressSeconds;
 
+  @Option(names = "--encoder", defaultValue = "fast", paramLabel = "fast|djl",
+      description = "fast: Java byte-level BPE with a word cache where it matches the tokenizer (same ids), else DJL;"
+          + " djl: always Hugging Face's library through DJL (default: ${DEFAULT-VALUE}).")
+  String encoder;
+
   @Unmatched List<String> beamArgs = new ArrayList<>();
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
+    if (!encoder.equals("fast") && !encoder.equals("djl")) {
+      throw new UserError("--encoder " + encoder + ": expected fast or djl");
+    }
     Recipe r = RecipeLoader.load(recipe);
     if (r.corpus() == null) {
       throw new UserError("recipe " + r.name() + " has no corpus (it only fine-tunes)");
@@ -86,7 +94,8 @@ public final class CorpusCommand implements Callable<Integer> {
     try {
       tokenizer = RecipeTokenizer.ensure(r, workDir, options, log);
       long start = System.nanoTime();
-      result = CorpusStage.of(r, workDir, tokenizer).progress(log, Duration.ofSeconds(Math.max(1, progressSeconds))).run(options);
+      result = CorpusStage.of(r, workDir, tokenizer).progress(log, Duration.ofSeconds(Math.max(1, progressSeconds)))
+          .fastEncoder(encoder.equals("fast")).run(options);
       if (!result.skipped()) {
         double seconds = (System.nanoTime() - start) / 1e9;
         double mb = result.manifest().path("documents").path("bytes").asLong() / 1e6;

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Corpus stage benchmark (not part of CI). On the Brown corpus, Moby-Dick and the State of the
+# Union addresses from ../shared/data, with a 30,000-token byte-level BPE trained by Hugging
+# Face's library on the same text:
+#   1. Hugging Face's Rust encoder through its Node binding (tokenizers@0.23.2), encodeBatch over
+#      exactly the documents the stage tokenizes (cleaned), median of 3 runs: the baseline.
+#   2. `roberta corpus` end to end (read, clean, dedupe, split, tokenize, pack, write shards) on
+#      the DirectRunner and on embedded Flink, with the Java BPE and with DJL.
+# Prints MB/s of cleaned text for each and the ratio stage / HF (>= 1 means the whole stage is at
+# least as fast as HF's batch encode alone). Then checks the Java BPE against HF (via DJL) token
+# for token on every shared file with the 30k tokenizer.
+#   bench/corpus.sh            (from the repository root; needs node, npm and ../shared/data)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+data=${ROBERTA_DATA:-$root/../shared/data}
+out=${BENCH_DIR:-/tmp/roberta-corpus-bench}
+hf=${HF_NODE_DIR:-/tmp/hf}
+mkdir -p "$out" "$hf"
+
+[[ -d "$hf/node_modules/tokenizers" ]] || (cd "$hf" && npm install --silent tokenizers@0.23.2 >/dev/null)
+export NODE_PATH="$hf/node_modules"
+./mvnw -q -o -pl examples -am package -DskipTests
+jar=examples/target/roberta.jar
+java_opts=(-Xmx4g -Droberta.data="$data" --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED
+  --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED)
+
+echo "== cleaned documents of TinyBrown's corpus" >&2
+[[ -f "$out/texts.jsonl" ]] || java "${java_opts[@]}" -cp "$jar" io.roberta.examples.DumpCorpusText TinyBrown "$out/texts.jsonl" 2>/dev/null
+echo "== 30k byte-level BPE trained by Hugging Face on them" >&2
+if [[ ! -f "$out/tokenizer.json" ]]; then
+  node -e 'const fs=require("fs"); fs.writeFileSync(process.argv[2], fs.readFileSync(process.argv[1],"utf8").split("\n").filter(l=>l).map(l=>JSON.parse(l)).join("\n\n"))' \
+    "$out/texts.jsonl" "$out/texts.txt"
+  node pipelines/src/test/resources/corpus/make-tokenizer.js "$out/tokenizer.json" "$out/texts.txt" >&2
+fi
+vocab=$(node -e 'const t=require("tokenizers").Tokenizer.fromFile(process.argv[1]); console.log(t.getVocabSize(true))' "$out/tokenizer.json")
+
+# TinyBrown with this tokenizer instead of its own trained one.
+java "${java_opts[@]}" -jar "$jar" export TinyBrown --out "$out/tinybrown.json" 2>/dev/null
+node -e '
+const fs=require("fs"); const [f, tok, v]=process.argv.slice(1); const r=JSON.parse(fs.readFileSync(f,"utf8"));
+r.name="bench-corpus"; r.tokenizer={kind:"PRETRAINED", path:tok, vocabSize:null, minFrequency:null};
+r.model.vocabSize=Number(v); r.model.specialTokens.mask=Number(v)-1; fs.writeFileSync(f, JSON.stringify(r,null,1));' \
+  "$out/tinybrown.json" "$out/tokenizer.json" "$vocab"
+
+echo "== Hugging Face encodeBatch (Node binding)" >&2
+hfjson=$(node bench/hf-encode.js "$out/tokenizer.json" "$out/texts.jsonl" 3)
+echo "$hfjson" >&2
+mb=$(node -e 'console.log((JSON.parse(process.argv[1]).bytes/1e6).toFixed(3))' "$hfjson")
+hfs=$(node -e 'console.log(JSON.parse(process.argv[1]).seconds.toFixed(3))' "$hfjson")
+
+run_stage() { # name, extra args...
+  local name=$1; shift
+  rm -rf "$out/work-$name"
+  local start end
+  start=$(date +%s.%N)
+  java "${java_opts[@]}" -jar "$jar" corpus "$out/tinybrown.json" --work-dir "$out/work-$name" --progress-seconds 10 "$@" \
+    > "$out/$name.out" 2> "$out/$name.err"
+  end=$(date +%s.%N)
+  local stage
+  stage=$(grep -o 'in [0-9.]* s end to end' "$out/$name.err" | grep -o '[0-9.]*' | head -1)
+  local proc
+  proc=$(echo "$end - $start" | bc)
+  printf '%-22s stage %7.1f s  %6.2f MB/s  ratio vs HF %5.2f   (whole process %.1f s)\n' "$name" "$stage" \
+    "$(echo "$mb / $stage" | bc -l)" "$(echo "$hfs / $stage" | bc -l)" "$proc"
+}
+
+echo
+echo "Text: $mb MB of cleaned documents ($(wc -l < "$out/texts.jsonl") documents); tokenizer: $vocab tokens; $(nproc) cores"
+printf '%-22s encode  %6.1f s  %6.2f MB/s  (median of 3)\n' "HF encodeBatch" "$hfs" "$(echo "$mb / $hfs" | bc -l)"
+run_stage direct-java
+run_stage direct-djl --encoder=djl
+run_stage flink-java --runner=FlinkRunner --flinkMaster=[local] --parallelism="$(nproc)"
+cmp <(cat "$out"/work-direct-java/bench-corpus/corpus/*/*.bin) <(cat "$out"/work-flink-java/bench-corpus/corpus/*/*.bin) \
+  && echo "shards: DirectRunner and Flink wrote the same bytes"
+cmp <(cat "$out"/work-direct-java/bench-corpus/corpus/*/*.bin) <(cat "$out"/work-direct-djl/bench-corpus/corpus/*/*.bin) \
+  && echo "shards: the Java BPE and DJL wrote the same bytes"
+
+if [[ "${PARITY:-1}" == "1" ]]; then
+  echo "== Java BPE vs Hugging Face (DJL), every shared file, 30k tokenizer" >&2
+  ./mvnw -q -o -pl pipelines -am test -Dsurefire.failIfNoSpecifiedTests=false -Dtest=ByteLevelBpeTest \
+    -Dcorpus.parity=full -Dcorpus.parity.tokenizer="$out/tokenizer.json" -Droberta.data="$data" >/dev/null \
+    && echo "parity: same ids on every file of $data"
+fi
