@@ -10,6 +10,7 @@
 # least as fast as HF's batch encode alone). Then checks the Java BPE against HF (via DJL) token
 # for token on every shared file with the 30k tokenizer.
 #   bench/corpus.sh            (from the repository root; needs node, npm and ../shared/data)
+#   DJL=0 PARITY=0 bench/corpus.sh   skips the slow DJL run and the parity check
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
@@ -69,11 +70,11 @@ echo
 echo "Text: $mb MB of cleaned documents ($(wc -l < "$out/texts.jsonl") documents); tokenizer: $vocab tokens; $(nproc) cores"
 printf '%-22s encode  %6.1f s  %6.2f MB/s  (median of 3)\n' "HF encodeBatch" "$hfs" "$(echo "$mb / $hfs" | bc -l)"
 run_stage direct-java
-run_stage direct-djl --encoder=djl
+[[ "${DJL:-1}" == "1" ]] && run_stage direct-djl --encoder=djl
 run_stage flink-java --runner=FlinkRunner --flinkMaster=[local] --parallelism="$(nproc)"
 cmp <(cat "$out"/work-direct-java/bench-corpus/corpus/*/*.bin) <(cat "$out"/work-flink-java/bench-corpus/corpus/*/*.bin) \
   && echo "shards: DirectRunner and Flink wrote the same bytes"
-cmp <(cat "$out"/work-direct-java/bench-corpus/corpus/*/*.bin) <(cat "$out"/work-direct-djl/bench-corpus/corpus/*/*.bin) \
+[[ "${DJL:-1}" == "1" ]] && cmp <(cat "$out"/work-direct-java/bench-corpus/corpus/*/*.bin) <(cat "$out"/work-direct-djl/bench-corpus/corpus/*/*.bin) \
   && echo "shards: the Java BPE and DJL wrote the same bytes"
 
 if [[ "${PARITY:-1}" == "1" ]]; then

@@ -135,6 +135,8 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
 
   @Override
   public PCollection<String> expand(PBegin begin) {
+    // So that a user's Source need not set a coder on its output.
+    begin.getPipeline().getCoderRegistry().registerCoderForClass(Document.class, Document.DocumentCoder.of());
     PCollectionList<Document> read = PCollectionList.empty(begin.getPipeline());
     for (Source s : sources) {
       read = read.and(begin.apply(s.getName(), s).setCoder(Document.DocumentCoder.of()));

@@ -34,7 +34,7 @@ final class ByteLevelBpe implements TokenEncoder {
 
   private final Path file;
   private final Map<String, Integer> vocab;
-  private final Map<Long, long[]> merges; // (left id, right id) -> {rank, merged id}
+  private final MergeTable merges;
   private final int[] byteCharId; // [256] id of each byte's character, -1 when not in the vocabulary
   private final int unk; // -1: unknown symbols are dropped, as the library does without unk_token
   private final boolean fuseUnk;
@@ -43,7 +43,7 @@ final class ByteLevelBpe implements TokenEncoder {
   private final HashMap<String, int[]> cache = new HashMap<>();
   private TokenEncoder fallback;
 
-  private ByteLevelBpe(Path file, Map<String, Integer> vocab, Map<Long, long[]> merges, int unk, boolean fuseUnk,
+  private ByteLevelBpe(Path file, Map<String, Integer> vocab, MergeTable merges, int unk, boolean fuseUnk,
       boolean addPrefixSpace, List<String> addedTokens) {
     this.file = file;
     this.vocab = vocab;
@@ -93,7 +93,7 @@ final class ByteLevelBpe implements TokenEncoder {
       Map.Entry<String, JsonNode> e = it.next();
       vocab.put(e.getKey(), e.getValue().asInt());
     }
-    Map<Long, long[]> merges = new HashMap<>();
+    MergeTable merges = new MergeTable(model.path("merges").size());
     int rank = 0;
     for (JsonNode m : model.path("merges")) {
       String left;
@@ -113,7 +113,7 @@ final class ByteLevelBpe implements TokenEncoder {
       if (a == null || b == null || ab == null) {
         return null; // the library would refuse it; let it say why
       }
-      merges.putIfAbsent(pair(a, b), new long[] {rank, ab});
+      merges.putIfAbsent(a, b, rank, ab);
       rank++;
     }
     int unk = -1;
@@ -214,21 +214,21 @@ final class ByteLevelBpe implements TokenEncoder {
     }
     while (n > 1) {
       long bestRank = Long.MAX_VALUE;
-      long best = 0;
+      int left = -1;
+      int right = -1;
       int bestMerged = -1;
       for (int i = 0; i + 1 < n; i++) {
-        long[] m = merges.get(pair(sym[i], sym[i + 1]));
-        if (m != null && m[0] < bestRank) {
-          bestRank = m[0];
-          best = pair(sym[i], sym[i + 1]);
-          bestMerged = (int) m[1];
+        long m = merges.get(sym[i], sym[i + 1]);
+        if (m >= 0 && (m >>> 32) < bestRank) {
+          bestRank = m >>> 32;
+          left = sym[i];
+          right = sym[i + 1];
+          bestMerged = (int) m;
         }
       }
       if (bestMerged < 0) {
         break;
       }
-      int left = (int) (best >>> 32);
-      int right = (int) best;
       int w = 0;
       for (int i = 0; i < n; i++) {
         if (i + 1 < n && sym[i] == left && sym[i + 1] == right) {
@@ -248,6 +248,53 @@ final class ByteLevelBpe implements TokenEncoder {
     cache.clear();
     if (fallback != null) {
       fallback.close();
+    }
+  }
+
+  /** (left id, right id) to (rank, merged id), open addressing on primitive longs. */
+  static final class MergeTable {
+    private final long[] keys;
+    private final long[] values;
+    private final int mask;
+
+    MergeTable(int expected) {
+      int capacity = Integer.highestOneBit(Math.max(16, expected * 2 + 1)) << 1;
+      keys = new long[capacity];
+      values = new long[capacity];
+      java.util.Arrays.fill(keys, -1L);
+      mask = capacity - 1;
+    }
+
+    private int slot(long key) {
+      long h = key * 0x9E3779B97F4A7C15L;
+      return (int) (h >>> 40) & mask;
+    }
+
+    void putIfAbsent(int left, int right, int rank, int merged) {
+      long key = pair(left, right);
+      int i = slot(key);
+      while (keys[i] != -1L) {
+        if (keys[i] == key) {
+          return;
+        }
+        i = (i + 1) & mask;
+      }
+      keys[i] = key;
+      values[i] = ((long) rank << 32) | (merged & 0xffffffffL);
+    }
+
+    /** {@code rank << 32 | merged id}, or -1 when the pair does not merge. */
+    long get(int left, int right) {
+      long key = pair(left, right);
+      int i = slot(key);
+      long k;
+      while ((k = keys[i]) != -1L) {
+        if (k == key) {
+          return values[i];
+        }
+        i = (i + 1) & mask;
+      }
+      return -1L;
     }
   }
 

@@ -47,6 +47,7 @@ public final class CorpusText extends PTransform<PBegin, PCollection<String>> {
 
   @Override
   public PCollection<String> expand(PBegin begin) {
+    begin.getPipeline().getCoderRegistry().registerCoderForClass(Document.class, Document.DocumentCoder.of());
     PCollectionList<Document> read = PCollectionList.empty(begin.getPipeline());
     for (Source s : sources) {
       read = read.and(begin.apply(s.getName(), s).setCoder(Document.DocumentCoder.of()));
