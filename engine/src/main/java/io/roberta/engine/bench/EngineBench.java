@@ -38,8 +38,43 @@ public final class EngineBench {
     }
   }
 
-  public static Result measure(ModelSpec spec, Kernels kernels, int batch, int seqLen,
-      int warmupSteps, int timedSteps) {
+  /** A model and a fixed random batch, ready to time one training step at a time. */
+  public static final class Session {
+    private final ModelSpec spec;
+    private final RobertaForMaskedLM model;
+    private final Batch batch;
+    private final int[] labels;
+    private final double flopsPerStep;
+    private long steps;
+
+    Session(ModelSpec spec, RobertaForMaskedLM model, Batch batch, int[] labels, double flops) {
+      this.spec = spec;
+      this.model = model;
+      this.batch = batch;
+      this.labels = labels;
+      this.flopsPerStep = flops;
+    }
+
+    /** Runs one step (gradients zeroed, forward, backward) and returns its wall time in seconds. */
+    public double step() {
+      model.parameters().zeroGrads();
+      long start = System.nanoTime();
+      model.forwardBackward(batch, labels, RunMode.training(steps++));
+      return (System.nanoTime() - start) * 1e-9;
+    }
+
+    /** Model FLOPs of one step. */
+    public double flopsPerStep() {
+      return flopsPerStep;
+    }
+
+    public Result result(double secondsPerStep) {
+      return new Result(spec, batch.size(), batch.length(), secondsPerStep, flopsPerStep);
+    }
+  }
+
+  /** A randomly initialized model of {@code spec} and a batch with 15% of positions masked. */
+  public static Session prepare(ModelSpec spec, Kernels kernels, int batch, int seqLen) {
     if (seqLen > spec.maxSequenceLength()) {
       throw new IllegalArgumentException("sequence length " + seqLen + " exceeds the model's "
           + spec.maxSequenceLength());
@@ -64,19 +99,22 @@ public final class EngineBench {
         masked++;
       }
     }
-    Batch b = new Batch(batch, seqLen, ids, null, null);
-    double best = Double.MAX_VALUE;
-    for (int step = 0; step < warmupSteps + timedSteps; step++) {
-      model.parameters().zeroGrads();
-      long start = System.nanoTime();
-      model.forwardBackward(b, labels, RunMode.training(step));
-      double seconds = (System.nanoTime() - start) * 1e-9;
-      if (step >= warmupSteps) {
-        best = Math.min(best, seconds);
-      }
-    }
     double lmFraction = masked / (double) n;
     double flops = 3.0 * n * spec.forwardFlopsPerToken(seqLen, lmFraction);
-    return new Result(spec, batch, seqLen, best, flops);
+    return new Session(spec, model, new Batch(batch, seqLen, ids, null, null), labels, flops);
+  }
+
+  /** The best of {@code timedSteps} steps after {@code warmupSteps}. */
+  public static Result measure(ModelSpec spec, Kernels kernels, int batch, int seqLen,
+      int warmupSteps, int timedSteps) {
+    Session session = prepare(spec, kernels, batch, seqLen);
+    for (int i = 0; i < warmupSteps; i++) {
+      session.step();
+    }
+    double best = Double.MAX_VALUE;
+    for (int i = 0; i < timedSteps; i++) {
+      best = Math.min(best, session.step());
+    }
+    return session.result(best);
   }
 }

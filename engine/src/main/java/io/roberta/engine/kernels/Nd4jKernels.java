@@ -4,7 +4,6 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.factory.Nd4j;
@@ -62,10 +61,6 @@ public final class Nd4jKernels implements Kernels {
     return ((Nd4jTensor) t).array;
   }
 
-  private static Tensor wrap(INDArray array) {
-    return new Nd4jTensor(array);
-  }
-
   /** Column view {@code [N,1]} of a per-row statistic stored as {@code [N]}. */
   private static INDArray column(Tensor t) {
     INDArray x = a(t);
@@ -90,16 +85,18 @@ public final class Nd4jKernels implements Kernels {
   }
 
   /**
-   * Single-precision {@code C = A B^T} throughput of ND4J's BLAS for {@code [m,k] x [n,k]^T},
-   * best of {@code repeats} timed runs after a warm-up, in GFLOP/s (2 per multiply-add).
+   * Single-precision {@code C = A B^T} throughput of ND4J's BLAS for {@code [m,k] x [n,k]^T}, in
+   * GFLOP/s (2 per multiply-add): the best single run after a warm-up, repeating for at least
+   * {@code minSeconds} so that a busy machine still shows a quiet moment.
    */
-  public static double sgemmGflops(int m, int n, int k, int repeats) {
+  public static double sgemmGflops(int m, int n, int k, double minSeconds) {
     INDArray x = Nd4j.rand(DataType.FLOAT, m, k);
     INDArray w = Nd4j.rand(DataType.FLOAT, n, k);
     INDArray y = Nd4j.create(DataType.FLOAT, m, n);
     Nd4j.gemm(x, w, y, false, true, 1.0, 0.0);
     double best = 0;
-    for (int r = 0; r < repeats; r++) {
+    long end = System.nanoTime() + (long) (minSeconds * 1e9);
+    for (int r = 0; r < 3 || System.nanoTime() < end; r++) {
       long start = System.nanoTime();
       Nd4j.gemm(x, w, y, false, true, 1.0, 0.0);
       double seconds = (System.nanoTime() - start) * 1e-9;
@@ -237,24 +234,76 @@ public final class Nd4jKernels implements Kernels {
     d.assign(a(src).reshape(d.shape()));
   }
 
+  // Below NATIVE_THRESHOLD elements a Java loop beats an ND4J op: no op dispatch, no OpenMP
+  // hand-off (which costs most when the machine is busy).
+  private static final long NATIVE_THRESHOLD = 1 << 20;
+
   @Override
   public void fill(Tensor t, double value) {
-    a(t).assign(value);
+    INDArray x = a(t);
+    if (x.length() >= NATIVE_THRESHOLD) {
+      x.assign(value);
+      return;
+    }
+    HostBuffer b = HostBuffer.of(x);
+    for (int i = 0, n = (int) x.length(); i < n; i++) {
+      b.set(i, value);
+    }
   }
 
   @Override
   public void scale(Tensor t, double factor) {
-    a(t).muli(factor);
+    INDArray x = a(t);
+    if (x.length() >= NATIVE_THRESHOLD) {
+      x.muli(factor);
+      return;
+    }
+    HostBuffer b = HostBuffer.of(x);
+    for (int i = 0, n = (int) x.length(); i < n; i++) {
+      b.set(i, b.get(i) * factor);
+    }
   }
 
   @Override
   public void add(Tensor dst, Tensor src) {
-    a(dst).addi(a(src));
+    INDArray d = a(dst);
+    INDArray s = a(src);
+    checkSameLength(d, s, "add");
+    if (d.length() >= NATIVE_THRESHOLD) {
+      d.addi(s);
+      return;
+    }
+    HostBuffer db = HostBuffer.of(d);
+    HostBuffer sb = HostBuffer.of(s);
+    for (int i = 0, n = (int) d.length(); i < n; i++) {
+      db.set(i, db.get(i) + sb.get(i));
+    }
   }
 
   @Override
   public void multiply(Tensor dst, Tensor x, Tensor y) {
-    a(x).mul(a(y), a(dst));
+    INDArray d = a(dst);
+    INDArray xs = a(x);
+    INDArray ys = a(y);
+    checkSameLength(d, xs, "multiply");
+    checkSameLength(d, ys, "multiply");
+    if (d.length() >= NATIVE_THRESHOLD) {
+      xs.mul(ys, d);
+      return;
+    }
+    HostBuffer db = HostBuffer.of(d);
+    HostBuffer xb = HostBuffer.of(xs);
+    HostBuffer yb = HostBuffer.of(ys);
+    for (int i = 0, n = (int) d.length(); i < n; i++) {
+      db.set(i, xb.get(i) * yb.get(i));
+    }
+  }
+
+  private static void checkSameLength(INDArray x, INDArray y, String where) {
+    if (x.length() != y.length()) {
+      throw new IllegalArgumentException(where + ": shapes " + Arrays.toString(x.shape())
+          + " and " + Arrays.toString(y.shape()) + " differ");
+    }
   }
 
   @Override
@@ -496,21 +545,16 @@ public final class Nd4jKernels implements Kernels {
   @Override
   public void geluBackward(Tensor dx, Tensor dOut, Tensor x) {
     INDArray in = a(x);
-    // d/dx [x Phi(x)] = Phi(x) + x phi(x)
-    INDArray erf = in.mul(INV_SQRT2);
-    Nd4j.getExecutioner().exec(new Erf(erf, erf));
-    HostBuffer xs = HostBuffer.of(in);
-    HostBuffer es = HostBuffer.of(erf);
-    HostBuffer gs = HostBuffer.of(a(dOut));
-    HostBuffer ds = HostBuffer.of(a(dx));
-    forRanges((int) in.length(), 4, (from, to) -> {
-      for (int i = from; i < to; i++) {
-        double v = xs.get(i);
-        double slope = 0.5 * (1.0 + es.get(i)) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
-        ds.set(i, gs.get(i) * slope);
-      }
-    });
-    erf.close();
+    // d/dx [x Phi(x)] = Phi(x) + x phi(x) = 0.5 (1 + erf(x / sqrt 2)) + x exp(-x^2 / 2) / sqrt(2 pi)
+    INDArray slope = in.mul(INV_SQRT2);
+    Nd4j.getExecutioner().exec(new Erf(slope, slope));
+    slope.addi(1.0).muli(0.5);
+    INDArray density = in.mul(in).muli(-0.5);
+    Transforms.exp(density, false).muli(in).muli(INV_SQRT_2PI);
+    slope.addi(density);
+    slope.mul(a(dOut), a(dx));
+    slope.close();
+    density.close();
   }
 
   @Override
@@ -655,29 +699,58 @@ public final class Nd4jKernels implements Kernels {
         throw new IllegalArgumentException("target " + t + " outside [0, " + classes + ")");
       }
     }
-    INDArray selected = rows == null ? z : Nd4j.pullRows(z, 1, rows);
-    INDArray logProbs = Nd4j.create(type, selected.shape());
-    Nd4j.exec(new LogSoftMax(selected, logProbs));
+    int count = targets.length;
+    int[] selectedRows = rows != null ? rows : java.util.stream.IntStream.range(0, count).toArray();
+    checkIds(selectedRows, z.rows(), "crossEntropy");
+    INDArray selected = rows == null ? z : Nd4j.pullRows(z, 1, rows); // [M, K]
+    INDArray probs = Nd4j.createUninitialized(type, selected.shape());
+    Nd4j.exec(new SoftMax(selected, probs, -1));
+    HostBuffer ps = HostBuffer.of(probs);
+    HostBuffer zs = HostBuffer.of(selected);
+    int width = (int) classes;
     double loss = 0;
-    for (int j = 0; j < targets.length; j++) {
-      loss -= logProbs.getDouble(j, targets[j]);
+    for (int j = 0; j < count; j++) {
+      double p = ps.get(j * width + targets[j]);
+      // -log p from the rounded probability is exact to ~1e-7; an underflowed p needs logsumexp
+      loss -= p > 1e-30 ? Math.log(p) : logSoftmaxAt(zs, j * width, width, targets[j]);
     }
     if (dLogits != null) {
-      INDArray grad = Transforms.exp(logProbs, false).muli(scale);
-      for (int j = 0; j < targets.length; j++) {
-        grad.putScalar(j, targets[j], grad.getDouble(j, targets[j]) - scale);
+      for (int j = 0; j < count; j++) {
+        int at = j * width + targets[j];
+        ps.set(at, ps.get(at) - 1.0);
       }
+      probs.muli(scale);
       INDArray d = a(dLogits);
       if (rows == null) {
-        d.assign(grad);
+        d.assign(probs);
       } else {
         d.assign(0.0);
-        for (int j = 0; j < rows.length; j++) {
-          d.getRow(rows[j]).addi(grad.getRow(j));
+        HostBuffer ds = HostBuffer.of(d);
+        for (int j = 0; j < count; j++) {
+          for (int c = 0; c < width; c++) {
+            ds.add(rows[j] * width + c, ps.get(j * width + c));
+          }
         }
       }
     }
+    probs.close();
+    if (selected != z) {
+      selected.close();
+    }
     return scale * loss;
+  }
+
+  /** {@code log softmax(z[base .. base+width))[target]}, computed in double. */
+  private static double logSoftmaxAt(HostBuffer z, int base, int width, int target) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int c = 0; c < width; c++) {
+      max = Math.max(max, z.get(base + c));
+    }
+    double sum = 0;
+    for (int c = 0; c < width; c++) {
+      sum += Math.exp(z.get(base + c) - max);
+    }
+    return z.get(base + target) - max - Math.log(sum);
   }
 
   // ---- optimizer ---------------------------------------------------------------------------
@@ -686,19 +759,24 @@ public final class Nd4jKernels implements Kernels {
   public void adamW(
       Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2,
       double eps, double weightDecay, long step) {
-    INDArray p = a(param);
-    INDArray g = a(grad);
-    INDArray m1 = a(m);
-    INDArray m2 = a(v);
-    if (weightDecay != 0) {
-      p.muli(1.0 - lr * weightDecay);
-    }
-    m1.muli(beta1).addi(g.mul(1.0 - beta1));
-    m2.muli(beta2).addi(g.mul(g).muli(1.0 - beta2));
-    double biasCorrection1 = 1.0 - Math.pow(beta1, step);
-    double biasCorrection2 = 1.0 - Math.pow(beta2, step);
-    INDArray denominator =
-        Transforms.sqrt(m2, true).divi(Math.sqrt(biasCorrection2)).addi(eps);
-    p.subi(m1.div(denominator).muli(lr / biasCorrection1));
+    // one pass, no temporaries: the optimizer touches every parameter every step
+    HostBuffer p = HostBuffer.of(a(param));
+    HostBuffer g = HostBuffer.of(a(grad));
+    HostBuffer m1 = HostBuffer.of(a(m));
+    HostBuffer m2 = HostBuffer.of(a(v));
+    double decay = 1.0 - lr * weightDecay;
+    double stepSize = lr / (1.0 - Math.pow(beta1, step));
+    double biasCorrection2Sqrt = Math.sqrt(1.0 - Math.pow(beta2, step));
+    forRanges((int) a(param).length(), 8, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        double gi = g.get(i);
+        double mi = beta1 * m1.get(i) + (1.0 - beta1) * gi;
+        double vi = beta2 * m2.get(i) + (1.0 - beta2) * gi * gi;
+        m1.set(i, mi);
+        m2.set(i, vi);
+        double denominator = Math.sqrt(vi) / biasCorrection2Sqrt + eps;
+        p.set(i, p.get(i) * decay - stepSize * mi / denominator);
+      }
+    });
   }
 }

@@ -8,7 +8,9 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.Predicate;
 
@@ -125,8 +127,8 @@ public final class Parameters {
    * parameter for which {@code mayBeMissing} is true keeps its current value when absent.
    * Returns the names that were loaded.
    */
-  public java.util.Set<String> load(SafeTensors file, Predicate<String> mayBeMissing) {
-    java.util.Set<String> loaded = new java.util.LinkedHashSet<>();
+  public Set<String> load(SafeTensors file, Predicate<String> mayBeMissing) {
+    Set<String> loaded = new LinkedHashSet<>();
     for (Param p : params.values()) {
       if (!file.contains(p.name()) && mayBeMissing.test(p.name())) {
         continue;

@@ -30,7 +30,7 @@ public final class RobertaForMaskedLM extends RobertaTaskModel {
   public static RobertaForMaskedLM load(Path dir, Kernels kernels) throws IOException {
     HfConfig config = readConfig(dir);
     RobertaForMaskedLM model = new RobertaForMaskedLM(config.spec(), kernels);
-    model.loadWeights(dir, false);
+    model.loadWeights(dir, config, false);
     return model;
   }
 
@@ -42,6 +42,13 @@ public final class RobertaForMaskedLM extends RobertaTaskModel {
   /** Logits over the vocabulary for every token: {@code [B*T, V]}. */
   public Tensor logits(Encoder.Forward f) {
     return head.forward(kernels, f.last()).logits();
+  }
+
+  /** Logits over the vocabulary for the given rows of the batch only: {@code [rows, V]}. */
+  public Tensor logits(Encoder.Forward f, int[] rows) {
+    Tensor selected = kernels.zeros(rows.length, spec.hiddenSize()); // [M, C]
+    kernels.gatherRows(selected, f.last(), rows);
+    return head.forward(kernels, selected).logits();
   }
 
   /** Mean cross-entropy over positions whose label is not {@value #IGNORE_INDEX}; no gradients. */
@@ -62,39 +69,78 @@ public final class RobertaForMaskedLM extends RobertaTaskModel {
     return run(batch, labels, mode, true);
   }
 
-  private double run(Batch batch, int[] labels, RunMode mode, boolean backward) {
-    // every activation of the step is freed when it ends: nothing but the loss leaves it
-    try (Kernels.Scope scope = kernels.scope()) {
-      return step(batch, labels, mode, backward);
+  /** What one masked-LM pass measured: summed loss over the labelled rows, argmax hits, rows. */
+  public record Step(double lossSum, int correct, int labelled) {
+    public double meanLoss() {
+      return labelled == 0 ? 0.0 : lossSum / labelled;
     }
   }
 
-  private double step(Batch batch, int[] labels, RunMode mode, boolean backward) {
+  /**
+   * Forward and backward with the gradient of {@code gradScale * sum(loss)}: with gradient
+   * accumulation, {@code gradScale = 1 / (labelled rows of the whole optimizer batch)} makes the
+   * accumulated gradient that of the batch's mean loss, however the rows fall into micro-batches.
+   * Also counts how many labelled rows the model predicts right (masked-token accuracy). With
+   * {@code gradScale == 0} nothing is propagated back (evaluation). Every activation is freed when
+   * it returns.
+   */
+  public Step trainStep(Batch batch, int[] labels, RunMode mode, double gradScale) {
+    try (Kernels.Scope scope = kernels.scope()) {
+      return pass(batch, labels, mode, gradScale);
+    }
+  }
+
+  private double run(Batch batch, int[] labels, RunMode mode, boolean backward) {
+    int labelled = labelledRows(labels).length;
+    return trainStep(batch, labels, mode, backward && labelled > 0 ? 1.0 / labelled : 0.0).meanLoss();
+  }
+
+  private Step pass(Batch batch, int[] labels, RunMode mode, double gradScale) {
     if (labels.length != batch.rows()) {
       throw new IllegalArgumentException(
           labels.length + " labels for a batch of " + batch.rows() + " tokens");
     }
     int[] rows = labelledRows(labels);
     if (rows.length == 0) {
-      return 0.0;
+      return new Step(0, 0, 0);
     }
     int[] targets = new int[rows.length];
     for (int j = 0; j < rows.length; j++) {
       targets[j] = labels[rows[j]];
     }
+    boolean backward = gradScale != 0;
     Encoder.Forward f = encoder.forward(kernels, batch, mode);
     Tensor selected = kernels.zeros(rows.length, spec.hiddenSize()); // [M, C]
     kernels.gatherRows(selected, f.last(), rows);
     MaskedLmHead.Cache c = head.forward(kernels, selected);
     Tensor dLogits = backward ? kernels.zeros(c.logits().shape()) : null;
-    double loss = kernels.crossEntropy(c.logits(), null, targets, 1.0 / rows.length, dLogits);
+    // crossEntropy returns scale * sum: with the gradient's scale, divide it back out
+    double lossSum = backward
+        ? kernels.crossEntropy(c.logits(), null, targets, gradScale, dLogits) / gradScale
+        : kernels.crossEntropy(c.logits(), null, targets, 1.0, null);
+    int correct = countCorrect(kernels.toFloats(c.logits()), targets, spec.vocabSize()); // logits [M, V]
     if (backward) {
       Tensor dSelected = head.backward(kernels, c, dLogits);
       Tensor dLast = kernels.zeros(f.last().shape());
       kernels.scatterAddRows(dLast, dSelected, rows);
       encoder.backward(kernels, f, dLast);
     }
-    return loss;
+    return new Step(lossSum, correct, rows.length);
+  }
+
+  /** Rows of {@code logits [M, V]} whose argmax is the target. */
+  static int countCorrect(float[] logits, int[] targets, int v) {
+    int correct = 0;
+    for (int j = 0; j < targets.length; j++) {
+      int best = 0;
+      for (int t = 1; t < v; t++) {
+        if (logits[j * v + t] > logits[j * v + best]) {
+          best = t;
+        }
+      }
+      correct += best == targets[j] ? 1 : 0;
+    }
+    return correct;
   }
 
   static int[] labelledRows(int[] labels) {

@@ -27,9 +27,9 @@ public final class RobertaForQuestionAnswering extends RobertaTaskModel {
   }
 
   public static RobertaForQuestionAnswering load(Path dir, Kernels kernels) throws IOException {
-    RobertaForQuestionAnswering model = new RobertaForQuestionAnswering(readConfig(dir).spec(),
-        kernels);
-    model.loadWeights(dir, false);
+    HfConfig config = readConfig(dir);
+    RobertaForQuestionAnswering model = new RobertaForQuestionAnswering(config.spec(), kernels);
+    model.loadWeights(dir, config, false);
     return model;
   }
 

@@ -41,7 +41,7 @@ public final class RobertaForSequenceClassification extends RobertaTaskModel {
     HfConfig config = readConfig(dir);
     RobertaForSequenceClassification model =
         new RobertaForSequenceClassification(config.spec(), config.numLabels(), kernels);
-    model.loadWeights(dir, false);
+    model.loadWeights(dir, config, false);
     return model;
   }
 
@@ -55,7 +55,7 @@ public final class RobertaForSequenceClassification extends RobertaTaskModel {
     RobertaForSequenceClassification model =
         new RobertaForSequenceClassification(config.spec(), numLabels, kernels);
     model.initialize(seed);
-    model.loadWeights(dir, true);
+    model.loadWeights(dir, config, true);
     return model;
   }
 

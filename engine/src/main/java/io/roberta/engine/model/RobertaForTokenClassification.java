@@ -32,7 +32,7 @@ public final class RobertaForTokenClassification extends RobertaTaskModel {
     HfConfig config = readConfig(dir);
     RobertaForTokenClassification model =
         new RobertaForTokenClassification(config.spec(), config.numLabels(), kernels);
-    model.loadWeights(dir, false);
+    model.loadWeights(dir, config, false);
     return model;
   }
 

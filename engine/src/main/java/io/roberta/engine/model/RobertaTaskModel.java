@@ -1,6 +1,7 @@
 package io.roberta.engine.model;
 
 import io.roberta.engine.io.HfConfig;
+import io.roberta.engine.io.ModelFileException;
 import io.roberta.engine.io.SafeTensors;
 import io.roberta.engine.io.TensorData;
 import io.roberta.engine.kernels.Kernels;
@@ -25,6 +26,8 @@ public abstract class RobertaTaskModel {
   protected final Kernels kernels;
   protected final Parameters parameters;
   protected final Encoder encoder;
+  /** The config this model was loaded from, whose extra fields (label names...) a save keeps. */
+  private HfConfig loadedConfig;
 
   protected RobertaTaskModel(ModelSpec spec, Kernels kernels) {
     this.spec = spec;
@@ -70,10 +73,32 @@ public abstract class RobertaTaskModel {
         "roberta.embeddings.position_embeddings.weight", pad));
   }
 
-  /** Loads weights from {@code model.safetensors}; head tensors must be present. */
-  protected void loadWeights(Path dir, boolean headMayBeMissing) throws IOException {
+  /**
+   * Loads weights from {@code model.safetensors}; head tensors must be present unless {@code
+   * headMayBeMissing}. With shared layers, layer 0 is loaded and every other layer in the file
+   * must equal it.
+   */
+  protected void loadWeights(Path dir, HfConfig config, boolean headMayBeMissing)
+      throws IOException {
+    this.loadedConfig = config;
     SafeTensors file = SafeTensors.read(dir.resolve(WEIGHTS_FILE));
     parameters.load(file, name -> headMayBeMissing && !name.startsWith("roberta."));
+    if (spec.layerSharing() == LayerSharing.ALL_LAYERS) {
+      String shared = "roberta.encoder.layer.0.";
+      for (Parameters.Param p : parameters.all()) {
+        if (!p.name().startsWith(shared)) {
+          continue;
+        }
+        TensorData first = file.tensor(p.name());
+        for (int i = 1; i < spec.numLayers(); i++) {
+          String name = "roberta.encoder.layer." + i + "." + p.name().substring(shared.length());
+          if (file.contains(name) && !file.tensor(name).equals(first)) {
+            throw new ModelFileException(file.file(), name, "differs from " + p.name()
+                + " but config.json says layer_sharing = all_layers");
+          }
+        }
+      }
+    }
   }
 
   /**
@@ -82,7 +107,9 @@ public abstract class RobertaTaskModel {
    * are written once per depth so HF sees an ordinary model.
    */
   public void save(Path dir) throws IOException {
-    HfConfig.of(spec, architecture(), numLabels()).write(dir.resolve(CONFIG_FILE));
+    HfConfig config = new HfConfig(spec, java.util.List.of(architecture()), numLabels(),
+        loadedConfig == null ? null : loadedConfig.raw());
+    config.write(dir.resolve(CONFIG_FILE));
     Map<String, TensorData> values = parameters.values();
     if (spec.layerSharing() == LayerSharing.ALL_LAYERS) {
       Map<String, TensorData> expanded = new LinkedHashMap<>();

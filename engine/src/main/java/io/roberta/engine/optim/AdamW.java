@@ -65,6 +65,19 @@ public final class AdamW {
     }
   }
 
+  /**
+   * Restores the state a checkpoint saved: the number of steps taken (for bias correction) and
+   * each parameter's first and second moments, by name.
+   */
+  public void restore(long steps, Map<String, Tensor[]> savedMoments) {
+    if (steps < 0) {
+      throw new IllegalArgumentException("AdamW steps = " + steps + ", must be >= 0");
+    }
+    moments.clear();
+    moments.putAll(savedMoments);
+    this.step = steps;
+  }
+
   /** The first and second moments of a parameter (for checkpoints), or null before a step. */
   public Tensor[] moments(String name) {
     return moments.get(name);

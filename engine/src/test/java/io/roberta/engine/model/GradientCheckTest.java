@@ -27,6 +27,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  * padding_idx} they get no gradient by design, although padding tokens feed the QA loss.
  */
 class GradientCheckTest {
+
+  /** Tiny matrices gain nothing from a second native thread, and lose much on a busy machine. */
+  @org.junit.jupiter.api.BeforeAll
+  static void oneNativeThread() {
+    Nd4jKernels.pinThreads(1);
+  }
+
   private static final double STEP = 1e-5;
   private static final double ABS_TOL = 1e-8;
   private static final double REL_TOL = 1e-6;

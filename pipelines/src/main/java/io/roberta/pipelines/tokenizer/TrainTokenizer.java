@@ -10,6 +10,7 @@ import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -41,6 +42,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class TrainTokenizer
     extends PTransform<PCollection<String>, PCollection<TrainedTokenizer>> {
+
+  /** Metric (namespace: this class): tokens in the written vocabulary. */
+  public static final String VOCAB_SIZE = "vocabSize";
+  /** Metric (namespace: this class): merges learned. */
+  public static final String MERGES = "merges";
+  /** Metric (namespace: this class): distinct pre-tokens in the corpus. */
+  public static final String DISTINCT_WORDS = "distinctWords";
+  /** Metric (namespace: this class): pre-tokens in the corpus. */
+  public static final String WORDS = "words";
 
   private final int vocabSize;
   private final long minFrequency;
@@ -160,6 +170,10 @@ public final class TrainTokenizer
       if (model.isSmallerThanRequested()) {
         LOG.warn(model.shortfallMessage());
       }
+      Metrics.counter(TrainTokenizer.class, VOCAB_SIZE).inc(model.vocabSize());
+      Metrics.counter(TrainTokenizer.class, MERGES).inc(model.merges().size());
+      Metrics.counter(TrainTokenizer.class, DISTINCT_WORDS).inc(model.distinctWords());
+      Metrics.counter(TrainTokenizer.class, WORDS).inc(model.totalWords());
       out.output(new TrainedTokenizer(
           dir.toString(), model.vocabSize(), vocabSize, model.merges().size(),
           model.distinctWords(), model.totalWords(), model.shortfallMessage()));

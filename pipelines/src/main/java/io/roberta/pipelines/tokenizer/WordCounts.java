@@ -76,6 +76,11 @@ public final class WordCounts implements Serializable {
     return counts.isEmpty();
   }
 
+  /** Calls {@code action} with each word and its count, in no particular order. */
+  public void forEach(java.util.function.ObjLongConsumer<String> action) {
+    counts.forEach((w, c) -> action.accept(w, c.value));
+  }
+
   /** The words and their counts, sorted by word (UTF-16 order), so iteration is reproducible. */
   public List<Map.Entry<String, Long>> sorted() {
     List<Map.Entry<String, Long>> out = new ArrayList<>(counts.size());

@@ -193,6 +193,18 @@ class TrainTokenizerTest {
     }
   }
 
+  @Test
+  void takesItsSettingsFromATokenizerSpec() {
+    TrainTokenizer fromSpec = TrainTokenizer.from(io.roberta.spec.TokenizerSpec.byteLevelBpe(8000, 2));
+    assertTrue(fromSpec.writingTo("out") != null);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TrainTokenizer.from(io.roberta.spec.TokenizerSpec.pretrained("roberta-base/tokenizer.json")));
+    assertTrue(e.getMessage().contains("PRETRAINED"), e.getMessage());
+    IllegalArgumentException small =
+        assertThrows(IllegalArgumentException.class, () -> TrainTokenizer.byteLevelBpe(100, 2));
+    assertTrue(small.getMessage().contains("vocabSize must be at least 261") && small.getMessage().contains("got 100"), small.getMessage());
+  }
+
   static long counter(PipelineResult result, String name) {
     long total = 0;
     for (MetricResult<Long> c : result.metrics().queryMetrics(

@@ -96,6 +96,10 @@ public final class TokenizerCommand implements Callable<Integer> {
       options.setRunner(DirectRunner.class);
       options.setTargetParallelism(Runtime.getRuntime().availableProcessors());
       options.setBlockOnRun(false);
+      // The DirectRunner's element checks copy every 1 MB piece of text; they test DoFns, which
+      // the unit tests do, and here only cost time.
+      options.setEnforceImmutability(false);
+      options.setEnforceEncodability(false);
       FileSystems.setDefaultPipelineOptions(options);
       MatchResult match = FileSystems.match(input, EmptyMatchTreatment.ALLOW);
       List<MatchResult.Metadata> files =
@@ -108,7 +112,11 @@ public final class TokenizerCommand implements Callable<Integer> {
       stderr.flush();
 
       Pipeline pipeline = Pipeline.create(options);
-      pipeline.apply("ReadCorpus", ReadTextDocuments.from(input)).apply("TrainTokenizer", train);
+      // One group of files per DirectRunner thread: more groups only add partial word-count tables
+      // for the DirectRunner to copy.
+      pipeline
+          .apply("ReadCorpus", ReadTextDocuments.from(input).withShards(options.getTargetParallelism()))
+          .apply("TrainTokenizer", train);
       long start = System.nanoTime();
       PipelineResult result = pipeline.run();
       try {
@@ -134,16 +142,19 @@ public final class TokenizerCommand implements Callable<Integer> {
       if (invalid > 0) {
         stderr.printf("warning: replaced %,d invalid UTF-8 sequence(s) with U+FFFD%n", invalid);
       }
-      try (RobertaTokenizer tokenizer = RobertaTokenizer.load(Path.of(out))) {
-        int size = tokenizer.vocabSize();
-        if (size < vocabSize) {
-          stderr.printf(
-              "warning: the corpus supports a vocabulary of only %,d tokens, smaller than the %,d"
-                  + " asked for; use more text, a smaller --vocab-size or a lower --min-frequency%n",
-              size, vocabSize);
-        }
-        stdout.printf("Trained byte-level BPE in %.1f s: vocabulary %,d, written to %s%n", seconds, size, out);
+      long size = counter(result, TrainTokenizer.class, TrainTokenizer.VOCAB_SIZE);
+      if (size < vocabSize) {
+        stderr.printf(
+            "warning: the corpus supports a vocabulary of only %,d tokens, smaller than the %,d"
+                + " asked for; use more text, a smaller --vocab-size or a lower --min-frequency%n",
+            size, vocabSize);
       }
+      stdout.printf(
+          "Trained byte-level BPE in %.1f s: vocabulary %,d (%,d merges) from %,d words (%,d distinct),"
+              + " written to %s%n",
+          seconds, size, counter(result, TrainTokenizer.class, TrainTokenizer.MERGES),
+          counter(result, TrainTokenizer.class, TrainTokenizer.WORDS),
+          counter(result, TrainTokenizer.class, TrainTokenizer.DISTINCT_WORDS), out);
       stderr.flush();
       stdout.flush();
       return 0;

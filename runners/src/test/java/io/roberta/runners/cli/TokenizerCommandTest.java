@@ -18,7 +18,7 @@ class TokenizerCommandTest {
     CommandLineTest.Result train = CommandLineTest.run(
         "tokenizer", "train", "--input", corpus + "/*.txt", "--vocab-size", "400", "--out", out.toString());
     assertEquals(0, train.status(), train.err());
-    assertTrue(train.out().contains("vocabulary 400"), train.out());
+    assertTrue(train.out().contains("vocabulary 400 (139 merges)"), train.out());
     assertTrue(Files.exists(out.resolve("tokenizer.json")));
     assertTrue(Files.exists(out.resolve("vocab.json")));
     assertTrue(Files.exists(out.resolve("merges.txt")));

@@ -1,0 +1,292 @@
+package io.roberta.engine.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.roberta.engine.data.DynamicMasker;
+import io.roberta.engine.data.EpochOrder;
+import io.roberta.engine.data.Seeds;
+import io.roberta.engine.data.TokenShards;
+import io.roberta.engine.io.SafeTensors;
+import io.roberta.engine.io.TensorData;
+import io.roberta.engine.kernels.Kernels;
+import io.roberta.engine.kernels.Tensor;
+import io.roberta.engine.model.Batch;
+import io.roberta.engine.model.Parameters;
+import io.roberta.engine.model.RobertaForMaskedLM;
+import io.roberta.engine.model.RunMode;
+import io.roberta.engine.optim.AdamW;
+import io.roberta.engine.optim.GradientClipping;
+import io.roberta.spec.ModelSpec;
+import io.roberta.spec.PretrainSpec;
+import io.roberta.spec.ScheduleSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The masked-LM training loop: blocks in a per-epoch order drawn from the seed, masks drawn per
+ * (seed, epoch, block), micro-batches accumulated to the global batch, global-norm clipping, AdamW
+ * on the warm-up plus linear-decay schedule, checkpoints every N steps, {@code metrics.jsonl}.
+ *
+ * <p>Everything random is a pure function of the seed and the step, so the only state a resume
+ * needs is the checkpoint: weights, AdamW moments and the step. Optimizer step {@code s}
+ * (1-based) uses the learning rate {@code schedule.learningRate(s)} (fairseq's convention: the
+ * first update already moves, the last one decays to zero).
+ *
+ * <pre>{@code
+ * Pretrainer trainer = new Pretrainer(model, pretrain, shards, outDir, kernels, fingerprint);
+ * trainer.resume(System.err::println);
+ * trainer.train(pretrain.schedule().totalSteps(), listener);
+ * }</pre>
+ */
+public final class Pretrainer implements AutoCloseable {
+  /** Hears about every optimizer step and checkpoint. */
+  public interface Listener {
+    void onStep(StepMetrics metrics, long totalSteps);
+
+    default void onCheckpoint(long step, Path dir) {}
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String STATE = "state.json";
+  private static final String MODEL = "model.safetensors";
+  private static final String OPTIMIZER = "optimizer.safetensors";
+
+  private final ModelSpec modelSpec;
+  private final PretrainSpec spec;
+  private final TokenShards train;
+  private final Path outDir;
+  private final String fingerprint;
+  private final RobertaForMaskedLM model;
+  private final AdamW optimizer;
+  private final DynamicMasker masker;
+  private final CheckpointStore checkpoints;
+  private final MetricsLog metrics;
+  private long step;
+  private long cachedEpoch = -1;
+  private EpochOrder cachedOrder;
+
+  public Pretrainer(
+      ModelSpec modelSpec, PretrainSpec spec, TokenShards train, Path outDir, Kernels kernels, String fingerprint) {
+    if (train.blockLength() > modelSpec.maxSequenceLength()) {
+      throw new IllegalArgumentException(
+          "blocks of " + train.blockLength() + " tokens are longer than the model's " + modelSpec.maxSequenceLength());
+    }
+    if (train.blockCount() == 0) {
+      throw new IllegalArgumentException("the training shards hold no blocks");
+    }
+    this.modelSpec = modelSpec;
+    this.spec = spec;
+    this.train = train;
+    this.outDir = outDir;
+    this.fingerprint = fingerprint;
+    this.model = new RobertaForMaskedLM(modelSpec, kernels);
+    this.model.initialize(spec.seed());
+    this.optimizer = new AdamW(
+        spec.schedule().peakLearningRate(), spec.optimizer().beta1(), spec.optimizer().beta2(),
+        spec.optimizer().epsilon(), spec.optimizer().weightDecay());
+    this.masker = new DynamicMasker(spec.masking(), modelSpec.specialTokens(), modelSpec.vocabSize());
+    this.checkpoints = new CheckpointStore(outDir.resolve("checkpoints"), spec.keepCheckpoints());
+    this.metrics = new MetricsLog(outDir.resolve("metrics.jsonl"));
+  }
+
+  public RobertaForMaskedLM model() {
+    return model;
+  }
+
+  /** Optimizer steps completed. */
+  public long step() {
+    return step;
+  }
+
+  public CheckpointStore checkpoints() {
+    return checkpoints;
+  }
+
+  /**
+   * Loads the newest valid checkpoint, if any (a corrupt one is reported to {@code log} and the
+   * previous one used), and drops metrics recorded after it. Returns the step it resumes from.
+   */
+  public long resume(Consumer<String> log) {
+    Optional<Path> newest = checkpoints.newestValid(log);
+    if (newest.isEmpty()) {
+      step = 0;
+      metrics.truncateAfter(0);
+      return 0;
+    }
+    Path dir = newest.get();
+    try {
+      JsonNode state = JSON.readTree(dir.resolve(STATE).toFile());
+      String saved = state.get("fingerprint").asText();
+      if (!saved.equals(fingerprint)) {
+        throw new IllegalStateException(
+            dir + " belongs to another run (fingerprint " + saved + ", this run " + fingerprint
+                + "); move it away or use a fresh output folder");
+      }
+      Parameters params = model.parameters();
+      params.load(SafeTensors.read(dir.resolve(MODEL)), name -> false);
+      SafeTensors opt = SafeTensors.read(dir.resolve(OPTIMIZER));
+      Kernels k = params.kernels();
+      Map<String, Tensor[]> moments = new HashMap<>();
+      for (Parameters.Param p : params.all()) {
+        if (opt.contains(p.name() + ".exp_avg")) {
+          long[] shape = p.value().shape();
+          moments.put(p.name(), new Tensor[] {
+              k.fromFloats(opt.tensor(p.name() + ".exp_avg", shape).toFloats(), shape),
+              k.fromFloats(opt.tensor(p.name() + ".exp_avg_sq", shape).toFloats(), shape)});
+        }
+      }
+      optimizer.restore(state.get("optimizerSteps").asLong(), moments);
+      step = state.get("step").asLong();
+      metrics.truncateAfter(step);
+      log.accept("resumed from " + dir + " at step " + step);
+      return step;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot load checkpoint " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Trains until {@code untilStep} optimizer steps are done (capped at the schedule's total). */
+  public void train(long untilStep, Listener listener) {
+    ScheduleSpec schedule = spec.schedule();
+    long last = Math.min(untilStep, schedule.totalSteps());
+    int micro = spec.microBatch();
+    int t = train.blockLength();
+    int[][] inputs = new int[spec.accumulationSteps()][];
+    int[][] labels = new int[spec.accumulationSteps()][];
+    while (step < last) {
+      long started = System.nanoTime();
+      long s = step + 1;
+      // Draw the whole global batch first: the loss is a mean over all its masked tokens.
+      long masked = 0;
+      for (int m = 0; m < spec.accumulationSteps(); m++) {
+        inputs[m] = new int[micro * t];
+        labels[m] = new int[micro * t];
+        for (int b = 0; b < micro; b++) {
+          long sequence = step * spec.batchSize() + (long) m * micro + b;
+          long epoch = sequence / train.blockCount();
+          long blockIndex = order(epoch).blockAt(sequence % train.blockCount());
+          int[] block = new int[t];
+          train.read(blockIndex, block);
+          DynamicMasker.Masked mk = masker.mask(block, epoch, blockIndex);
+          System.arraycopy(mk.inputIds(), 0, inputs[m], b * t, t);
+          System.arraycopy(mk.labels(), 0, labels[m], b * t, t);
+          masked += mk.maskedCount();
+        }
+      }
+      Parameters params = model.parameters();
+      params.zeroGrads();
+      double lossSum = 0;
+      long correct = 0;
+      if (masked > 0) {
+        for (int m = 0; m < spec.accumulationSteps(); m++) {
+          Batch batch = new Batch(micro, t, inputs[m], attentionMask(inputs[m]), null);
+          RobertaForMaskedLM.Step r =
+              model.trainStep(batch, labels[m], RunMode.training(Seeds.derive(spec.seed(), s, m)), 1.0 / masked);
+          lossSum += r.lossSum();
+          correct += r.correct();
+        }
+      }
+      double loss = masked == 0 ? 0 : lossSum / masked;
+      double clip = spec.optimizer().gradClipNorm();
+      double norm = clip > 0
+          ? GradientClipping.clipGlobalNorm(params, clip)
+          : GradientClipping.globalNorm(params);
+      if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+        Optional<Path> good = checkpoints.newestValid(msg -> {});
+        throw new TrainingDivergedException(
+            "training diverged at step " + s + ": loss = " + loss + ", gradient norm = " + norm
+                + "; stopped before the optimizer step. The last good checkpoint is "
+                + good.map(Path::toString).orElse("none (no checkpoint written yet)")
+                + "; lower the peak learning rate or enable gradient clipping (clipGradNorm) and resume");
+      }
+      double lr = schedule.learningRate(s);
+      optimizer.step(params, lr);
+      step = s;
+      double seconds = (System.nanoTime() - started) / 1e9;
+      StepMetrics sm = new StepMetrics(s, loss, masked == 0 ? 0 : (double) correct / masked, lr, norm,
+          (double) spec.batchSize() * t / seconds, masked);
+      metrics.append(sm);
+      listener.onStep(sm, schedule.totalSteps());
+      if (s % spec.checkpointInterval() == 0 || s == schedule.totalSteps()) {
+        Path dir = saveCheckpoint();
+        listener.onCheckpoint(s, dir);
+      }
+    }
+  }
+
+  /** Writes a checkpoint of the current step now. */
+  public Path saveCheckpoint() {
+    Parameters params = model.parameters();
+    Kernels k = params.kernels();
+    return checkpoints.save(step, dir -> {
+      SafeTensors.write(dir.resolve(MODEL), params.values(), Map.of("format", "pt"));
+      Map<String, TensorData> moments = new LinkedHashMap<>();
+      for (Parameters.Param p : params.all()) {
+        Tensor[] mv = optimizer.moments(p.name());
+        if (mv != null) {
+          moments.put(p.name() + ".exp_avg", TensorData.ofFloats(k.toFloats(mv[0]), p.value().shape()));
+          moments.put(p.name() + ".exp_avg_sq", TensorData.ofFloats(k.toFloats(mv[1]), p.value().shape()));
+        }
+      }
+      SafeTensors.write(dir.resolve(OPTIMIZER), moments, Map.of());
+      ObjectNode state = JSON.createObjectNode();
+      state.put("step", step);
+      state.put("optimizerSteps", optimizer.steps());
+      state.put("fingerprint", fingerprint);
+      state.put("sequencesSeen", step * spec.batchSize());
+      state.put("epoch", step * spec.batchSize() / train.blockCount());
+      state.put("positionInEpoch", step * spec.batchSize() % train.blockCount());
+      state.put("seed", spec.seed());
+      state.put("learningRate", step == 0 ? 0.0 : spec.schedule().learningRate(step));
+      JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(STATE).toFile(), state);
+    });
+  }
+
+  /** Scores held-out blocks with fixed masks (the same every call): loss, accuracy, best constant guess. */
+  public HoldoutScore evaluate(TokenShards holdout, int maxBlocks, int batchSize) {
+    return HoldoutScore.evaluate(model, masker, holdout, maxBlocks, batchSize);
+  }
+
+  /** Writes {@code config.json} and {@code model.safetensors} that transformers opens. */
+  public void exportHuggingFace(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      model.save(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot export the model to " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  static int[] attentionMask(int[] ids, int pad) {
+    int[] mask = new int[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      mask[i] = ids[i] == pad ? 0 : 1;
+    }
+    return mask;
+  }
+
+  private int[] attentionMask(int[] ids) {
+    return attentionMask(ids, modelSpec.specialTokens().pad());
+  }
+
+  private EpochOrder order(long epoch) {
+    if (epoch != cachedEpoch) {
+      cachedOrder = EpochOrder.of(spec.seed(), epoch, train.blockCount());
+      cachedEpoch = epoch;
+    }
+    return cachedOrder;
+  }
+
+  @Override
+  public void close() {
+    metrics.close();
+  }
+}

@@ -1,0 +1,62 @@
+package io.roberta.pipelines.pretrain;
+
+import io.roberta.engine.train.StepMetrics;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * The PNG people look at after a run: training loss (left axis) and learning rate (right axis)
+ * against the optimizer step, from {@code metrics.jsonl}.
+ *
+ * <pre>{@code LossPlot.write(MetricsLog.read(dir.resolve("metrics.jsonl")), dir.resolve("loss.png"), "tiny-brown");}</pre>
+ */
+public final class LossPlot {
+  private LossPlot() {}
+
+  public static void write(List<StepMetrics> metrics, Path png, String title) {
+    System.setProperty("java.awt.headless", "true");
+    XYSeries loss = new XYSeries("training loss");
+    XYSeries lr = new XYSeries("learning rate");
+    for (StepMetrics m : metrics) {
+      loss.add(m.step(), m.loss());
+      lr.add(m.step(), m.learningRate());
+    }
+    NumberAxis stepAxis = new NumberAxis("optimizer step");
+    NumberAxis lossAxis = new NumberAxis("masked-LM loss (nats)");
+    lossAxis.setAutoRangeIncludesZero(false);
+    XYLineAndShapeRenderer lossLine = new XYLineAndShapeRenderer(true, false);
+    lossLine.setSeriesPaint(0, new Color(0x1f77b4));
+    lossLine.setSeriesStroke(0, new BasicStroke(1.5f));
+    XYPlot plot = new XYPlot(new XYSeriesCollection(loss), stepAxis, lossAxis, lossLine);
+
+    NumberAxis lrAxis = new NumberAxis("learning rate");
+    plot.setRangeAxis(1, lrAxis);
+    plot.setDataset(1, new XYSeriesCollection(lr));
+    plot.mapDatasetToRangeAxis(1, 1);
+    XYLineAndShapeRenderer lrLine = new XYLineAndShapeRenderer(true, false);
+    lrLine.setSeriesPaint(0, new Color(0xff7f0e));
+    plot.setRenderer(1, lrLine);
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+
+    JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+    chart.setBackgroundPaint(Color.WHITE);
+    try {
+      ChartUtils.saveChartAsPNG(png.toFile(), chart, 900, 500);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the loss plot " + png + ": " + e.getMessage(), e);
+    }
+  }
+}
