@@ -8,7 +8,9 @@
 #      the DirectRunner and on embedded Flink, with the Java BPE and with DJL.
 # Prints MB/s of cleaned text for each and the ratio stage / HF (>= 1 means the whole stage is at
 # least as fast as HF's batch encode alone). Then checks the Java BPE against HF (via DJL) token
-# for token on every shared file with the 30k tokenizer.
+# for token on every shared file with the 30k tokenizer. CPU seconds (the stage's whole JVM, start-up
+# and JIT included, against HF's encode loop alone) are printed too: wall times here depend on
+# whatever else the machine runs.
 #   bench/corpus.sh            (from the repository root; needs node, npm and ../shared/data)
 #   DJL=0 PARITY=0 bench/corpus.sh   skips the slow DJL run and the parity check
 set -euo pipefail
@@ -49,26 +51,26 @@ hfjson=$(node bench/hf-encode.js "$out/tokenizer.json" "$out/texts.jsonl" 3)
 echo "$hfjson" >&2
 mb=$(node -e 'console.log((JSON.parse(process.argv[1]).bytes/1e6).toFixed(3))' "$hfjson")
 hfs=$(node -e 'console.log(JSON.parse(process.argv[1]).seconds.toFixed(3))' "$hfjson")
+hfcpu=$(node -e 'console.log(JSON.parse(process.argv[1]).cpuSeconds.toFixed(3))' "$hfjson")
 
 run_stage() { # name, extra args...
   local name=$1; shift
   rm -rf "$out/work-$name"
-  local start end
-  start=$(date +%s.%N)
-  java "${java_opts[@]}" -jar "$jar" corpus "$out/tinybrown.json" --work-dir "$out/work-$name" --progress-seconds 10 "$@" \
-    > "$out/$name.out" 2> "$out/$name.err"
-  end=$(date +%s.%N)
-  local stage
+  local TIMEFORMAT='%R %U %S'
+  { time java "${java_opts[@]}" -jar "$jar" corpus "$out/tinybrown.json" --work-dir "$out/work-$name" --progress-seconds 10 "$@" \
+    > "$out/$name.out" 2> "$out/$name.err" ; } 2> "$out/$name.time"
+  local stage proc cpu
   stage=$(grep -o 'in [0-9.]* s end to end' "$out/$name.err" | grep -o '[0-9.]*' | head -1)
-  local proc
-  proc=$(echo "$end - $start" | bc)
-  printf '%-22s stage %7.1f s  %6.2f MB/s  ratio vs HF %5.2f   (whole process %.1f s)\n' "$name" "$stage" \
-    "$(echo "$mb / $stage" | bc -l)" "$(echo "$hfs / $stage" | bc -l)" "$proc"
+  read -r proc user sys < "$out/$name.time"
+  cpu=$(echo "$user + $sys" | bc)
+  printf '%-22s stage %6.1f s  %6.2f MB/s  ratio vs HF %5.2f | whole process %5.1f s, CPU %5.1f s, CPU ratio vs HF %5.2f\n' \
+    "$name" "$stage" "$(echo "$mb / $stage" | bc -l)" "$(echo "$hfs / $stage" | bc -l)" "$proc" "$cpu" "$(echo "$hfcpu / $cpu" | bc -l)"
 }
 
 echo
 echo "Text: $mb MB of cleaned documents ($(wc -l < "$out/texts.jsonl") documents); tokenizer: $vocab tokens; $(nproc) cores"
-printf '%-22s encode  %6.1f s  %6.2f MB/s  (median of 3)\n' "HF encodeBatch" "$hfs" "$(echo "$mb / $hfs" | bc -l)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine skews wall times; CPU seconds less so)"
+printf '%-22s encode %6.1f s  %6.2f MB/s  (median of 3; CPU %.1f s)\n' "HF encodeBatch" "$hfs" "$(echo "$mb / $hfs" | bc -l)" "$hfcpu"
 run_stage direct-java
 [[ "${DJL:-1}" == "1" ]] && run_stage direct-djl --encoder=djl
 run_stage flink-java --runner=FlinkRunner --flinkMaster=[local] --parallelism="$(nproc)"
