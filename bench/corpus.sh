@@ -5,7 +5,8 @@
 #   1. Hugging Face's Rust encoder through its Node binding (tokenizers@0.23.2), encodeBatch over
 #      exactly the documents the stage tokenizes (cleaned), median of 3 runs: the baseline.
 #   2. `roberta corpus` end to end (read, clean, dedupe, split, tokenize, pack, write shards) on
-#      the DirectRunner and on embedded Flink, with the Java BPE and with DJL.
+#      the DirectRunner and on embedded Flink, with the Java BPE and with DJL, each with the JVM's
+#      default JIT and with C1 only (-XX:TieredStopAtLevel=1, less compile work for a short job).
 # Prints MB/s of cleaned text for each and the ratio stage / HF (>= 1 means the whole stage is at
 # least as fast as HF's batch encode alone). Then checks the Java BPE against HF (via DJL) token
 # for token on every shared file with the 30k tokenizer. CPU seconds (the stage's whole JVM, start-up
@@ -53,11 +54,11 @@ mb=$(node -e 'console.log((JSON.parse(process.argv[1]).bytes/1e6).toFixed(3))' "
 hfs=$(node -e 'console.log(JSON.parse(process.argv[1]).seconds.toFixed(3))' "$hfjson")
 hfcpu=$(node -e 'console.log(JSON.parse(process.argv[1]).cpuSeconds.toFixed(3))' "$hfjson")
 
-run_stage() { # name, extra args...
-  local name=$1; shift
+run_stage() { # name, extra JVM options (one word, may be empty), roberta corpus options...
+  local name=$1 jvm=$2; shift 2
   rm -rf "$out/work-$name"
   local TIMEFORMAT='%R %U %S'
-  { time java "${java_opts[@]}" -jar "$jar" corpus "$out/tinybrown.json" --work-dir "$out/work-$name" --progress-seconds 10 "$@" \
+  { time java "${java_opts[@]}" $jvm -jar "$jar" corpus "$out/tinybrown.json" --work-dir "$out/work-$name" --progress-seconds 10 "$@" \
     > "$out/$name.out" 2> "$out/$name.err" ; } 2> "$out/$name.time"
   local stage proc cpu
   stage=$(grep -o 'in [0-9.]* s end to end' "$out/$name.err" | grep -o '[0-9.]*' | head -1)
@@ -71,12 +72,16 @@ echo
 echo "Text: $mb MB of cleaned documents ($(wc -l < "$out/texts.jsonl") documents); tokenizer: $vocab tokens; $(nproc) cores"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine skews wall times; CPU seconds less so)"
 printf '%-22s encode %6.1f s  %6.2f MB/s  (median of 3; CPU %.1f s)\n' "HF encodeBatch" "$hfs" "$(echo "$mb / $hfs" | bc -l)" "$hfcpu"
-run_stage direct-java
-[[ "${DJL:-1}" == "1" ]] && run_stage direct-djl --encoder=djl
-run_stage flink-java --runner=FlinkRunner --flinkMaster=[local] --parallelism="$(nproc)"
+# C1 only: the JIT's C2 compiler spends ~10 CPU seconds on Beam's code in a job this short.
+c1=-XX:TieredStopAtLevel=1
+run_stage direct-java ""
+run_stage direct-java-c1 "$c1"
+[[ "${DJL:-1}" == "1" ]] && run_stage direct-djl-c1 "$c1" --encoder=djl
+run_stage flink-java "" --runner=FlinkRunner --flinkMaster=[local] --parallelism="$(nproc)"
+run_stage flink-java-c1 "$c1" --runner=FlinkRunner --flinkMaster=[local] --parallelism="$(nproc)"
 cmp <(cat "$out"/work-direct-java/bench-corpus/corpus/*/*.bin) <(cat "$out"/work-flink-java/bench-corpus/corpus/*/*.bin) \
   && echo "shards: DirectRunner and Flink wrote the same bytes"
-[[ "${DJL:-1}" == "1" ]] && cmp <(cat "$out"/work-direct-java/bench-corpus/corpus/*/*.bin) <(cat "$out"/work-direct-djl/bench-corpus/corpus/*/*.bin) \
+[[ "${DJL:-1}" == "1" ]] && cmp <(cat "$out"/work-direct-java/bench-corpus/corpus/*/*.bin) <(cat "$out"/work-direct-djl-c1/bench-corpus/corpus/*/*.bin) \
   && echo "shards: the Java BPE and DJL wrote the same bytes"
 
 if [[ "${PARITY:-1}" == "1" ]]; then

@@ -40,18 +40,29 @@ final class ByteLevelBpe implements TokenEncoder {
   private final boolean fuseUnk;
   private final boolean addPrefixSpace;
   private final List<String> addedTokens;
+  private final Map<String, Integer> addedIds;
+  private final int vocabSize;
   private final HashMap<String, int[]> cache = new HashMap<>();
   private TokenEncoder fallback;
 
   private ByteLevelBpe(Path file, Map<String, Integer> vocab, MergeTable merges, int unk, boolean fuseUnk,
-      boolean addPrefixSpace, List<String> addedTokens) {
+      boolean addPrefixSpace, Map<String, Integer> addedIds) {
     this.file = file;
     this.vocab = vocab;
     this.merges = merges;
     this.unk = unk;
     this.fuseUnk = fuseUnk;
     this.addPrefixSpace = addPrefixSpace;
-    this.addedTokens = addedTokens;
+    this.addedIds = addedIds;
+    this.addedTokens = List.copyOf(addedIds.keySet());
+    int max = -1;
+    for (int id : vocab.values()) {
+      max = Math.max(max, id);
+    }
+    for (int id : addedIds.values()) {
+      max = Math.max(max, id);
+    }
+    this.vocabSize = max + 1;
     this.byteCharId = new int[256];
     for (int b = 0; b < 256; b++) {
       byteCharId[b] = vocab.getOrDefault(String.valueOf(ByteLevel.charOf(b)), -1);
@@ -124,12 +135,27 @@ final class ByteLevelBpe implements TokenEncoder {
       }
       unk = id;
     }
-    List<String> added = new ArrayList<>();
+    Map<String, Integer> added = new java.util.LinkedHashMap<>();
     for (JsonNode a : root.path("added_tokens")) {
-      added.add(a.path("content").asText());
+      added.put(a.path("content").asText(), a.path("id").asInt());
     }
     return new ByteLevelBpe(
         file, vocab, merges, unk, model.path("fuse_unk").asBoolean(false), pre.path("add_prefix_space").asBoolean(false), added);
+  }
+
+  /** Largest id + 1, added tokens included: what {@code RobertaTokenizer.vocabSize()} reports. */
+  int vocabSize() {
+    return vocabSize;
+  }
+
+  /** The id of a token (added tokens first), or -1. */
+  int tokenToId(String token) {
+    Integer id = addedIds.get(token);
+    return id != null ? id : vocab.getOrDefault(token, -1);
+  }
+
+  Path file() {
+    return file;
   }
 
   private static boolean empty(JsonNode n) {

@@ -55,6 +55,17 @@ class ByteLevelBpeTest {
   }
 
   @Test
+  void vocabularyFactsMatchTheEnginesTokenizer() {
+    try (ByteLevelBpe json = ByteLevelBpe.tryLoad(CorpusFixture.tokenizer());
+        io.roberta.engine.tokenizer.RobertaTokenizer t = io.roberta.engine.tokenizer.RobertaTokenizer.load(CorpusFixture.tokenizer())) {
+      assertEquals(t.vocabSize(), json.vocabSize());
+      for (String token : List.of("<s>", "</s>", "<pad>", "<unk>", "<mask>", "Ġthe", "Ishmael", "no-such-token")) {
+        assertEquals(t.tokenToId(token), json.tokenToId(token), token);
+      }
+    }
+  }
+
+  @Test
   void sameIdsAsHuggingFaceOnTrickyText() {
     assertSameIds(TRICKY);
   }
