@@ -53,6 +53,13 @@ public final class PretrainRun {
       long until = job.untilStep() < 0 ? total : Math.min(job.untilStep(), total);
       console.printf("pretrain: %s, steps %d..%d of %d, %,d training blocks of %d tokens%n",
           recipe.name(), from + 1, until, total, train.blockCount(), train.blockLength());
+      HoldoutScore initial = null;
+      if (from == 0 && !job.holdoutShards().isEmpty() && job.holdoutBlocks() > 0) {
+        // the untrained model's score: what "the holdout loss falls" is measured against
+        initial = holdout(trainer, job, dtype, recipe.pretrain().microBatch());
+        writeInitial(out.resolve("initial-holdout.json"), initial);
+        console.printf("pretrain: untrained holdout loss %.4f, accuracy %.4f%n", initial.loss(), initial.accuracy());
+      }
       ProgressLine progress = new ProgressLine(console, 10);
       trainer.train(until, new Pretrainer.Listener() {
         @Override
@@ -70,12 +77,8 @@ public final class PretrainRun {
       if (!metrics.isEmpty()) {
         LossPlot.write(metrics, out.resolve("loss.png"), recipe.name() + ": masked-LM pretraining");
       }
-      HoldoutScore score = null;
-      if (!job.holdoutShards().isEmpty()) {
-        try (TokenShards holdout = TokenShards.open(paths(job.holdoutShards()), dtype, job.blockLength())) {
-          score = trainer.evaluate(holdout, job.holdoutBlocks(), recipe.pretrain().microBatch());
-        }
-      }
+      HoldoutScore score = job.holdoutShards().isEmpty() || job.holdoutBlocks() <= 0
+          ? null : holdout(trainer, job, dtype, recipe.pretrain().microBatch());
       Path hf = out.resolve("hf");
       trainer.exportHuggingFace(hf);
       copyTokenizer(job.tokenizerDir(), hf);
@@ -83,12 +86,38 @@ public final class PretrainRun {
           out.toString(), trainer.step(), metrics.isEmpty() ? Double.NaN : metrics.get(metrics.size() - 1).loss(),
           score == null ? Double.NaN : score.loss(), score == null ? Double.NaN : score.accuracy(),
           score == null ? Double.NaN : score.baselineAccuracy(), score == null ? 0 : score.maskedTokens(), seconds);
-      writeResult(out.resolve("result.json"), result, score);
+      writeResult(out.resolve("result.json"), result, score, read(out.resolve("initial-holdout.json")));
       if (score != null) {
         console.printf("pretrain: holdout masked-token accuracy %.4f vs %.4f for the best constant guess (token %d), loss %.4f, %,d masked tokens%n",
             score.accuracy(), score.baselineAccuracy(), score.baselineToken(), score.loss(), score.maskedTokens());
       }
       return result;
+    }
+  }
+
+  private static HoldoutScore holdout(Pretrainer trainer, TrainingJob job, TokenShards.Dtype dtype, int batch) {
+    try (TokenShards holdout = TokenShards.open(paths(job.holdoutShards()), dtype, job.blockLength())) {
+      return trainer.evaluate(holdout, job.holdoutBlocks(), batch);
+    }
+  }
+
+  private static void writeInitial(Path file, HoldoutScore s) {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("holdoutLoss", s.loss());
+    o.put("holdoutAccuracy", s.accuracy());
+    o.put("holdoutMaskedTokens", s.maskedTokens());
+    try {
+      JSON.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), o);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  private static com.fasterxml.jackson.databind.JsonNode read(Path file) {
+    try {
+      return Files.isRegularFile(file) ? JSON.readTree(file.toFile()) : null;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
     }
   }
 
@@ -120,7 +149,7 @@ public final class PretrainRun {
     }
   }
 
-  private static void writeResult(Path file, TrainingResult r, HoldoutScore score) {
+  private static void writeResult(Path file, TrainingResult r, HoldoutScore score, com.fasterxml.jackson.databind.JsonNode initial) {
     ObjectNode o = JSON.createObjectNode();
     o.put("steps", r.steps());
     o.put("finalTrainingLoss", r.finalTrainingLoss());
@@ -132,6 +161,10 @@ public final class PretrainRun {
       o.put("holdoutAccuracy", score.accuracy());
       o.put("baselineAccuracy", score.baselineAccuracy());
       o.put("baselineToken", score.baselineToken());
+    }
+    if (initial != null) {
+      o.put("untrainedHoldoutLoss", initial.path("holdoutLoss").asDouble());
+      o.put("untrainedHoldoutAccuracy", initial.path("holdoutAccuracy").asDouble());
     }
     try {
       JSON.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), o);

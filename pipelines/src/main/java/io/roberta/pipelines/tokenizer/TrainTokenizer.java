@@ -4,14 +4,18 @@ import io.roberta.spec.TokenizerSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.metrics.Metrics;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -24,8 +28,10 @@ import org.slf4j.LoggerFactory;
  * Trains a RoBERTa byte-level BPE tokenizer: texts in, Hugging Face tokenizer files out.
  *
  * <ol>
- *   <li>{@code CountWords}: every worker pre-tokenizes its texts (GPT-2's expression, {@link
- *       ByteLevelPreTokenizer}) into a word-count table; a {@link Combine} adds the tables up.
+ *   <li>{@code CountWordsPerBundle}: every worker pre-tokenizes its texts (GPT-2's expression,
+ *       {@link ByteLevelPreTokenizer}) into one word-count table per bundle; {@code GroupTables}
+ *       and {@code AddTablesPerKey} add them up over a few keys, and {@code CountWords} (a
+ *       {@link Combine}) adds those into one table.
  *   <li>{@code LearnMergesAndWriteFiles}: one worker learns the merges from the total counts
  *       ({@link BpeTrainer}) and writes {@code tokenizer.json}, {@code vocab.json} and {@code
  *       merges.txt} through Beam {@link FileSystems}, so any file system Beam knows works.
@@ -92,35 +98,91 @@ public final class TrainTokenizer
     if (outputDirectory == null) {
       throw new IllegalStateException("TrainTokenizer needs an output directory: call writingTo(dir)");
     }
+    // Texts are counted into one table per bundle, the tables spread over a few keys and added
+    // per key, then the few sums added into one. However finely the input is bundled (the
+    // DirectRunner gives FileIO's matches a bundle each), the global combine sees few, already
+    // summed tables instead of re-encoding a growing table once per bundle.
     return texts
-        .apply("CountWords", Combine.globally(new CountWordsFn()))
+        .apply("CountWordsPerBundle", ParDo.of(new CountBundleFn()))
+        .setCoder(KvCoder.of(VarIntCoder.of(), WordCountsCoder.of()))
+        .apply("GroupTables", GroupByKey.create())
+        .apply("AddTablesPerKey", ParDo.of(new AddGroupFn()))
+        .setCoder(WordCountsCoder.of())
+        .apply("CountWords", Combine.globally(new AddTables()))
         .setCoder(WordCountsCoder.of())
         .apply("LearnMergesAndWriteFiles",
             ParDo.of(new LearnMergesFn(vocabSize, minFrequency, outputDirectory)))
         .setCoder(SerializableCoder.of(TrainedTokenizer.class));
   }
 
-  /** Adds texts into a word-count table; tables from different workers add up. */
-  static final class CountWordsFn extends Combine.CombineFn<String, WordCounts, WordCounts> {
+  /** How many keys the per-bundle tables are spread over before the global sum. */
+  static final int TABLE_KEYS = 16;
+
+  /** One word-count table per bundle (a new one past a million distinct words), keyed at random. */
+  static final class CountBundleFn extends DoFn<String, KV<Integer, WordCounts>> {
+    private static final int MAX_DISTINCT = 1_000_000;
+    private transient WordCounts table;
+
+    @StartBundle
+    public void startBundle() {
+      table = new WordCounts();
+    }
+
+    @ProcessElement
+    public void process(@Element String text, OutputReceiver<KV<Integer, WordCounts>> out) {
+      table.addText(text);
+      if (table.distinct() > MAX_DISTINCT) {
+        out.output(KV.of(ThreadLocalRandom.current().nextInt(TABLE_KEYS), table));
+        table = new WordCounts();
+      }
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext context) {
+      if (table.distinct() > 0) {
+        context.output(KV.of(ThreadLocalRandom.current().nextInt(TABLE_KEYS), table),
+            GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
+      }
+      table = null;
+    }
+  }
+
+  /** Adds the tables of one key. */
+  static final class AddGroupFn extends DoFn<KV<Integer, Iterable<WordCounts>>, WordCounts> {
+    @ProcessElement
+    public void process(@Element KV<Integer, Iterable<WordCounts>> group, OutputReceiver<WordCounts> out) {
+      WordCounts sum = new WordCounts(); // the grouped tables are inputs: read, never changed
+      for (WordCounts table : group.getValue()) {
+        sum.addAll(table);
+      }
+      out.output(sum);
+    }
+  }
+
+  /**
+   * The sum of word-count tables (exact, so any grouping gives the same table). Inputs are never
+   * changed: they are added into the accumulator, which Beam lets a combiner mutate.
+   */
+  static final class AddTables extends Combine.CombineFn<WordCounts, WordCounts, WordCounts> {
     @Override
     public WordCounts createAccumulator() {
       return new WordCounts();
     }
 
     @Override
-    public WordCounts addInput(WordCounts counts, String text) {
-      counts.addText(text);
-      return counts;
+    public WordCounts addInput(WordCounts sum, WordCounts table) {
+      sum.addAll(table);
+      return sum;
     }
 
     @Override
-    public WordCounts mergeAccumulators(Iterable<WordCounts> accumulators) {
+    public WordCounts mergeAccumulators(Iterable<WordCounts> sums) {
       WordCounts merged = null;
-      for (WordCounts counts : accumulators) {
+      for (WordCounts counts : sums) {
         if (merged == null) {
           merged = counts;
         } else if (counts.distinct() > merged.distinct()) {
-          counts.addAll(merged); // add the smaller table into the larger
+          counts.addAll(merged); // add the smaller accumulator into the larger
           merged = counts;
         } else {
           merged.addAll(counts);
@@ -130,17 +192,13 @@ public final class TrainTokenizer
     }
 
     @Override
-    public WordCounts extractOutput(WordCounts counts) {
-      return counts;
+    public WordCounts extractOutput(WordCounts sum) {
+      return sum;
     }
 
     @Override
-    public Coder<WordCounts> getAccumulatorCoder(CoderRegistry registry, Coder<String> inputCoder) {
-      return WordCountsCoder.of();
-    }
-
-    @Override
-    public Coder<WordCounts> getDefaultOutputCoder(CoderRegistry registry, Coder<String> inputCoder) {
+    public org.apache.beam.sdk.coders.Coder<WordCounts> getAccumulatorCoder(
+        org.apache.beam.sdk.coders.CoderRegistry registry, org.apache.beam.sdk.coders.Coder<WordCounts> inputCoder) {
       return WordCountsCoder.of();
     }
   }

@@ -54,6 +54,10 @@ class TrainModelTest {
     assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, Arrays.copyOf(png, 4));
     List<StepMetrics> first = MetricsLog.read(out.resolve("metrics.jsonl"));
     assertEquals(6, first.size());
+    var result = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("result.json").toFile());
+    assertEquals(6, result.path("steps").asLong());
+    assertTrue(Double.isFinite(result.path("untrainedHoldoutLoss").asDouble()), result.toString());
+    assertTrue(Double.isFinite(result.path("holdoutLoss").asDouble()), result.toString());
 
     // A retried bundle (here: the same job again) resumes from the final checkpoint and trains nothing twice.
     Pipeline again = Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create());

@@ -141,6 +141,36 @@ class TrainTokenizerTest {
     return samples;
   }
 
+  /**
+   * Texts arriving one per bundle (as FileIO's matches do on the DirectRunner), with the runner's
+   * immutability checks on: the per-bundle tables add up to the same files as one table.
+   */
+  @Test
+  void manySmallBundlesGiveTheSameFilesWithoutMutatingInputs(@TempDir Path out) throws IOException {
+    List<String> texts = new java.util.ArrayList<>();
+    WordCounts counts = new WordCounts();
+    try (Stream<Path> docs = Files.walk(corpus)) {
+      for (Path doc : docs.filter(f -> f.toString().endsWith(".txt")).sorted().toList()) {
+        String text = Files.readString(doc);
+        for (String para : text.split("\n\n")) {
+          texts.add(para);
+          counts.addText(para);
+        }
+      }
+    }
+    Pipeline p = Pipeline.create(direct());
+    org.apache.beam.sdk.values.PCollectionList<String> parts = org.apache.beam.sdk.values.PCollectionList.empty(p);
+    for (int i = 0; i < texts.size(); i++) {
+      parts = parts.and(p.apply("Text" + i, org.apache.beam.sdk.transforms.Create.of(texts.get(i))));
+    }
+    parts.apply(org.apache.beam.sdk.transforms.Flatten.pCollections())
+        .apply("TrainTokenizer", TrainTokenizer.byteLevelBpe(600, 2).writingTo(out.toString()));
+    p.run().waitUntilFinish();
+    BpeModel model = BpeTrainer.builder().vocabSize(600).minFrequency(2).build().train(counts);
+    assertTrue(texts.size() > 20, "enough bundles: " + texts.size());
+    assertArrayEquals(TokenizerFiles.tokenizerJson(model), Files.readAllBytes(out.resolve("tokenizer.json")));
+  }
+
   @Test
   void countsAndReplacesInvalidUtf8(@TempDir Path dir) throws IOException {
     Path in = Files.createDirectories(dir.resolve("in"));

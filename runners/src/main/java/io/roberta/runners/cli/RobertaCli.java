@@ -37,6 +37,7 @@ public final class RobertaCli implements Callable<Integer> {
     cli.addSubcommand(new ExportCommand());
     cli.addSubcommand(new TokenizerCommand());
     cli.addSubcommand(new CorpusCommand());
+    cli.addSubcommand(new PretrainCommand());
     cli.addSubcommand(new ParityCommand());
     cli.addSubcommand(new FillMaskCommand());
     cli.addSubcommand(new BenchCommand());

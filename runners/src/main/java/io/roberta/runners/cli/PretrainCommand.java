@@ -1,0 +1,169 @@
+package io.roberta.runners.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.roberta.engine.fillmask.FillMask;
+import io.roberta.engine.kernels.KernelPrecision;
+import io.roberta.engine.kernels.Nd4jKernels;
+import io.roberta.pipelines.corpus.CorpusStage;
+import io.roberta.pipelines.corpus.RecipeTokenizer;
+import io.roberta.pipelines.pretrain.PretrainStage;
+import io.roberta.runners.options.RobertaPipelineOptions;
+import io.roberta.spec.Recipe;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Unmatched;
+
+/**
+ * {@code roberta pretrain <recipe>}: the tokenizer, corpus and pretraining stages in order, each
+ * skipped when its folder already holds a manifest of the same fingerprint, pretraining resumed
+ * from its newest checkpoint. Ends with the holdout score, where the model is, and a fill-mask
+ * sample.
+ *
+ * <pre>{@code roberta pretrain TinyBrown --work-dir=work}</pre>
+ */
+@Command(
+    name = "pretrain",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Pretrain a recipe's model: tokenizer, corpus and masked-LM training stages.",
+      "Each stage writes <work-dir>/<recipe>/<stage>/<fingerprint>/ and is skipped when done; a killed run resumes"
+          + " from its newest checkpoint. Beam options (--runner=FlinkRunner --flinkMaster=[local], ...) pass through."
+    })
+public final class PretrainCommand implements Callable<Integer> {
+
+  @Parameters(index = "0", paramLabel = "RECIPE", description = "A recipe JSON file, a Supplier<Recipe> class, or an example name (TinyBrown).")
+  String recipe;
+
+  @Option(names = "--work-dir", defaultValue = "work", description = "Where stage artifacts go (default: ${DEFAULT-VALUE}).")
+  String workDir;
+
+  @Option(names = "--stop-after-steps", defaultValue = "-1",
+      description = "Stop after this many optimizer steps (a smoke or time-boxed run); a later run resumes. Default: the whole schedule.")
+  long stopAfterSteps;
+
+  @Option(names = "--holdout-blocks", defaultValue = "2000", description = "Holdout blocks scored at the end (default: ${DEFAULT-VALUE}).")
+  int holdoutBlocks;
+
+  @Option(names = "--training-accelerator", description = "Beam accelerator hint for the training stage, overriding the recipe's.")
+  String accelerator;
+
+  @Option(names = "--sample", defaultValue = "The <mask> of the United States shall be the commander in chief.",
+      description = "Text with <mask> for the fill-mask sample printed at the end (default: ${DEFAULT-VALUE}).")
+  String sample;
+
+  @Unmatched List<String> beamArgs = new ArrayList<>();
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    Recipe r = RecipeLoader.load(recipe);
+    if (r.pretrain() == null) {
+      throw new UserError("recipe " + r.name() + " has no pretrain section");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    Consumer<String> log = line -> {
+      err.println(line);
+      err.flush();
+    };
+    RobertaPipelineOptions options = Options.parse(beamArgs, workDir);
+    try {
+      long started = System.nanoTime();
+      Path tokenizer = RecipeTokenizer.ensure(r, workDir, options, log);
+      CorpusStage.Result corpus = CorpusStage.of(r, workDir, tokenizer).progress(log, Duration.ofSeconds(10)).run(options);
+      log.accept("corpus: " + corpus.directory() + (corpus.skipped() ? " (already built)" : ""));
+      PretrainStage.Result pre = PretrainStage.run(r, workDir, Path.of(corpus.directory()), corpus.manifest(), tokenizer,
+          options, stopAfterSteps, holdoutBlocks, accelerator);
+      summary(pre, out, (System.nanoTime() - started) / 1e9);
+      fillMask(Path.of(pre.directory(), "hf"), sample, out);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage(), e);
+    }
+    return 0;
+  }
+
+  static void summary(PretrainStage.Result pre, PrintWriter out, double seconds) {
+    JsonNode m = pre.manifest();
+    JsonNode result = m.has("result") ? m.path("result") : m;
+    out.printf(Locale.ROOT, "%nPretraining %s%s%n", pre.directory(), pre.skipped() ? "  (already done: same fingerprint, skipped)" : "");
+    out.printf(Locale.ROOT, "  steps %d of %d, final training loss %.4f%n", m.path("steps").asLong(), m.path("totalSteps").asLong(),
+        result.path("finalTrainingLoss").asDouble());
+    if (result.has("holdoutAccuracy")) {
+      out.printf(Locale.ROOT, "  holdout: masked-token accuracy %.4f vs %.4f for the best constant guess; loss %.4f (untrained %.4f), %,d masked tokens%n",
+          result.path("holdoutAccuracy").asDouble(), result.path("baselineAccuracy").asDouble(), result.path("holdoutLoss").asDouble(),
+          result.path("untrainedHoldoutLoss").asDouble(Double.NaN), result.path("holdoutMaskedTokens").asLong());
+    }
+    out.printf(Locale.ROOT, "  Hugging Face model: %s/hf   loss plot: %s/loss.png   metrics: %s/metrics.jsonl%n",
+        pre.directory(), pre.directory(), pre.directory());
+    out.printf(Locale.ROOT, "  this command took %.0f s%n", seconds);
+    out.flush();
+  }
+
+  static void fillMask(Path hf, String text, PrintWriter out) {
+    if (!Files.isRegularFile(hf.resolve("tokenizer.json")) || !text.contains(FillMask.MASK)) {
+      return;
+    }
+    try (FillMask fm = FillMask.load(hf, new Nd4jKernels(KernelPrecision.FP32))) {
+      List<List<FillMask.Prediction>> predictions = fm.predict(text, 5);
+      out.printf("  fill-mask: %s%n", text);
+      for (List<FillMask.Prediction> slot : predictions) {
+        for (FillMask.Prediction p : slot) {
+          out.printf(Locale.ROOT, "    %-16s %.4f%n", "'" + p.token() + "'", p.probability());
+        }
+      }
+    } catch (IOException e) {
+      throw new UserError("cannot load the exported model " + hf + " for fill-mask: " + e.getMessage(), e);
+    }
+    out.flush();
+  }
+
+  /** Beam options from the unmatched arguments, checked before any stage starts. */
+  static final class Options {
+    private Options() {}
+
+    static RobertaPipelineOptions parse(List<String> beamArgs, String workDir) {
+      for (String a : beamArgs) {
+        if (!a.startsWith("--")) {
+          throw new UserError("unexpected argument '" + a + "': Beam options are written --name=value");
+        }
+      }
+      RobertaPipelineOptions options;
+      try {
+        options = PipelineOptionsFactory.fromArgs(beamArgs.toArray(String[]::new)).withValidation().as(RobertaPipelineOptions.class);
+      } catch (IllegalArgumentException e) {
+        throw new UserError("Beam options " + beamArgs + ": " + e.getMessage(), e);
+      }
+      options.setWorkDir(workDir);
+      if (beamArgs.stream().noneMatch(a -> a.startsWith("--targetParallelism"))) {
+        options.as(DirectOptions.class).setTargetParallelism(Runtime.getRuntime().availableProcessors());
+      }
+      DirectOptions direct = options.as(DirectOptions.class);
+      direct.setEnforceImmutability(false); // the stages' elements are large and never mutated
+      direct.setEnforceEncodability(false);
+      try {
+        Files.createDirectories(Path.of(workDir));
+        if (!Files.isWritable(Path.of(workDir))) {
+          throw new UserError("--work-dir " + workDir + " is not writable");
+        }
+      } catch (IOException e) {
+        throw new UserError("--work-dir " + workDir + " cannot be created: " + e.getMessage(), e);
+      }
+      return options;
+    }
+  }
+}
