@@ -69,12 +69,41 @@ final class ByteLevelBpe implements TokenEncoder {
     }
   }
 
+  /** The same tables (read-only, shared) with a word cache of its own. */
+  private ByteLevelBpe(ByteLevelBpe model) {
+    this.file = model.file;
+    this.vocab = model.vocab;
+    this.merges = model.merges;
+    this.byteCharId = model.byteCharId;
+    this.unk = model.unk;
+    this.fuseUnk = model.fuseUnk;
+    this.addPrefixSpace = model.addPrefixSpace;
+    this.addedIds = model.addedIds;
+    this.addedTokens = model.addedTokens;
+    this.vocabSize = model.vocabSize;
+  }
+
+  // Parsed tables by file identity: every DoFn instance in a JVM (and the driver) shares one parse.
+  private static final java.util.concurrent.ConcurrentHashMap<String, java.util.Optional<ByteLevelBpe>> LOADED =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   /** The encoder for a tokenizer.json it reproduces exactly, else null. */
   static ByteLevelBpe tryLoad(Path tokenizer) {
     Path file = Files.isDirectory(tokenizer) ? tokenizer.resolve("tokenizer.json") : tokenizer;
     if (!Files.isRegularFile(file) || !file.getFileName().toString().endsWith(".json")) {
       return null;
     }
+    String key;
+    try {
+      key = file.toAbsolutePath() + "|" + Files.size(file) + "|" + Files.getLastModifiedTime(file).toMillis();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read tokenizer " + file, e);
+    }
+    java.util.Optional<ByteLevelBpe> model = LOADED.computeIfAbsent(key, k -> java.util.Optional.ofNullable(parse(file)));
+    return model.map(ByteLevelBpe::new).orElse(null);
+  }
+
+  private static ByteLevelBpe parse(Path file) {
     JsonNode root;
     try {
       root = new ObjectMapper().readTree(file.toFile());
