@@ -120,6 +120,21 @@ class AssembleCorpusTest {
   }
 
   @Test
+  void withoutDedupeDuplicatesAreKeptAndStillAddUp(@TempDir Path dir) {
+    CorpusFixture.write(dir.resolve("in"));
+    CorpusSpec dedupe = CorpusFixture.corpus(dir.resolve("in"), new PackingSpec(PackingSpec.Mode.FULL_SENTENCES, 32));
+    CorpusSpec keep =
+        new CorpusSpec(dedupe.sources(), dedupe.normalization(), dedupe.minChars(), dedupe.maxChars(), false,
+            dedupe.holdoutFraction(), dedupe.packing());
+    JsonNode m = run(CorpusFixture.recipe("keep-duplicates", keep), dir.resolve("work")).manifest();
+    assertEquals(7, m.path("sources").path("books").path("kept").asLong(), m.toPrettyString());
+    assertEquals(3, m.path("sources").path("news").path("kept").asLong());
+    assertEquals(0, m.path("documents").path("duplicates").asLong());
+    assertEquals(18, m.path("documents").path("kept").asLong() + m.path("documents").path("droppedTotal").asLong());
+    assertEquals(13, m.path("splits").path("train").path("copies").asLong() + m.path("splits").path("holdout").path("copies").asLong());
+  }
+
+  @Test
   void sameFingerprintSkipsTheStage(@TempDir Path dir) throws IOException {
     CorpusFixture.write(dir.resolve("in"));
     Recipe recipe =
