@@ -1,5 +1,6 @@
 package io.roberta.pipelines.corpus;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -116,6 +117,18 @@ class AssembleCorpusTest {
     }
     assertTrue(m.path("paddingFraction").asDouble() > 0);
     assertEquals(64, m.path("tokenizer").path("sha256").asText().length());
+
+    // The trainer's reader (engine) maps the same blocks.
+    List<Path> trainFiles = new ArrayList<>();
+    train.path("shards").forEach(s -> trainFiles.add(Path.of(result.directory(), s.path("file").asText())));
+    try (io.roberta.engine.data.TokenShards shards =
+        io.roberta.engine.data.TokenShards.open(trainFiles, io.roberta.engine.data.TokenShards.Dtype.UINT16, 16)) {
+      assertEquals(train.path("blocks").asLong(), shards.blockCount());
+      int[] first = new int[16];
+      shards.read(0, first);
+      int[] expected = ShardFormat.UINT16.decode(java.util.Arrays.copyOf(Files.readAllBytes(trainFiles.get(0)), 32));
+      assertArrayEquals(expected, first);
+    }
     assertEquals(CorpusStage.stage(recipe).fingerprint(), m.path("fingerprint").asText());
   }
 
