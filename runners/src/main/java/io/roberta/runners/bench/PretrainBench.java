@@ -17,7 +17,7 @@ import io.roberta.spec.ModelSpec;
 import io.roberta.spec.PretrainSpec;
 import io.roberta.spec.Recipe;
 import io.roberta.spec.RecipeJson;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +45,7 @@ public final class PretrainBench {
 
   private PretrainBench() {}
 
-  public static Result run(TrainingJob job, long steps, PrintStream out) {
+  public static Result run(TrainingJob job, long steps, PrintWriter out) {
     Recipe recipe = RecipeJson.read(job.recipeJson(), "bench job");
     ModelSpec model = recipe.model();
     PretrainSpec pre = recipe.pretrain();
@@ -60,6 +60,7 @@ public final class PretrainBench {
     }
     double bare1 = bare(model, pre, batches, labels);
     out.printf("bare engine loop   : %d steps in %.2f s, %,.0f tokens/s%n", steps, bare1, steps * tokensPerStep / bare1);
+    out.flush();
     TrainingJob timed = new TrainingJob(job.recipeJson(), job.stageFingerprint(), job.trainShards(), job.holdoutShards(),
         job.dtype(), job.blockLength(), job.tokenizerDir(), job.outDir(), steps, 0);
     DirectOptions options = PipelineOptionsFactory.fromArgs("--runner=DirectRunner").as(DirectOptions.class);
@@ -71,10 +72,13 @@ public final class PretrainBench {
     p.run().waitUntilFinish();
     double stage = (System.nanoTime() - start) / 1e9;
     out.printf("TrainModel pipeline: %d steps in %.2f s, %,.0f tokens/s%n", steps, stage, steps * tokensPerStep / stage);
+    out.flush();
     double bare2 = bare(model, pre, batches, labels);
     out.printf("bare engine loop   : %d steps in %.2f s, %,.0f tokens/s (second run)%n", steps, bare2, steps * tokensPerStep / bare2);
+    out.flush();
     Result r = new Result(steps, tokensPerStep, Math.min(bare1, bare2), stage);
     out.printf("stage overhead over the bare loop (best bare run): %+.1f%% (target: under 10%%)%n", 100 * r.overhead());
+    out.flush();
     return r;
   }
 
