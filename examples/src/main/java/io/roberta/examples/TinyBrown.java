@@ -1,12 +1,10 @@
 package io.roberta.examples;
 
-import io.roberta.dsl.Corpus;
 import io.roberta.dsl.Eval;
 import io.roberta.dsl.Packing;
 import io.roberta.dsl.Pretrain;
 import io.roberta.dsl.RecipeBuilder;
 import io.roberta.dsl.Roberta;
-import io.roberta.dsl.Sources;
 import io.roberta.dsl.Tokenizer;
 import io.roberta.spec.Recipe;
 import java.util.function.Supplier;
@@ -36,10 +34,7 @@ public final class TinyBrown implements Supplier<Recipe> {
         .model(Roberta.tiny())
         .tokenizer(Tokenizer.byteLevelBpe().vocabSize(8_000).minFrequency(2))
         .corpus(
-            Corpus.of(
-                    Sources.custom("brown", SharedData.brown()),
-                    Sources.textFiles(SharedData.mobyDick()).name("moby-dick"),
-                    Sources.jsonLines(SharedData.stateOfTheUnion(), "text").name("sotu"))
+            SharedData.corpus()
                 .minChars(20)
                 .holdout(0.02)
                 .pack(Packing.fullSentences(128)))
