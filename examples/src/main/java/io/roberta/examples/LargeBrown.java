@@ -1,12 +1,10 @@
 package io.roberta.examples;
 
-import io.roberta.dsl.Corpus;
 import io.roberta.dsl.Eval;
 import io.roberta.dsl.Packing;
 import io.roberta.dsl.Pretrain;
 import io.roberta.dsl.RecipeBuilder;
 import io.roberta.dsl.Roberta;
-import io.roberta.dsl.Sources;
 import io.roberta.dsl.Tokenizer;
 import io.roberta.spec.Recipe;
 import java.util.function.Supplier;
@@ -22,10 +20,7 @@ public final class LargeBrown implements Supplier<Recipe> {
         .model(Roberta.large())
         .tokenizer(Tokenizer.byteLevelBpe().vocabSize(50_265))
         .corpus(
-            Corpus.of(
-                    Sources.custom("brown", SharedData.brown()),
-                    Sources.textFiles(SharedData.mobyDick()).name("moby-dick"),
-                    Sources.jsonLines(SharedData.stateOfTheUnion(), "text").name("sotu"))
+            SharedData.corpus()
                 .holdout(0.01)
                 .pack(Packing.fullSentences(512)))
         .pretrain(

@@ -1,5 +1,8 @@
 package io.roberta.examples;
 
+import io.roberta.dsl.Corpus;
+import io.roberta.dsl.Sources;
+
 /**
  * Where the example recipes find the public-domain text they train on. Relative paths resolve
  * against the directory {@code roberta} runs in (the project root); set the system property
@@ -7,6 +10,14 @@ package io.roberta.examples;
  */
 final class SharedData {
   private SharedData() {}
+
+  /** The three public-domain sources every example trains on, with no other settings. */
+  static Corpus corpus() {
+    return Corpus.of(
+        Sources.custom("brown", brown()),
+        Sources.textFiles(mobyDick()).name("moby-dick"),
+        Sources.jsonLines(stateOfTheUnion(), "text").name("sotu"));
+  }
 
   static String root() {
     return System.getProperty("roberta.data", "../shared/data");

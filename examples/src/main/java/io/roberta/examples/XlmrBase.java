@@ -1,12 +1,10 @@
 package io.roberta.examples;
 
-import io.roberta.dsl.Corpus;
 import io.roberta.dsl.Eval;
 import io.roberta.dsl.Packing;
 import io.roberta.dsl.Pretrain;
 import io.roberta.dsl.RecipeBuilder;
 import io.roberta.dsl.Roberta;
-import io.roberta.dsl.Sources;
 import io.roberta.dsl.Tokenizer;
 import io.roberta.spec.Recipe;
 import java.util.function.Supplier;
@@ -25,10 +23,7 @@ public final class XlmrBase implements Supplier<Recipe> {
         .model(Roberta.xlmrBase())
         .tokenizer(Tokenizer.sentencePiece(spm))
         .corpus(
-            Corpus.of(
-                    Sources.custom("brown", SharedData.brown()),
-                    Sources.textFiles(SharedData.mobyDick()).name("moby-dick"),
-                    Sources.jsonLines(SharedData.stateOfTheUnion(), "text").name("sotu"))
+            SharedData.corpus()
                 .holdout(0.01)
                 .pack(Packing.fullSentences(512)))
         .pretrain(Pretrain.mlm().microBatch(8).accelerator("type:nvidia-h100-80gb;count:1;install-nvidia-driver"))

@@ -44,7 +44,7 @@ public record HoldoutScore(long blocks, long maskedTokens, double loss, double a
         }
       }
       RobertaForMaskedLM.Step r = model.trainStep(
-          new Batch(b, t, ids, Pretrainer.attentionMask(ids, pad), null), labels, RunMode.inference(), 0.0);
+          new Batch(b, t, ids, StepBatches.attentionMask(ids, pad), null), labels, RunMode.inference(), 0.0);
       lossSum += r.lossSum();
       correct += r.correct();
       masked += r.labelled();

@@ -3,15 +3,12 @@ package io.roberta.engine.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.roberta.engine.data.DynamicMasker;
-import io.roberta.engine.data.EpochOrder;
 import io.roberta.engine.data.Seeds;
 import io.roberta.engine.data.TokenShards;
 import io.roberta.engine.io.SafeTensors;
 import io.roberta.engine.io.TensorData;
 import io.roberta.engine.kernels.Kernels;
 import io.roberta.engine.kernels.Tensor;
-import io.roberta.engine.model.Batch;
 import io.roberta.engine.model.Parameters;
 import io.roberta.engine.model.RobertaForMaskedLM;
 import io.roberta.engine.model.RunMode;
@@ -66,12 +63,10 @@ public final class Pretrainer implements AutoCloseable {
   private final String fingerprint;
   private final RobertaForMaskedLM model;
   private final AdamW optimizer;
-  private final DynamicMasker masker;
+  private final StepBatches batches;
   private final CheckpointStore checkpoints;
   private final MetricsLog metrics;
   private long step;
-  private long cachedEpoch = -1;
-  private EpochOrder cachedOrder;
 
   public Pretrainer(
       ModelSpec modelSpec, PretrainSpec spec, TokenShards train, Path outDir, Kernels kernels, String fingerprint) {
@@ -92,7 +87,7 @@ public final class Pretrainer implements AutoCloseable {
     this.optimizer = new AdamW(
         spec.schedule().peakLearningRate(), spec.optimizer().beta1(), spec.optimizer().beta2(),
         spec.optimizer().epsilon(), spec.optimizer().weightDecay());
-    this.masker = new DynamicMasker(spec.masking(), modelSpec.specialTokens(), modelSpec.vocabSize());
+    this.batches = new StepBatches(modelSpec, spec, train);
     this.checkpoints = new CheckpointStore(outDir.resolve("checkpoints"), spec.keepCheckpoints());
     this.metrics = new MetricsLog(outDir.resolve("metrics.jsonl"));
   }
@@ -157,39 +152,21 @@ public final class Pretrainer implements AutoCloseable {
   public void train(long untilStep, Listener listener) {
     ScheduleSpec schedule = spec.schedule();
     long last = Math.min(untilStep, schedule.totalSteps());
-    int micro = spec.microBatch();
     int t = train.blockLength();
-    int[][] inputs = new int[spec.accumulationSteps()][];
-    int[][] labels = new int[spec.accumulationSteps()][];
     while (step < last) {
       long started = System.nanoTime();
       long s = step + 1;
-      // Draw the whole global batch first: the loss is a mean over all its masked tokens.
-      long masked = 0;
-      for (int m = 0; m < spec.accumulationSteps(); m++) {
-        inputs[m] = new int[micro * t];
-        labels[m] = new int[micro * t];
-        for (int b = 0; b < micro; b++) {
-          long sequence = step * spec.batchSize() + (long) m * micro + b;
-          long epoch = sequence / train.blockCount();
-          long blockIndex = order(epoch).blockAt(sequence % train.blockCount());
-          int[] block = new int[t];
-          train.read(blockIndex, block);
-          DynamicMasker.Masked mk = masker.mask(block, epoch, blockIndex);
-          System.arraycopy(mk.inputIds(), 0, inputs[m], b * t, t);
-          System.arraycopy(mk.labels(), 0, labels[m], b * t, t);
-          masked += mk.maskedCount();
-        }
-      }
+      // The whole global batch is drawn first: the loss is a mean over all its masked tokens.
+      StepBatches.Step batch = batches.forStep(step);
+      long masked = batch.maskedTokens();
       Parameters params = model.parameters();
       params.zeroGrads();
       double lossSum = 0;
       long correct = 0;
       if (masked > 0) {
         for (int m = 0; m < spec.accumulationSteps(); m++) {
-          Batch batch = new Batch(micro, t, inputs[m], attentionMask(inputs[m]), null);
-          RobertaForMaskedLM.Step r =
-              model.trainStep(batch, labels[m], RunMode.training(Seeds.derive(spec.seed(), s, m)), 1.0 / masked);
+          RobertaForMaskedLM.Step r = model.trainStep(
+              batch.batches()[m], batch.labels()[m], RunMode.training(Seeds.derive(spec.seed(), s, m)), 1.0 / masked);
           lossSum += r.lossSum();
           correct += r.correct();
         }
@@ -252,7 +229,7 @@ public final class Pretrainer implements AutoCloseable {
 
   /** Scores held-out blocks with fixed masks (the same every call): loss, accuracy, best constant guess. */
   public HoldoutScore evaluate(TokenShards holdout, int maxBlocks, int batchSize) {
-    return HoldoutScore.evaluate(model, masker, holdout, maxBlocks, batchSize);
+    return HoldoutScore.evaluate(model, batches.masker(), holdout, maxBlocks, batchSize);
   }
 
   /** Writes {@code config.json} and {@code model.safetensors} that transformers opens. */
@@ -263,26 +240,6 @@ public final class Pretrainer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot export the model to " + dir + ": " + e.getMessage(), e);
     }
-  }
-
-  static int[] attentionMask(int[] ids, int pad) {
-    int[] mask = new int[ids.length];
-    for (int i = 0; i < ids.length; i++) {
-      mask[i] = ids[i] == pad ? 0 : 1;
-    }
-    return mask;
-  }
-
-  private int[] attentionMask(int[] ids) {
-    return attentionMask(ids, modelSpec.specialTokens().pad());
-  }
-
-  private EpochOrder order(long epoch) {
-    if (epoch != cachedEpoch) {
-      cachedOrder = EpochOrder.of(spec.seed(), epoch, train.blockCount());
-      cachedEpoch = epoch;
-    }
-    return cachedOrder;
   }
 
   @Override

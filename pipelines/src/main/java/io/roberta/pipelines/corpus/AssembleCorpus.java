@@ -1,18 +1,25 @@
 package io.roberta.pipelines.corpus;
 
+import static org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_FILE;
+
 import io.roberta.spec.CorpusSpec;
 import io.roberta.spec.PackingSpec;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.UUID;
+import java.util.function.Consumer;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -29,6 +36,7 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -135,6 +143,8 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
 
   @Override
   public PCollection<String> expand(PBegin begin) {
+    // So that a user's Source need not set a coder on its output.
+    begin.getPipeline().getCoderRegistry().registerCoderForClass(Document.class, Document.DocumentCoder.of());
     PCollectionList<Document> read = PCollectionList.empty(begin.getPipeline());
     for (Source s : sources) {
       read = read.and(begin.apply(s.getName(), s).setCoder(Document.DocumentCoder.of()));
@@ -166,7 +176,7 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
     PCollectionTuple tokenized =
         unique.apply(
             "SplitAndTokenize",
-            ParDo.of(new Tokenize(tokenizerPath, fastEncoder, weights, spec.holdoutFraction()))
+            ParDo.of(new Tokenize(tokenizerPath, fastEncoder, weights, spec.holdoutFraction(), progressId))
                 .withOutputTags(Tokenize.TOKENIZED, TupleTagList.of(COUNTS)));
     counts.add(tokenized.get(COUNTS));
 
@@ -328,8 +338,10 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
     private transient TokenEncoder encoder;
     private transient List<KV<String, Document>> batch;
     private transient long batchChars;
+    private final String progressId;
 
-    Tokenize(String tokenizerPath, boolean fast, Map<String, Integer> weights, double holdoutFraction) {
+    Tokenize(String tokenizerPath, boolean fast, Map<String, Integer> weights, double holdoutFraction, String progressId) {
+      this.progressId = progressId;
       this.tokenizerPath = tokenizerPath;
       this.fast = fast;
       this.weights = weights;
@@ -355,10 +367,10 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
     @Override
     void beforeFinish(FinishBundleContext context) {
       // Every element of this stage lives in the global window; outputs keep its timestamp.
-      flush(tokenized -> context.output(TOKENIZED, tokenized, BoundedWindow.TIMESTAMP_MIN_VALUE, org.apache.beam.sdk.transforms.windowing.GlobalWindow.INSTANCE));
+      flush(tokenized -> context.output(TOKENIZED, tokenized, BoundedWindow.TIMESTAMP_MIN_VALUE, GlobalWindow.INSTANCE));
     }
 
-    private void flush(java.util.function.Consumer<TokenizedDocument> out) {
+    private void flush(Consumer<TokenizedDocument> out) {
       if (batch.isEmpty()) {
         return;
       }
@@ -379,6 +391,9 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
         for (int copy = 0; copy < weight; copy++) {
           out.accept(new TokenizedDocument(holdout, ContentHash.sortKey(hash, copy), ids.get(i)));
         }
+      }
+      if (progressId != null) {
+        ProgressMeter.get(progressId).encoded(batch.size(), batchChars);
       }
       batch.clear();
       batchChars = 0;
@@ -427,22 +442,20 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
         throws IOException {
       List<TokenizedDocument> docs = new ArrayList<>();
       shard.getValue().forEach(docs::add);
-      docs.sort(Comparator.comparingLong(TokenizedDocument::sortKey).thenComparing(TokenizedDocument::ids, java.util.Arrays::compare));
+      docs.sort(Comparator.comparingLong(TokenizedDocument::sortKey).thenComparing(TokenizedDocument::ids, Arrays::compare));
       String file = shard.getKey() + ".bin";
       ResourceId dir = FileSystems.matchNewResource(outputDir, true);
-      ResourceId target = dir.resolve(file, org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_FILE);
-      ResourceId temp = dir.resolve(".tmp-" + file + "-" + java.util.UUID.randomUUID(), org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_FILE);
-      ShardFormat format = ShardFormat.valueOf(header.dtype().toUpperCase(java.util.Locale.ROOT));
+      ResourceId target = dir.resolve(file, RESOLVE_FILE);
+      ResourceId temp = dir.resolve(".tmp-" + file + "-" + UUID.randomUUID(), RESOLVE_FILE);
+      ShardFormat format = ShardFormat.valueOf(header.dtype().toUpperCase(Locale.ROOT));
       BlockPacker packer;
       try (ShardFormat.Writer writer = format.new Writer(FileSystems.create(temp, "application/octet-stream"))) {
-        IOException[] failure = new IOException[1];
         packer =
             new BlockPacker(new PackingSpec(mode, blockLength), header.bos(), header.eos(), header.pad(), block -> {
               try {
                 writer.write(block);
               } catch (IOException e) {
-                failure[0] = e;
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
               }
             });
         for (TokenizedDocument d : docs) {
@@ -476,8 +489,8 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
     public void process(ProcessContext c) throws IOException {
       var manifest = CorpusManifest.build(header, c.sideInput(totals), c.sideInput(shards));
       ResourceId dir = FileSystems.matchNewResource(outputDir, true);
-      ResourceId target = dir.resolve(CorpusManifest.FILE_NAME, org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_FILE);
-      ResourceId temp = dir.resolve(".tmp-" + CorpusManifest.FILE_NAME + "-" + java.util.UUID.randomUUID(), org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_FILE);
+      ResourceId target = dir.resolve(CorpusManifest.FILE_NAME, RESOLVE_FILE);
+      ResourceId temp = dir.resolve(".tmp-" + CorpusManifest.FILE_NAME + "-" + UUID.randomUUID(), RESOLVE_FILE);
       try (WritableByteChannel ch = FileSystems.create(temp, "application/json");
           OutputStream os = Channels.newOutputStream(ch)) {
         os.write(CorpusManifest.toJson(manifest).getBytes(StandardCharsets.UTF_8));

@@ -34,29 +34,58 @@ final class ByteLevelBpe implements TokenEncoder {
 
   private final Path file;
   private final Map<String, Integer> vocab;
-  private final Map<Long, long[]> merges; // (left id, right id) -> {rank, merged id}
+  private final MergeTable merges;
   private final int[] byteCharId; // [256] id of each byte's character, -1 when not in the vocabulary
   private final int unk; // -1: unknown symbols are dropped, as the library does without unk_token
   private final boolean fuseUnk;
   private final boolean addPrefixSpace;
   private final List<String> addedTokens;
+  private final Map<String, Integer> addedIds;
+  private final int vocabSize;
   private final HashMap<String, int[]> cache = new HashMap<>();
   private TokenEncoder fallback;
 
-  private ByteLevelBpe(Path file, Map<String, Integer> vocab, Map<Long, long[]> merges, int unk, boolean fuseUnk,
-      boolean addPrefixSpace, List<String> addedTokens) {
+  private ByteLevelBpe(Path file, Map<String, Integer> vocab, MergeTable merges, int unk, boolean fuseUnk,
+      boolean addPrefixSpace, Map<String, Integer> addedIds) {
     this.file = file;
     this.vocab = vocab;
     this.merges = merges;
     this.unk = unk;
     this.fuseUnk = fuseUnk;
     this.addPrefixSpace = addPrefixSpace;
-    this.addedTokens = addedTokens;
+    this.addedIds = addedIds;
+    this.addedTokens = List.copyOf(addedIds.keySet());
+    int max = -1;
+    for (int id : vocab.values()) {
+      max = Math.max(max, id);
+    }
+    for (int id : addedIds.values()) {
+      max = Math.max(max, id);
+    }
+    this.vocabSize = max + 1;
     this.byteCharId = new int[256];
     for (int b = 0; b < 256; b++) {
       byteCharId[b] = vocab.getOrDefault(String.valueOf(ByteLevel.charOf(b)), -1);
     }
   }
+
+  /** The same tables (read-only, shared) with a word cache of its own. */
+  private ByteLevelBpe(ByteLevelBpe model) {
+    this.file = model.file;
+    this.vocab = model.vocab;
+    this.merges = model.merges;
+    this.byteCharId = model.byteCharId;
+    this.unk = model.unk;
+    this.fuseUnk = model.fuseUnk;
+    this.addPrefixSpace = model.addPrefixSpace;
+    this.addedIds = model.addedIds;
+    this.addedTokens = model.addedTokens;
+    this.vocabSize = model.vocabSize;
+  }
+
+  // Parsed tables by file identity: every DoFn instance in a JVM (and the driver) shares one parse.
+  private static final java.util.concurrent.ConcurrentHashMap<String, java.util.Optional<ByteLevelBpe>> LOADED =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /** The encoder for a tokenizer.json it reproduces exactly, else null. */
   static ByteLevelBpe tryLoad(Path tokenizer) {
@@ -64,6 +93,17 @@ final class ByteLevelBpe implements TokenEncoder {
     if (!Files.isRegularFile(file) || !file.getFileName().toString().endsWith(".json")) {
       return null;
     }
+    String key;
+    try {
+      key = file.toAbsolutePath() + "|" + Files.size(file) + "|" + Files.getLastModifiedTime(file).toMillis();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read tokenizer " + file, e);
+    }
+    java.util.Optional<ByteLevelBpe> model = LOADED.computeIfAbsent(key, k -> java.util.Optional.ofNullable(parse(file)));
+    return model.map(ByteLevelBpe::new).orElse(null);
+  }
+
+  private static ByteLevelBpe parse(Path file) {
     JsonNode root;
     try {
       root = new ObjectMapper().readTree(file.toFile());
@@ -93,7 +133,7 @@ final class ByteLevelBpe implements TokenEncoder {
       Map.Entry<String, JsonNode> e = it.next();
       vocab.put(e.getKey(), e.getValue().asInt());
     }
-    Map<Long, long[]> merges = new HashMap<>();
+    MergeTable merges = new MergeTable(model.path("merges").size());
     int rank = 0;
     for (JsonNode m : model.path("merges")) {
       String left;
@@ -113,7 +153,7 @@ final class ByteLevelBpe implements TokenEncoder {
       if (a == null || b == null || ab == null) {
         return null; // the library would refuse it; let it say why
       }
-      merges.putIfAbsent(pair(a, b), new long[] {rank, ab});
+      merges.putIfAbsent(a, b, rank, ab);
       rank++;
     }
     int unk = -1;
@@ -124,12 +164,27 @@ final class ByteLevelBpe implements TokenEncoder {
       }
       unk = id;
     }
-    List<String> added = new ArrayList<>();
+    Map<String, Integer> added = new java.util.LinkedHashMap<>();
     for (JsonNode a : root.path("added_tokens")) {
-      added.add(a.path("content").asText());
+      added.put(a.path("content").asText(), a.path("id").asInt());
     }
     return new ByteLevelBpe(
         file, vocab, merges, unk, model.path("fuse_unk").asBoolean(false), pre.path("add_prefix_space").asBoolean(false), added);
+  }
+
+  /** Largest id + 1, added tokens included: what {@code RobertaTokenizer.vocabSize()} reports. */
+  int vocabSize() {
+    return vocabSize;
+  }
+
+  /** The id of a token (added tokens first), or -1. */
+  int tokenToId(String token) {
+    Integer id = addedIds.get(token);
+    return id != null ? id : vocab.getOrDefault(token, -1);
+  }
+
+  Path file() {
+    return file;
   }
 
   private static boolean empty(JsonNode n) {
@@ -214,21 +269,21 @@ final class ByteLevelBpe implements TokenEncoder {
     }
     while (n > 1) {
       long bestRank = Long.MAX_VALUE;
-      long best = 0;
+      int left = -1;
+      int right = -1;
       int bestMerged = -1;
       for (int i = 0; i + 1 < n; i++) {
-        long[] m = merges.get(pair(sym[i], sym[i + 1]));
-        if (m != null && m[0] < bestRank) {
-          bestRank = m[0];
-          best = pair(sym[i], sym[i + 1]);
-          bestMerged = (int) m[1];
+        long m = merges.get(sym[i], sym[i + 1]);
+        if (m >= 0 && (m >>> 32) < bestRank) {
+          bestRank = m >>> 32;
+          left = sym[i];
+          right = sym[i + 1];
+          bestMerged = (int) m;
         }
       }
       if (bestMerged < 0) {
         break;
       }
-      int left = (int) (best >>> 32);
-      int right = (int) best;
       int w = 0;
       for (int i = 0; i < n; i++) {
         if (i + 1 < n && sym[i] == left && sym[i + 1] == right) {
@@ -248,6 +303,53 @@ final class ByteLevelBpe implements TokenEncoder {
     cache.clear();
     if (fallback != null) {
       fallback.close();
+    }
+  }
+
+  /** (left id, right id) to (rank, merged id), open addressing on primitive longs. */
+  static final class MergeTable {
+    private final long[] keys;
+    private final long[] values;
+    private final int mask;
+
+    MergeTable(int expected) {
+      int capacity = Integer.highestOneBit(Math.max(16, expected * 2 + 1)) << 1;
+      keys = new long[capacity];
+      values = new long[capacity];
+      java.util.Arrays.fill(keys, -1L);
+      mask = capacity - 1;
+    }
+
+    private int slot(long key) {
+      long h = key * 0x9E3779B97F4A7C15L;
+      return (int) (h >>> 40) & mask;
+    }
+
+    void putIfAbsent(int left, int right, int rank, int merged) {
+      long key = pair(left, right);
+      int i = slot(key);
+      while (keys[i] != -1L) {
+        if (keys[i] == key) {
+          return;
+        }
+        i = (i + 1) & mask;
+      }
+      keys[i] = key;
+      values[i] = ((long) rank << 32) | (merged & 0xffffffffL);
+    }
+
+    /** {@code rank << 32 | merged id}, or -1 when the pair does not merge. */
+    long get(int left, int right) {
+      long key = pair(left, right);
+      int i = slot(key);
+      long k;
+      while ((k = keys[i]) != -1L) {
+        if (k == key) {
+          return values[i];
+        }
+        i = (i + 1) & mask;
+      }
+      return -1L;
     }
   }
 

@@ -179,12 +179,22 @@ public final class CorpusStage {
     int eos;
     int pad;
     Path file;
-    try (RobertaTokenizer t = RobertaTokenizer.load(tokenizer)) {
-      vocab = t.vocabSize();
-      bos = special(t, "<s>");
-      eos = special(t, "</s>");
-      pad = special(t, "<pad>");
-      file = t.source();
+    ByteLevelBpe json = ByteLevelBpe.tryLoad(tokenizer);
+    if (json != null) {
+      // Read in Java: the driver then never loads the native library (start-up time).
+      vocab = json.vocabSize();
+      bos = special(json.tokenToId("<s>"), "<s>", json.file());
+      eos = special(json.tokenToId("</s>"), "</s>", json.file());
+      pad = special(json.tokenToId("<pad>"), "<pad>", json.file());
+      file = json.file();
+    } else {
+      try (RobertaTokenizer t = RobertaTokenizer.load(tokenizer)) {
+        vocab = t.vocabSize();
+        bos = special(t.tokenToId("<s>"), "<s>", t.source());
+        eos = special(t.tokenToId("</s>"), "</s>", t.source());
+        pad = special(t.tokenToId("<pad>"), "<pad>", t.source());
+        file = t.source();
+      }
     }
     CorpusSpec spec = recipe.corpus();
     Map<String, Integer> weights = new LinkedHashMap<>();
@@ -212,11 +222,10 @@ public final class CorpusStage {
             "java", System.getProperty("java.version")));
   }
 
-  private static int special(RobertaTokenizer t, String token) {
-    int id = t.tokenToId(token);
+  private static int special(int id, String token, Path source) {
     if (id < 0) {
       throw new IllegalArgumentException(
-          "tokenizer " + t.source() + " has no " + token + " token; RoBERTa blocks need <s>, </s> and <pad>");
+          "tokenizer " + source + " has no " + token + " token; RoBERTa blocks need <s>, </s> and <pad>");
     }
     return id;
   }

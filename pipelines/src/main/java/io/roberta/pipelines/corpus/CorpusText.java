@@ -15,8 +15,9 @@ import org.apache.beam.sdk.values.PCollectionList;
 
 /**
  * The corpus' documents as cleaned text, for the tokenizer stage to learn from: the recipe's
- * sources, cleaning and length filters, without deduplication, weights or the split (the
- * tokenizer only needs word statistics).
+ * sources and normalization, nothing else. The tokenizer stage's fingerprint covers exactly
+ * those (see {@code Plan}), so length filters, deduplication, weights and the split stay out:
+ * changing them must not leave a stale tokenizer behind.
  *
  * <pre>{@code
  * pipeline.apply("CorpusText", CorpusText.of(recipe.corpus()))
@@ -47,25 +48,22 @@ public final class CorpusText extends PTransform<PBegin, PCollection<String>> {
 
   @Override
   public PCollection<String> expand(PBegin begin) {
+    begin.getPipeline().getCoderRegistry().registerCoderForClass(Document.class, Document.DocumentCoder.of());
     PCollectionList<Document> read = PCollectionList.empty(begin.getPipeline());
     for (Source s : sources) {
       read = read.and(begin.apply(s.getName(), s).setCoder(Document.DocumentCoder.of()));
     }
     return read.apply("AllSources", Flatten.pCollections())
         .setCoder(Document.DocumentCoder.of())
-        .apply("CleanAndFilter", ParDo.of(new CleanText(new TextCleaner(spec.normalization()), spec.minChars(), spec.maxChars())))
+        .apply("Clean", ParDo.of(new CleanText(new TextCleaner(spec.normalization()))))
         .setCoder(StringUtf8Coder.of());
   }
 
   static final class CleanText extends DoFn<Document, String> {
     private final TextCleaner cleaner;
-    private final int minChars;
-    private final int maxChars;
 
-    CleanText(TextCleaner cleaner, int minChars, int maxChars) {
+    CleanText(TextCleaner cleaner) {
       this.cleaner = cleaner;
-      this.minChars = minChars;
-      this.maxChars = maxChars;
     }
 
     @ProcessElement
@@ -74,8 +72,7 @@ public final class CorpusText extends PTransform<PBegin, PCollection<String>> {
         return;
       }
       String text = cleaner.clean(d.text());
-      int chars = text.codePointCount(0, text.length());
-      if (!text.isBlank() && chars >= minChars && chars <= maxChars) {
+      if (!text.isBlank()) {
         out.output(text);
       }
     }

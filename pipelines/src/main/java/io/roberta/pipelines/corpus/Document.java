@@ -10,7 +10,6 @@ import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.coders.DefaultCoder;
 
 /**
  * One document as a source read it. A source emits a document for everything it read, readable
@@ -29,8 +28,9 @@ import org.apache.beam.sdk.coders.DefaultCoder;
  * @param label an optional label a source knows (the Brown genre letter), or null
  * @param bytes how many input bytes the document took, for progress and throughput
  * @param problem why the document cannot be used, or null when it can
+ *     <p>{@link AssembleCorpus} registers {@link DocumentCoder} for this class in the pipeline's
+ *     coder registry before it applies any source.
  */
-@DefaultCoder(Document.DocumentCoder.class)
 public record Document(String source, String id, String text, String label, long bytes, DropReason problem) {
 
   public Document {

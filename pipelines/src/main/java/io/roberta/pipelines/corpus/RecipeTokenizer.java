@@ -32,10 +32,11 @@ public final class RecipeTokenizer {
       log.accept("tokenizer: using " + file + " (stage already ran)");
       return file;
     }
+    CorpusText text = CorpusText.of(recipe.corpus()); // checks every input first
     log.accept("tokenizer: training byte-level BPE (vocabulary " + spec.vocabSize() + ") into " + file.getParent());
     Pipeline pipeline = Pipeline.create(options);
     pipeline
-        .apply("CorpusText", CorpusText.of(recipe.corpus()))
+        .apply("CorpusText", text)
         .apply("TrainTokenizer", TrainTokenizer.from(spec).writingTo(file.getParent().toString()));
     PipelineResult.State state = pipeline.run().waitUntilFinish();
     if (state != PipelineResult.State.DONE || !Files.isRegularFile(file)) {

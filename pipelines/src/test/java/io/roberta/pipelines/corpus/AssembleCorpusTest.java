@@ -1,5 +1,6 @@
 package io.roberta.pipelines.corpus;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -116,7 +117,34 @@ class AssembleCorpusTest {
     }
     assertTrue(m.path("paddingFraction").asDouble() > 0);
     assertEquals(64, m.path("tokenizer").path("sha256").asText().length());
+
+    // The trainer's reader (engine) maps the same blocks.
+    List<Path> trainFiles = new ArrayList<>();
+    train.path("shards").forEach(s -> trainFiles.add(Path.of(result.directory(), s.path("file").asText())));
+    try (io.roberta.engine.data.TokenShards shards =
+        io.roberta.engine.data.TokenShards.open(trainFiles, io.roberta.engine.data.TokenShards.Dtype.UINT16, 16)) {
+      assertEquals(train.path("blocks").asLong(), shards.blockCount());
+      int[] first = new int[16];
+      shards.read(0, first);
+      int[] expected = ShardFormat.UINT16.decode(java.util.Arrays.copyOf(Files.readAllBytes(trainFiles.get(0)), 32));
+      assertArrayEquals(expected, first);
+    }
     assertEquals(CorpusStage.stage(recipe).fingerprint(), m.path("fingerprint").asText());
+  }
+
+  @Test
+  void withoutDedupeDuplicatesAreKeptAndStillAddUp(@TempDir Path dir) {
+    CorpusFixture.write(dir.resolve("in"));
+    CorpusSpec dedupe = CorpusFixture.corpus(dir.resolve("in"), new PackingSpec(PackingSpec.Mode.FULL_SENTENCES, 32));
+    CorpusSpec keep =
+        new CorpusSpec(dedupe.sources(), dedupe.normalization(), dedupe.minChars(), dedupe.maxChars(), false,
+            dedupe.holdoutFraction(), dedupe.packing());
+    JsonNode m = run(CorpusFixture.recipe("keep-duplicates", keep), dir.resolve("work")).manifest();
+    assertEquals(7, m.path("sources").path("books").path("kept").asLong(), m.toPrettyString());
+    assertEquals(3, m.path("sources").path("news").path("kept").asLong());
+    assertEquals(0, m.path("documents").path("duplicates").asLong());
+    assertEquals(18, m.path("documents").path("kept").asLong() + m.path("documents").path("droppedTotal").asLong());
+    assertEquals(13, m.path("splits").path("train").path("copies").asLong() + m.path("splits").path("holdout").path("copies").asLong());
   }
 
   @Test

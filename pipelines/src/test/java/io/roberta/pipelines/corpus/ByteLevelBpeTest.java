@@ -55,6 +55,17 @@ class ByteLevelBpeTest {
   }
 
   @Test
+  void vocabularyFactsMatchTheEnginesTokenizer() {
+    try (ByteLevelBpe json = ByteLevelBpe.tryLoad(CorpusFixture.tokenizer());
+        io.roberta.engine.tokenizer.RobertaTokenizer t = io.roberta.engine.tokenizer.RobertaTokenizer.load(CorpusFixture.tokenizer())) {
+      assertEquals(t.vocabSize(), json.vocabSize());
+      for (String token : List.of("<s>", "</s>", "<pad>", "<unk>", "<mask>", "Ġthe", "Ishmael", "no-such-token")) {
+        assertEquals(t.tokenToId(token), json.tokenToId(token), token);
+      }
+    }
+  }
+
+  @Test
   void sameIdsAsHuggingFaceOnTrickyText() {
     assertSameIds(TRICKY);
   }
@@ -94,9 +105,15 @@ class ByteLevelBpeTest {
     }
   }
 
+  /** The fixture, or {@code -Dcorpus.parity.tokenizer=PATH} (bench/corpus.sh passes its 30k one). */
+  static Path tokenizer() {
+    String other = System.getProperty("corpus.parity.tokenizer");
+    return other == null || other.isEmpty() ? CorpusFixture.tokenizer() : Path.of(other);
+  }
+
   static void assertSameIds(List<String> texts) {
-    try (ByteLevelBpe fast = ByteLevelBpe.tryLoad(CorpusFixture.tokenizer());
-        TokenEncoder djl = TokenEncoder.djl(CorpusFixture.tokenizer())) {
+    try (ByteLevelBpe fast = ByteLevelBpe.tryLoad(tokenizer());
+        TokenEncoder djl = TokenEncoder.djl(tokenizer())) {
       for (int start = 0; start < texts.size(); start += 64) {
         List<String> batch = texts.subList(start, Math.min(texts.size(), start + 64));
         List<int[]> expected = djl.encodeBatch(batch);

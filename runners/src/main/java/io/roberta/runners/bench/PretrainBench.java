@@ -3,21 +3,19 @@ package io.roberta.runners.bench;
 import io.roberta.pipelines.pretrain.TrainModel;
 import io.roberta.pipelines.pretrain.TrainingJob;
 
-import io.roberta.engine.data.DynamicMasker;
-import io.roberta.engine.data.EpochOrder;
 import io.roberta.engine.data.Seeds;
 import io.roberta.engine.data.TokenShards;
 import io.roberta.engine.kernels.KernelPrecision;
 import io.roberta.engine.kernels.Nd4jKernels;
-import io.roberta.engine.model.Batch;
 import io.roberta.engine.model.RobertaForMaskedLM;
 import io.roberta.engine.model.RunMode;
 import io.roberta.engine.optim.AdamW;
+import io.roberta.engine.train.StepBatches;
 import io.roberta.spec.ModelSpec;
 import io.roberta.spec.PretrainSpec;
 import io.roberta.spec.Recipe;
 import io.roberta.spec.RecipeJson;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,21 +43,22 @@ public final class PretrainBench {
 
   private PretrainBench() {}
 
-  public static Result run(TrainingJob job, long steps, PrintStream out) {
+  public static Result run(TrainingJob job, long steps, PrintWriter out) {
     Recipe recipe = RecipeJson.read(job.recipeJson(), "bench job");
     ModelSpec model = recipe.model();
     PretrainSpec pre = recipe.pretrain();
     long tokensPerStep = (long) pre.batchSize() * job.blockLength();
-    List<Batch[]> batches;
-    List<int[][]> labels;
+    List<StepBatches.Step> batches = new ArrayList<>(); // the trainer's own first steps, drawn untimed
     try (TokenShards shards = TokenShards.open(
         job.trainShards().stream().map(Path::of).toList(), TokenShards.Dtype.valueOf(job.dtype()), job.blockLength())) {
-      batches = new ArrayList<>();
-      labels = new ArrayList<>();
-      prepare(model, pre, shards, steps, batches, labels);
+      StepBatches source = new StepBatches(model, pre, shards);
+      for (long s = 0; s < steps; s++) {
+        batches.add(source.forStep(s));
+      }
     }
-    double bare1 = bare(model, pre, batches, labels);
+    double bare1 = bare(model, pre, batches);
     out.printf("bare engine loop   : %d steps in %.2f s, %,.0f tokens/s%n", steps, bare1, steps * tokensPerStep / bare1);
+    out.flush();
     TrainingJob timed = new TrainingJob(job.recipeJson(), job.stageFingerprint(), job.trainShards(), job.holdoutShards(),
         job.dtype(), job.blockLength(), job.tokenizerDir(), job.outDir(), steps, 0);
     DirectOptions options = PipelineOptionsFactory.fromArgs("--runner=DirectRunner").as(DirectOptions.class);
@@ -71,48 +70,17 @@ public final class PretrainBench {
     p.run().waitUntilFinish();
     double stage = (System.nanoTime() - start) / 1e9;
     out.printf("TrainModel pipeline: %d steps in %.2f s, %,.0f tokens/s%n", steps, stage, steps * tokensPerStep / stage);
-    double bare2 = bare(model, pre, batches, labels);
+    out.flush();
+    double bare2 = bare(model, pre, batches);
     out.printf("bare engine loop   : %d steps in %.2f s, %,.0f tokens/s (second run)%n", steps, bare2, steps * tokensPerStep / bare2);
+    out.flush();
     Result r = new Result(steps, tokensPerStep, Math.min(bare1, bare2), stage);
     out.printf("stage overhead over the bare loop (best bare run): %+.1f%% (target: under 10%%)%n", 100 * r.overhead());
+    out.flush();
     return r;
   }
 
-  /** The exact batches the trainer's first {@code steps} steps see. */
-  private static void prepare(ModelSpec model, PretrainSpec pre, TokenShards shards, long steps, List<Batch[]> batches, List<int[][]> labels) {
-    DynamicMasker masker = new DynamicMasker(pre.masking(), model.specialTokens(), model.vocabSize());
-    int t = shards.blockLength();
-    int micro = pre.microBatch();
-    int pad = model.specialTokens().pad();
-    int[] block = new int[t];
-    for (long step = 0; step < steps; step++) {
-      Batch[] stepBatches = new Batch[pre.accumulationSteps()];
-      int[][] stepLabels = new int[pre.accumulationSteps()][];
-      for (int m = 0; m < pre.accumulationSteps(); m++) {
-        int[] ids = new int[micro * t];
-        int[] lab = new int[micro * t];
-        for (int b = 0; b < micro; b++) {
-          long sequence = step * pre.batchSize() + (long) m * micro + b;
-          long epoch = sequence / shards.blockCount();
-          long index = EpochOrder.of(pre.seed(), epoch, shards.blockCount()).blockAt(sequence % shards.blockCount());
-          shards.read(index, block);
-          DynamicMasker.Masked mk = masker.mask(block, epoch, index);
-          System.arraycopy(mk.inputIds(), 0, ids, b * t, t);
-          System.arraycopy(mk.labels(), 0, lab, b * t, t);
-        }
-        int[] mask = new int[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-          mask[i] = ids[i] == pad ? 0 : 1;
-        }
-        stepBatches[m] = new Batch(micro, t, ids, mask, null);
-        stepLabels[m] = lab;
-      }
-      batches.add(stepBatches);
-      labels.add(stepLabels);
-    }
-  }
-
-  private static double bare(ModelSpec model, PretrainSpec pre, List<Batch[]> batches, List<int[][]> labels) {
+  private static double bare(ModelSpec model, PretrainSpec pre, List<StepBatches.Step> batches) {
     RobertaForMaskedLM net = new RobertaForMaskedLM(model, new Nd4jKernels(KernelPrecision.FP32));
     net.initialize(pre.seed());
     AdamW adam = new AdamW(pre.schedule().peakLearningRate(), pre.optimizer().beta1(), pre.optimizer().beta2(),
@@ -120,14 +88,10 @@ public final class PretrainBench {
     long start = System.nanoTime();
     for (int s = 0; s < batches.size(); s++) {
       net.parameters().zeroGrads();
-      long masked = 0;
-      for (int[] l : labels.get(s)) {
-        for (int x : l) {
-          masked += x == DynamicMasker.IGNORE ? 0 : 1;
-        }
-      }
-      for (int m = 0; m < batches.get(s).length; m++) {
-        net.trainStep(batches.get(s)[m], labels.get(s)[m], RunMode.training(Seeds.derive(pre.seed(), s + 1, m)), 1.0 / masked);
+      StepBatches.Step step = batches.get(s);
+      for (int m = 0; m < step.batches().length; m++) {
+        net.trainStep(step.batches()[m], step.labels()[m], RunMode.training(Seeds.derive(pre.seed(), s + 1, m)),
+            1.0 / step.maskedTokens());
       }
       adam.step(net.parameters(), pre.schedule().learningRate(s + 1));
     }

@@ -27,7 +27,9 @@ import picocli.CommandLine.Spec;
         "Not a test: prints tokens/s, model GFLOP/s and the fraction of the sgemm ceiling."})
 public final class BenchCommand implements Callable<Integer> {
 
-  @Parameters(index = "0", paramLabel = "WHAT", description = "What to benchmark: engine.")
+  @Parameters(index = "0", paramLabel = "WHAT", description = {
+      "engine: forward+backward of the presets against ND4J's sgemm ceiling.",
+      "pretrain: the training stage (DirectRunner) against the bare engine loop on the same batches of a recipe's corpus."})
   String what;
 
   @Option(names = "--threads", defaultValue = "2",
@@ -47,10 +49,48 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Presets to run, from tiny, base, shared-base (default: ${DEFAULT-VALUE}).")
   List<String> models;
 
+  @Option(names = "--recipe", defaultValue = "TinyBrown",
+      description = "bench pretrain: the recipe whose corpus and model are used (default: ${DEFAULT-VALUE}).")
+  String recipe;
+
+  @Option(names = "--work-dir", defaultValue = "work",
+      description = "bench pretrain: where the recipe's tokenizer and corpus stages are (built when missing; default: ${DEFAULT-VALUE}).")
+  String workDir;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  /** The training stage against the bare loop; --steps optimizer steps of the recipe. */
+  private Integer pretrain() {
+    io.roberta.spec.Recipe r = RecipeLoader.load(recipe);
+    if (r.pretrain() == null) {
+      throw new UserError("recipe " + r.name() + " has no pretrain section");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    java.util.function.Consumer<String> log = line -> spec.commandLine().getErr().println(line);
+    var options = PretrainCommand.Options.parse(List.of(), workDir);
+    java.nio.file.Path tokenizer = io.roberta.pipelines.corpus.RecipeTokenizer.ensure(r, workDir, options, log);
+    var corpus = io.roberta.pipelines.corpus.CorpusStage.of(r, workDir, tokenizer).run(options);
+    java.nio.file.Path scratch;
+    try {
+      scratch = java.nio.file.Files.createTempDirectory("roberta-bench-pretrain");
+    } catch (java.io.IOException e) {
+      throw new UserError("cannot create a scratch folder: " + e.getMessage(), e);
+    }
+    var job = io.roberta.pipelines.pretrain.PretrainStage.job(r, scratch.toString(), java.nio.file.Path.of(corpus.directory()),
+        corpus.manifest(), tokenizer, steps, 0);
+    out.printf(Locale.ROOT, "bench pretrain: %s, %d steps of %d x %d tokens, scratch output %s%n", r.name(), steps,
+        r.pretrain().batchSize(), r.corpus().packing().blockLength(), scratch);
+    out.flush();
+    io.roberta.runners.bench.PretrainBench.run(job, steps, out);
+    out.flush();
+    return 0;
+  }
 
   @Override
   public Integer call() {
+    if (what.equals("pretrain")) {
+      return pretrain();
+    }
     if (!what.equals("engine")) {
       throw new UserError("unknown benchmark '" + what + "'; available: engine");
     }

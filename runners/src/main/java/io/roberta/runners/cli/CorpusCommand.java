@@ -51,12 +51,20 @@ public final class CorpusCommand implements Callable<Integer> {
   @Option(names = "--progress-seconds", defaultValue = "5", description = "Seconds between progress lines (default: ${DEFAULT-VALUE}).")
   int progressSeconds;
 
+  @Option(names = "--encoder", defaultValue = "fast", paramLabel = "fast|djl",
+      description = "fast: Java byte-level BPE with a word cache where it matches the tokenizer (same ids), else DJL;"
+          + " djl: always Hugging Face's library through DJL (default: ${DEFAULT-VALUE}).")
+  String encoder;
+
   @Unmatched List<String> beamArgs = new ArrayList<>();
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
+    if (!encoder.equals("fast") && !encoder.equals("djl")) {
+      throw new UserError("--encoder " + encoder + ": expected fast or djl");
+    }
     Recipe r = RecipeLoader.load(recipe);
     if (r.corpus() == null) {
       throw new UserError("recipe " + r.name() + " has no corpus (it only fine-tunes)");
@@ -74,8 +82,17 @@ public final class CorpusCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UserError("Beam options " + beamArgs + ": " + e.getMessage(), e);
     }
-    if (!beamArgs.stream().anyMatch(a -> a.startsWith("--targetParallelism"))) {
-      options.as(DirectOptions.class).setTargetParallelism(Runtime.getRuntime().availableProcessors());
+    DirectOptions direct = options.as(DirectOptions.class);
+    if (!given("--targetParallelism")) {
+      direct.setTargetParallelism(Runtime.getRuntime().availableProcessors());
+    }
+    // The DirectRunner's checks encode and compare every element again: right in tests, and
+    // the tests keep them; here they cost as much as the stage's own work. Pass =true for them.
+    if (!given("--enforceImmutability")) {
+      direct.setEnforceImmutability(false);
+    }
+    if (!given("--enforceEncodability")) {
+      direct.setEnforceEncodability(false);
     }
     java.util.function.Consumer<String> log = line -> {
       err.println(line);
@@ -86,7 +103,8 @@ public final class CorpusCommand implements Callable<Integer> {
     try {
       tokenizer = RecipeTokenizer.ensure(r, workDir, options, log);
       long start = System.nanoTime();
-      result = CorpusStage.of(r, workDir, tokenizer).progress(log, Duration.ofSeconds(Math.max(1, progressSeconds))).run(options);
+      result = CorpusStage.of(r, workDir, tokenizer).progress(log, Duration.ofSeconds(Math.max(1, progressSeconds)))
+          .fastEncoder(encoder.equals("fast")).run(options);
       if (!result.skipped()) {
         double seconds = (System.nanoTime() - start) / 1e9;
         double mb = result.manifest().path("documents").path("bytes").asLong() / 1e6;
@@ -97,6 +115,10 @@ public final class CorpusCommand implements Callable<Integer> {
     }
     print(result, out);
     return 0;
+  }
+
+  private boolean given(String option) {
+    return beamArgs.stream().anyMatch(a -> a.equals(option) || a.startsWith(option + "="));
   }
 
   static void print(CorpusStage.Result result, PrintWriter out) {

@@ -1,0 +1,84 @@
+package io.roberta.engine.train;
+
+import io.roberta.engine.data.DynamicMasker;
+import io.roberta.engine.data.EpochOrder;
+import io.roberta.engine.data.TokenShards;
+import io.roberta.engine.model.Batch;
+import io.roberta.spec.ModelSpec;
+import io.roberta.spec.PretrainSpec;
+
+/**
+ * The micro-batches of one optimizer step, as a pure function of the step: sequence {@code g =
+ * step * batchSize + i} is block {@code EpochOrder(seed, g / blocks).blockAt(g % blocks)}, masked
+ * with (seed, epoch, block). The trainer and the benchmarks draw from here, so they see the same
+ * batches.
+ *
+ * <pre>{@code StepBatches.Step s = new StepBatches(model, pretrain, shards).forStep(0);}</pre>
+ */
+public final class StepBatches {
+  /** {@code batches[m]} and {@code labels[m]} for micro-batch m, and the masked tokens of the whole step. */
+  public record Step(Batch[] batches, int[][] labels, long maskedTokens) {}
+
+  private final PretrainSpec spec;
+  private final TokenShards shards;
+  private final DynamicMasker masker;
+  private final int pad;
+  private long cachedEpoch = -1;
+  private EpochOrder cachedOrder;
+
+  public StepBatches(ModelSpec model, PretrainSpec spec, TokenShards shards) {
+    this.spec = spec;
+    this.shards = shards;
+    this.masker = new DynamicMasker(spec.masking(), model.specialTokens(), model.vocabSize());
+    this.pad = model.specialTokens().pad();
+  }
+
+  /** The batches of optimizer step {@code step} (0-based: the step about to be taken). */
+  public Step forStep(long step) {
+    int t = shards.blockLength();
+    int micro = spec.microBatch();
+    int n = spec.accumulationSteps();
+    Batch[] batches = new Batch[n];
+    int[][] labels = new int[n][];
+    long masked = 0;
+    int[] block = new int[t];
+    for (int m = 0; m < n; m++) {
+      int[] ids = new int[micro * t];
+      int[] lab = new int[micro * t];
+      for (int b = 0; b < micro; b++) {
+        long sequence = step * spec.batchSize() + (long) m * micro + b;
+        long epoch = sequence / shards.blockCount();
+        long blockIndex = order(epoch).blockAt(sequence % shards.blockCount());
+        shards.read(blockIndex, block);
+        DynamicMasker.Masked mk = masker.mask(block, epoch, blockIndex);
+        System.arraycopy(mk.inputIds(), 0, ids, b * t, t);
+        System.arraycopy(mk.labels(), 0, lab, b * t, t);
+        masked += mk.maskedCount();
+      }
+      batches[m] = new Batch(micro, t, ids, attentionMask(ids, pad), null);
+      labels[m] = lab;
+    }
+    return new Step(batches, labels, masked);
+  }
+
+  DynamicMasker masker() {
+    return masker;
+  }
+
+  /** 1 for real tokens, 0 for padding. */
+  static int[] attentionMask(int[] ids, int pad) {
+    int[] mask = new int[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      mask[i] = ids[i] == pad ? 0 : 1;
+    }
+    return mask;
+  }
+
+  private EpochOrder order(long epoch) {
+    if (epoch != cachedEpoch) {
+      cachedOrder = EpochOrder.of(spec.seed(), epoch, shards.blockCount());
+      cachedEpoch = epoch;
+    }
+    return cachedOrder;
+  }
+}
