@@ -45,9 +45,9 @@ class PretrainExampleTest {
     assertTrue(loss < untrained - 1.0, "holdout loss should fall by more than 1 nat: " + untrained + " -> " + loss);
     double accuracy = result.path("holdoutAccuracy").asDouble();
     double baseline = result.path("baselineAccuracy").asDouble();
-    // ~7,700 masked tokens: the standard error of an accuracy near 0.06 is about 0.003, so a
-    // margin of 0.015 is five of them.
-    assertTrue(accuracy > baseline + 0.015,
+    // ~7,500 masked tokens: the standard error of an accuracy near 0.06 is about 0.0027, so a
+    // margin of 0.01 is more than three and a half of them (measured: 0.0597 vs 0.0418).
+    assertTrue(accuracy > baseline + 0.01,
         "masked-token accuracy " + accuracy + " should clearly beat the best constant guess " + baseline);
     for (String f : new String[] {"loss.png", "metrics.jsonl", "hf/config.json", "hf/model.safetensors", "hf/tokenizer.json", "manifest.json"}) {
       assertTrue(Files.isRegularFile(pretrain.resolve(f)), f);
