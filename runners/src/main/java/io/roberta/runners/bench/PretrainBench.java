@@ -1,5 +1,7 @@
 package io.roberta.runners.bench;
 
+import io.roberta.runners.options.DirectTraining;
+
 import io.roberta.pipelines.pretrain.TrainModel;
 import io.roberta.pipelines.pretrain.TrainingJob;
 
@@ -64,6 +66,7 @@ public final class PretrainBench {
     DirectOptions options = PipelineOptionsFactory.fromArgs("--runner=DirectRunner").as(DirectOptions.class);
     options.setEnforceEncodability(false);
     options.setEnforceImmutability(false);
+    options.setTargetParallelism(DirectTraining.PARALLELISM);
     Pipeline p = Pipeline.create(options);
     p.apply("Job", Create.of(timed).withCoder(SerializableCoder.of(TrainingJob.class))).apply("TrainModel", TrainModel.onCpu());
     long start = System.nanoTime();

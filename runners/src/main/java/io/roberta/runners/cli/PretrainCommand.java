@@ -7,6 +7,7 @@ import io.roberta.engine.kernels.Nd4jKernels;
 import io.roberta.pipelines.corpus.CorpusStage;
 import io.roberta.pipelines.corpus.RecipeTokenizer;
 import io.roberta.pipelines.pretrain.PretrainStage;
+import io.roberta.runners.options.DirectTraining;
 import io.roberta.runners.options.RobertaPipelineOptions;
 import io.roberta.spec.Recipe;
 import java.io.IOException;
@@ -87,8 +88,14 @@ public final class PretrainCommand implements Callable<Integer> {
       Path tokenizer = RecipeTokenizer.ensure(r, workDir, options, log);
       CorpusStage.Result corpus = CorpusStage.of(r, workDir, tokenizer).progress(log, Duration.ofSeconds(10)).run(options);
       log.accept("corpus: " + corpus.directory() + (corpus.skipped() ? " (already built)" : ""));
-      PretrainStage.Result pre = PretrainStage.run(r, workDir, Path.of(corpus.directory()), corpus.manifest(), tokenizer,
-          options, stopAfterSteps, holdoutBlocks, accelerator);
+      int parallelism = DirectTraining.apply(options);
+      PretrainStage.Result pre;
+      try {
+        pre = PretrainStage.run(r, workDir, Path.of(corpus.directory()), corpus.manifest(), tokenizer,
+            options, stopAfterSteps, holdoutBlocks, accelerator);
+      } finally {
+        DirectTraining.restore(options, parallelism);
+      }
       summary(pre, out, (System.nanoTime() - started) / 1e9);
       fillMask(Path.of(pre.directory(), "hf"), sample, out);
     } catch (IllegalArgumentException e) {
