@@ -1,5 +1,6 @@
 package io.roberta.pipelines.corpus;
 
+import io.roberta.engine.data.TokenShards;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -11,21 +12,23 @@ import java.nio.channels.WritableByteChannel;
  * {@code n * blockLength * bytesPerId} bytes, ready to memory-map.
  */
 public enum ShardFormat {
-  UINT16(2),
-  INT32(4);
+  UINT16(TokenShards.Dtype.UINT16),
+  INT32(TokenShards.Dtype.INT32);
 
-  private final int bytesPerId;
+  /** The reader's side of the same format (the engine memory-maps what this writes). */
+  private final TokenShards.Dtype dtype;
 
-  ShardFormat(int bytesPerId) {
-    this.bytesPerId = bytesPerId;
+  ShardFormat(TokenShards.Dtype dtype) {
+    this.dtype = dtype;
   }
 
+  /** The engine's rule, so writer and reader cannot disagree on the threshold. */
   public static ShardFormat forVocabulary(int vocabSize) {
-    return vocabSize <= 65_536 ? UINT16 : INT32;
+    return valueOf(TokenShards.Dtype.forVocabulary(vocabSize).name());
   }
 
   public int bytesPerId() {
-    return bytesPerId;
+    return dtype.bytes();
   }
 
   public String dtype() {
@@ -72,7 +75,7 @@ public enum ShardFormat {
   /** Reads ids back from a shard's bytes (for tests and tools). */
   public int[] decode(byte[] bytes) {
     ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    int[] ids = new int[bytes.length / bytesPerId];
+    int[] ids = new int[bytes.length / bytesPerId()];
     for (int i = 0; i < ids.length; i++) {
       ids[i] = this == UINT16 ? Short.toUnsignedInt(b.getShort()) : b.getInt();
     }
