@@ -26,6 +26,9 @@ public final class Finetune {
   private OptimizerSpec optimizer = OptimizerSpec.robertaFinetuning();
   private long seed = 1;
   private String initFrom;
+  private String data;
+  private int trainExamples;
+  private boolean randomInitBaseline;
 
   private Finetune(String task, Head head, int numLabels) {
     this.task = Checks.name("finetune.task", task);
@@ -94,8 +97,30 @@ public final class Finetune {
     return this;
   }
 
+  /** Where the task's files are: a GLUE task folder, a SQuAD folder, the Brown corpus folder. */
+  public Finetune data(String path) {
+    this.data = Checks.nonBlank("finetune.data", path);
+    return this;
+  }
+
+  /** Fine-tune on this many training examples drawn with the seed instead of all of them. */
+  public Finetune trainExamples(int examples) {
+    this.trainExamples = Checks.positive("finetune.trainExamples", examples);
+    return this;
+  }
+
+  /**
+   * Also fine-tune a randomly initialised model of the same shape, tokenizer and budget, and
+   * report its scores beside the pretrained model's.
+   */
+  public Finetune withRandomInitBaseline() {
+    this.randomInitBaseline = true;
+    return this;
+  }
+
   public FinetuneSpec build() {
     return new FinetuneSpec(
-        task, head, numLabels, maxSequenceLength, epochs, batchSize, learningRate, warmupRatio, optimizer, seed, initFrom);
+        task, head, numLabels, maxSequenceLength, epochs, batchSize, learningRate, warmupRatio, optimizer, seed, initFrom,
+        data, trainExamples, randomInitBaseline);
   }
 }

@@ -1,11 +1,13 @@
 package io.roberta.examples;
 
 import io.roberta.dsl.Eval;
+import io.roberta.dsl.Finetune;
 import io.roberta.dsl.Packing;
 import io.roberta.dsl.Pretrain;
 import io.roberta.dsl.RecipeBuilder;
 import io.roberta.dsl.Roberta;
 import io.roberta.dsl.Tokenizer;
+import io.roberta.pipelines.tasks.BrownTasks;
 import io.roberta.spec.Recipe;
 import java.util.function.Supplier;
 
@@ -19,6 +21,10 @@ import java.util.function.Supplier;
 public final class TinyBrown implements Supplier<Recipe> {
   /** Optimizer steps of the full example: about 2.9 M tokens, 0.7 of an epoch of the corpus. */
   public static final int STEPS = 700;
+  /** Training examples each Brown task is fine-tuned on, drawn from the Brown training files with the task seed. */
+  static final int FINETUNE_EXAMPLES = 2_000;
+  static final int FINETUNE_EPOCHS = 3;
+  static final double FINETUNE_LR = 3e-4;
 
   @Override
   public Recipe get() {
@@ -47,7 +53,25 @@ public final class TinyBrown implements Supplier<Recipe> {
                 .totalSteps(totalSteps)
                 .checkpointEvery(Math.max(1, Math.min(100, totalSteps / 2)))
                 .seed(17))
-        .evaluate(Eval.maskedLm())
+        .finetune(
+            Finetune.classification("brown-genre", BrownTasks.GENRES.size())
+                .data(SharedData.brownFolder())
+                .trainExamples(FINETUNE_EXAMPLES)
+                .maxSequenceLength(128)
+                .epochs(FINETUNE_EPOCHS)
+                .batchSize(16)
+                .learningRate(FINETUNE_LR)
+                .withRandomInitBaseline(),
+            Finetune.tokenClassification("brown-pos", BrownTasks.POS_TAGS.size())
+                .data(SharedData.brownFolder())
+                .trainExamples(FINETUNE_EXAMPLES)
+                .maxSequenceLength(128)
+                .epochs(FINETUNE_EPOCHS)
+                .batchSize(16)
+                .learningRate(FINETUNE_LR)
+                .withRandomInitBaseline())
+        .evaluate(Eval.maskedLm(), Eval.task("brown-genre").shards(2), Eval.task("brown-pos").shards(2))
+        .evalBatchSize(64)
         .build();
   }
 }

@@ -4,6 +4,12 @@ package io.roberta.spec;
  * Fine-tuning on one labelled task. The model starts from the recipe's pretraining result, or
  * from {@code initFrom} (a Hugging Face RoBERTa directory) when that is set. Defaults follow
  * fairseq's GLUE table: lr 1e-5..2e-5, batch 16..32, 10 epochs, 6% warm-up.
+ *
+ * <p>{@code data} is where the task's files are (a GLUE task folder, a SQuAD folder, the Brown
+ * corpus folder); {@code roberta run} needs it, the {@code finetune} command takes it as a flag.
+ * {@code trainExamples > 0} fine-tunes on that many training examples drawn with {@code seed}
+ * (0: all). {@code randomInitBaseline} also fine-tunes a randomly initialised model of the same
+ * shape with the same budget, so the report shows what pretraining bought.
  */
 public record FinetuneSpec(
     String task,
@@ -16,7 +22,10 @@ public record FinetuneSpec(
     double warmupRatio,
     OptimizerSpec optimizer,
     long seed,
-    String initFrom) {
+    String initFrom,
+    String data,
+    int trainExamples,
+    boolean randomInitBaseline) {
 
   /** The task head on the shared encoder. */
   public enum Head {
@@ -61,6 +70,12 @@ public record FinetuneSpec(
     Checks.notNull(f + ".optimizer", optimizer);
     if (initFrom != null) {
       Checks.nonBlank(f + ".initFrom", initFrom);
+    }
+    if (data != null) {
+      Checks.nonBlank(f + ".data", data);
+    }
+    if (trainExamples < 0) {
+      throw Checks.invalid(f + ".trainExamples", trainExamples, "must be >= 0 (0 trains on every example)");
     }
   }
 }

@@ -2,6 +2,7 @@ package io.roberta.spec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.roberta.spec.plan.Plan;
 import io.roberta.spec.plan.Stage;
@@ -47,6 +48,31 @@ class PlanTest {
     for (int i = 0; i < 5; i++) {
       assertNotEquals(before.stages().get(i).fingerprint(), after.stages().get(i).fingerprint(), "stage " + i);
     }
+  }
+
+  @Test
+  void aRandomInitBaselineIsItsOwnStageAndIndependentOfPretraining() {
+    FinetuneSpec g = TestRecipes.genre();
+    FinetuneSpec withBaseline = new FinetuneSpec(g.task(), g.head(), g.numLabels(), g.maxSequenceLength(), g.epochs(),
+        g.batchSize(), g.learningRate(), g.warmupRatio(), g.optimizer(), g.seed(), g.initFrom(), g.data(), 500, true);
+    Recipe r = TestRecipes.recipe();
+    Recipe recipe = new Recipe(r.schemaVersion(), r.name(), r.model(), r.tokenizer(), r.corpus(), r.pretrain(),
+        List.of(withBaseline), r.eval());
+    Plan plan = Plan.compile(recipe);
+    assertEquals(List.of("tokenizer", "corpus", "pretrain", "finetune-genre", "finetune-genre-random-init", "eval"),
+        plan.stages().stream().map(Stage::directory).toList());
+    Stage baseline = plan.stage(Plan.baselineStageName("genre")).orElseThrow();
+    assertTrue(plan.stage("eval").orElseThrow().inputs().contains("finetune-genre-random-init/hf/"));
+
+    PretrainSpec p = TestRecipes.pretrain();
+    PretrainSpec longer = new PretrainSpec(p.batchSize(), p.microBatch(), p.precision(), p.masking(), p.optimizer(),
+        new ScheduleSpec(5e-4, 10, 200), p.checkpointInterval(), p.keepCheckpoints(), p.seed(), p.accelerator());
+    Plan after = Plan.compile(new Recipe(r.schemaVersion(), r.name(), r.model(), r.tokenizer(), r.corpus(), longer,
+        List.of(withBaseline), r.eval()));
+    assertEquals(baseline.fingerprint(), after.stage(Plan.baselineStageName("genre")).orElseThrow().fingerprint(),
+        "the random-init baseline does not read the pretrained model");
+    assertNotEquals(plan.stage("finetune-genre").orElseThrow().fingerprint(),
+        after.stage("finetune-genre").orElseThrow().fingerprint());
   }
 
   @Test

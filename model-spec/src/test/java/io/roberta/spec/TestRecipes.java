@@ -32,7 +32,7 @@ final class TestRecipes {
   static FinetuneSpec genre() {
     return new FinetuneSpec(
         "genre", FinetuneSpec.Head.SEQUENCE_CLASSIFICATION, 15, 128, 3, 16, 2e-5, 0.06,
-        OptimizerSpec.robertaFinetuning(), 1, null);
+        OptimizerSpec.robertaFinetuning(), 1, null, "data/brown", 0, false);
   }
 
   static Recipe recipe() {

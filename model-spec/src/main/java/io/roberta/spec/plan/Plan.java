@@ -12,6 +12,7 @@ import io.roberta.spec.TokenizerSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -100,6 +101,18 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
                   + ", lr " + f.learningRate());
       finetuned.put(f.task(), s.fingerprint());
       stages.add(s);
+      if (f.randomInitBaseline()) {
+        Stage baseline =
+            new Stage(
+                Stage.Kind.FINETUNE,
+                baselineStageName(f.task()),
+                RecipeJson.fingerprint("finetune-random-init", recipe.model(), f, tokenizer.fingerprint()),
+                List.of("random weights of the model's shape", "task data: " + f.task()),
+                List.of("hf/config.json", "hf/model.safetensors", "metrics.jsonl"),
+                "baseline: " + f.head() + " on " + f.task() + " from random init, same budget");
+        finetuned.put(baselineStageName(f.task()), baseline.fingerprint());
+        stages.add(baseline);
+      }
     }
 
     EvalSpec eval = recipe.eval();
@@ -115,6 +128,11 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
         } else {
           inputs.add("finetune-" + t.task() + "/hf/");
           upstream.add(finetuned.get(t.task()));
+          String baseline = baselineStageName(t.task());
+          if (finetuned.containsKey(baseline)) {
+            inputs.add(baseline + "/hf/");
+            upstream.add(finetuned.get(baseline));
+          }
         }
       }
       List<String> labels = eval.tasks().stream().map(t -> t.label() + " (" + t.shards() + " shards)").toList();
@@ -128,6 +146,16 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
               "evaluate " + String.join(", ", labels)));
     }
     return new Plan(recipe, RecipeJson.fingerprint(recipe), stages);
+  }
+
+  /** The stage that fine-tunes a random-init model on {@code task}: {@code finetune-<task>-random-init}. */
+  public static String baselineStageName(String task) {
+    return "finetune-" + task + "-random-init";
+  }
+
+  /** The stage called {@code name}, if the plan has one. */
+  public Optional<Stage> stage(String name) {
+    return stages.stream().filter(s -> s.directory().equals(name)).findFirst();
   }
 
   public long parameterCount() {

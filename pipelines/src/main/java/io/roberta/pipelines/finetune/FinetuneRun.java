@@ -58,6 +58,7 @@ public final class FinetuneRun {
   private static Result run(FinetuneSpec spec, TaskData train, TaskHead head, Path tokenizerDir, Path out,
       Consumer<String> log) {
     train.requireComplete();
+    train = train.sample(spec.trainExamples(), spec.seed());
     if (train.head() != spec.head()) {
       throw new IllegalArgumentException("task " + train.task() + " needs a " + train.head() + " head, finetune["
           + spec.task() + "].head is " + spec.head());

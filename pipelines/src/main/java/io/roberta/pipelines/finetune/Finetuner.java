@@ -10,6 +10,7 @@ import io.roberta.spec.OptimizerSpec;
 import io.roberta.spec.ScheduleSpec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
@@ -93,8 +94,12 @@ public final class Finetuner {
         long now = System.nanoTime();
         if (now - lastReport > 10_000_000_000L || step == total) {
           lastReport = now;
-          progress.accept(String.format("finetune %s: step %d/%d, epoch %d, loss %.4f, %.1f s",
-              spec.task(), step, total, epoch + 1, loss, (now - started) / 1e9));
+          double seconds = (now - started) / 1e9;
+          double perStep = seconds / step;
+          progress.accept(String.format(Locale.ROOT,
+              "finetune %s: step %d/%d %3.0f%%, epoch %d, loss %.4f, %.1f examples/s, %.0f s, ETA %.0f s",
+              spec.task(), step, total, 100.0 * step / total, epoch + 1, loss, step * (double) b / seconds, seconds,
+              perStep * (total - step)));
         }
       }
     }

@@ -1,15 +1,12 @@
 package io.roberta.pipelines.pretrain;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.roberta.pipelines.stage.Manifests;
 import io.roberta.spec.Recipe;
 import io.roberta.spec.RecipeJson;
 import io.roberta.spec.plan.Plan;
 import io.roberta.spec.plan.Stage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,8 +28,7 @@ import org.apache.beam.sdk.transforms.Create;
  * }</pre>
  */
 public final class PretrainStage {
-  public static final String MANIFEST = "manifest.json";
-  private static final ObjectMapper JSON = new ObjectMapper();
+  public static final String MANIFEST = Manifests.FILE;
 
   /** Where the stage wrote, what its manifest says, and whether it had already run. */
   public record Result(String directory, JsonNode manifest, boolean skipped) {}
@@ -86,8 +82,8 @@ public final class PretrainStage {
     Stage stage = stage(recipe);
     Path dir = directory(recipe, workDir);
     Path manifestFile = dir.resolve(MANIFEST);
-    JsonNode existing = read(manifestFile);
-    if (existing != null && stage.fingerprint().equals(existing.path("fingerprint").asText())) {
+    JsonNode existing = Manifests.read(manifestFile);
+    if (Manifests.matches(existing, stage.fingerprint())) {
       return new Result(dir.toString(), existing, true);
     }
     TrainingJob job = job(recipe, workDir, corpusDir, corpusManifest, tokenizerJson, untilStep, holdoutBlocks);
@@ -100,12 +96,12 @@ public final class PretrainStage {
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("the pretraining pipeline ended in state " + state);
     }
-    JsonNode result = read(dir.resolve("result.json"));
+    JsonNode result = Manifests.read(dir.resolve("result.json"));
     if (result == null) {
       throw new IllegalStateException("the pretraining pipeline finished without writing " + dir.resolve("result.json"));
     }
     long total = recipe.pretrain().schedule().totalSteps();
-    ObjectNode manifest = JSON.createObjectNode();
+    ObjectNode manifest = Manifests.object();
     manifest.put("stage", "pretrain");
     manifest.put("recipe", recipe.name());
     manifest.put("fingerprint", stage.fingerprint());
@@ -116,7 +112,7 @@ public final class PretrainStage {
     manifest.set("result", result);
     manifest.put("huggingFace", dir.resolve("hf").toString());
     if (result.path("steps").asLong() >= total) {
-      write(manifestFile, manifest); // only a finished schedule marks the stage done
+      Manifests.write(manifestFile, manifest); // only a finished schedule marks the stage done
     }
     return new Result(dir.toString(), manifest, false);
   }
@@ -127,26 +123,5 @@ public final class PretrainStage {
       files.add(corpusDir.resolve(s.path("file").asText()).toString());
     }
     return files;
-  }
-
-  private static JsonNode read(Path file) {
-    if (!Files.isRegularFile(file)) {
-      return null;
-    }
-    try {
-      return JSON.readTree(file.toFile());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static void write(Path file, JsonNode node) {
-    try {
-      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), node);
-      Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file, e);
-    }
   }
 }

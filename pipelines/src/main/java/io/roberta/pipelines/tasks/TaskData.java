@@ -1,8 +1,12 @@
 package io.roberta.pipelines.tasks;
 
 import io.roberta.spec.FinetuneSpec.Head;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /**
  * The examples of one task split as read, with every row the reader rejected. A score may only
@@ -24,6 +28,22 @@ public record TaskData(String task, Head head, List<String> labels, List<TaskExa
       throw new TaskDataException(task, rejected);
     }
     return this;
+  }
+
+  /**
+   * {@code n} examples drawn without replacement with {@code seed}, kept in their original order
+   * (indices unchanged); all of them when {@code n <= 0} or {@code n >= size}. The rejected rows
+   * stay, so a sample of incomplete data is still incomplete.
+   */
+  public TaskData sample(int n, long seed) {
+    if (n <= 0 || n >= examples.size()) {
+      return this;
+    }
+    List<Integer> order = new ArrayList<>(IntStream.range(0, examples.size()).boxed().toList());
+    Collections.shuffle(order, new Random(seed));
+    List<Integer> chosen = new ArrayList<>(order.subList(0, n));
+    Collections.sort(chosen);
+    return new TaskData(task, head, labels, chosen.stream().map(examples::get).toList(), rejected);
   }
 
   /** Index of {@code label} in {@link #labels()}, or -1. */

@@ -60,6 +60,8 @@ public final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--weight-decay", defaultValue = "0.1") double weightDecay;
   @Option(names = "--max-length", defaultValue = "512") int maxLength;
   @Option(names = "--seed", defaultValue = "1") long seed;
+  @Option(names = "--train-examples", defaultValue = "0",
+      description = "Fine-tune on this many training examples drawn with --seed (default: all).") int trainExamples;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -113,6 +115,9 @@ public final class FinetuneCommand implements Callable<Integer> {
       case TOKEN_CLASSIFICATION -> Finetune.tokenClassification(task, train.labels().size());
       case QUESTION_ANSWERING -> Finetune.questionAnswering(task);
     };
+    if (trainExamples > 0) {
+      f.trainExamples(trainExamples);
+    }
     OptimizerSpec o = OptimizerSpec.robertaFinetuning();
     return f.epochs(epochs).batchSize(batchSize).learningRate(learningRate).warmupRatio(warmupRatio)
         .maxSequenceLength(maxLength).seed(seed)

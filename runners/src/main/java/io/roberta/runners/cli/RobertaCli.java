@@ -32,6 +32,7 @@ public final class RobertaCli implements Callable<Integer> {
   public static CommandLine newCommandLine() {
     CommandLine cli = new CommandLine(new RobertaCli());
     // One line per subcommand; keep the list in the order `roberta --help` should show.
+    cli.addSubcommand(new RunCommand());
     cli.addSubcommand(new DescribeCommand());
     cli.addSubcommand(new ValidateCommand());
     cli.addSubcommand(new ExportCommand());

@@ -1,0 +1,155 @@
+package io.roberta.pipelines.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.roberta.pipelines.stage.Manifests;
+import io.roberta.pipelines.tasks.TaskData;
+import io.roberta.pipelines.tasks.TaskExample;
+import io.roberta.pipelines.tasks.TaskSource;
+import io.roberta.spec.EvalSpec;
+import io.roberta.spec.FinetuneSpec;
+import io.roberta.spec.Recipe;
+import io.roberta.spec.RecipeJson;
+import io.roberta.spec.plan.Plan;
+import io.roberta.spec.plan.Stage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.transforms.Create;
+
+/**
+ * The evaluation stage of a recipe: one Beam pipeline with a branch per evaluated model, each
+ * sharded as the recipe's evaluation spec says. {@code masked-lm} scores the pretraining export
+ * on the corpus stage's holdout blocks ({@link EvaluateMaskedLm}); a task scores its fine-tuned
+ * model on the task's evaluation split ({@link EvaluateShards}), and its random-init baseline
+ * too when the recipe fine-tunes one. Each evaluation writes {@code predictions.jsonl}, {@code
+ * report.json} and {@code report.md} under {@code <stage>/<label>/}; the stage's manifest
+ * collects every report, and a folder whose manifest has the stage's fingerprint is skipped.
+ *
+ * <pre>{@code
+ * EvalStage.Result r = EvalStage.run(recipe, "work", inputs, options);
+ * }</pre>
+ */
+public final class EvalStage {
+  public static final String MANIFEST = Manifests.FILE;
+  /** The label of a task's random-init baseline evaluation. */
+  public static final String BASELINE_SUFFIX = "-random-init";
+
+  /** Where the stage wrote, what its manifest says, and whether it had already run. */
+  public record Result(String directory, JsonNode manifest, boolean skipped) {}
+
+  /**
+   * The upstream artifacts: the pretraining export and the corpus holdout shards (for masked-LM;
+   * null without pretraining), and each evaluated model by label ({@code <task>} and {@code
+   * <task>-random-init}).
+   */
+  public record Inputs(
+      String pretrainedHf, List<String> holdoutShards, String holdoutDtype, Map<String, String> models) {
+    public Inputs {
+      holdoutShards = holdoutShards == null ? List.of() : List.copyOf(holdoutShards);
+      models = Map.copyOf(models);
+    }
+  }
+
+  private EvalStage() {}
+
+  public static Stage stage(Recipe recipe) {
+    return Plan.compile(recipe).stage("eval")
+        .orElseThrow(() -> new IllegalArgumentException("recipe " + recipe.name() + " has no eval stage"));
+  }
+
+  public static Path directory(Recipe recipe, String workDir) {
+    return Path.of(workDir).resolve(stage(recipe).relativePath(recipe.name()));
+  }
+
+  /** The labels this stage evaluates, in report order. */
+  public static List<String> labels(Recipe recipe) {
+    List<String> labels = new ArrayList<>();
+    for (EvalSpec.Task t : recipe.eval().tasks()) {
+      labels.add(t.label());
+      if (t.kind() == EvalSpec.Task.Kind.TASK && spec(recipe, t.task()).randomInitBaseline()) {
+        labels.add(t.task() + BASELINE_SUFFIX);
+      }
+    }
+    return labels;
+  }
+
+  public static Result run(Recipe recipe, String workDir, Inputs inputs, PipelineOptions options, Consumer<String> log) {
+    Stage stage = stage(recipe);
+    Path dir = directory(recipe, workDir);
+    JsonNode existing = Manifests.read(dir.resolve(MANIFEST));
+    if (Manifests.matches(existing, stage.fingerprint())) {
+      return new Result(dir.toString(), existing, true);
+    }
+    EvalSpec eval = recipe.eval();
+    Pipeline p = Pipeline.create(options);
+    long examples = 0;
+    for (EvalSpec.Task t : eval.tasks()) {
+      if (t.kind() == EvalSpec.Task.Kind.MASKED_LM) {
+        if (inputs.pretrainedHf() == null || inputs.holdoutShards().isEmpty()) {
+          throw new IllegalArgumentException("eval masked-lm needs the pretraining export and the corpus holdout shards");
+        }
+        p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(inputs.pretrainedHf(), inputs.holdoutShards(), inputs.holdoutDtype(),
+                recipe.corpus().packing().blockLength(), recipe.pretrain().masking())
+            .shards(t.shards()).batchSize(eval.batchSize()).writeTo(dir.resolve(t.label()).toString()));
+        continue;
+      }
+      FinetuneSpec f = spec(recipe, t.task());
+      if (f.data() == null) {
+        throw new IllegalArgumentException("finetune[" + t.task() + "].data is missing: the evaluation reads the task's"
+            + " evaluation split from it");
+      }
+      TaskData data = TaskSource.read(t.task(), Path.of(f.data()), TaskSource.Split.EVAL);
+      EvalTask task = EvalTask.of(data, f.maxSequenceLength()); // refuses data with rejected rows, naming them
+      List<String> labels = new ArrayList<>(List.of(t.task()));
+      if (f.randomInitBaseline()) {
+        labels.add(t.task() + BASELINE_SUFFIX);
+      }
+      for (String label : labels) {
+        String model = inputs.models().get(label);
+        if (model == null) {
+          throw new IllegalArgumentException("eval " + label + ": no fine-tuned model given (have " + inputs.models().keySet() + ")");
+        }
+        p.apply("Read " + label, Create.of(data.examples()).withCoder(SerializableCoder.of(TaskExample.class)))
+            .apply("Evaluate " + label, EvaluateShards.of(model, task).shards(t.shards()).batchSize(eval.batchSize())
+                .writeTo(dir.resolve(label).toString()));
+        examples += data.examples().size();
+      }
+    }
+    log.accept(String.format(Locale.ROOT, "eval: %d task example(s) over %s", examples, labels(recipe)));
+    PipelineResult.State state = p.run().waitUntilFinish();
+    if (state != PipelineResult.State.DONE) {
+      throw new IllegalStateException("the evaluation pipeline ended in state " + state);
+    }
+    ObjectNode manifest = Manifests.object();
+    manifest.put("stage", "eval");
+    manifest.put("recipe", recipe.name());
+    manifest.put("fingerprint", stage.fingerprint());
+    manifest.put("recipeFingerprint", RecipeJson.fingerprint(recipe));
+    ObjectNode reports = manifest.putObject("reports");
+    Map<String, JsonNode> byLabel = new LinkedHashMap<>();
+    for (String label : labels(recipe)) {
+      JsonNode report = Manifests.read(dir.resolve(label).resolve("report.json"));
+      if (report == null) {
+        throw new IllegalStateException("the evaluation of " + label + " wrote no " + dir.resolve(label).resolve("report.json"));
+      }
+      byLabel.put(label, report);
+    }
+    byLabel.forEach(reports::set);
+    Manifests.write(dir.resolve(MANIFEST), manifest);
+    return new Result(dir.toString(), manifest, false);
+  }
+
+  private static FinetuneSpec spec(Recipe recipe, String task) {
+    return recipe.finetune().stream().filter(f -> f.task().equals(task)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("eval names task " + task + ", which the recipe does not fine-tune"));
+  }
+}

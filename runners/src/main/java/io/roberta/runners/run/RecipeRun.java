@@ -1,0 +1,206 @@
+package io.roberta.runners.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.roberta.pipelines.corpus.CorpusStage;
+import io.roberta.pipelines.corpus.RecipeTokenizer;
+import io.roberta.pipelines.eval.EvalStage;
+import io.roberta.pipelines.finetune.FinetuneStage;
+import io.roberta.pipelines.pretrain.PretrainStage;
+import io.roberta.pipelines.run.RunReport;
+import io.roberta.pipelines.tasks.TaskSource;
+import io.roberta.runners.options.DirectTraining;
+import io.roberta.runners.options.RobertaPipelineOptions;
+import io.roberta.spec.FinetuneSpec;
+import io.roberta.spec.Recipe;
+import io.roberta.spec.plan.Plan;
+import io.roberta.spec.plan.Stage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Runs every stage of a recipe in plan order on the runner the options name: tokenizer, corpus,
+ * pretraining, each fine-tuning (and its random-init baseline), evaluation; then writes {@code
+ * <workDir>/<recipe>/report.md}. A stage whose folder holds a manifest of its fingerprint is
+ * skipped, pretraining resumes from its newest checkpoint, so a killed run picks up where it
+ * stopped. Everything the recipe needs from outside (task data folders) is checked before the
+ * first stage starts.
+ *
+ * <pre>{@code RecipeRun.Outcome o = RecipeRun.run(recipe, options, System.err::println);}</pre>
+ */
+public final class RecipeRun {
+  /** What the run produced. {@code pretrainedHf} is null without pretraining; {@code complete} is false after a time-boxed stop. */
+  public record Outcome(
+      Plan plan, List<RunReport.StageRun> stages, Path report, Path pretrainedHf, Map<String, Path> models,
+      JsonNode evalManifest, boolean complete) {}
+
+  private final Recipe recipe;
+  private final RobertaPipelineOptions options;
+  private final Consumer<String> log;
+  private final List<RunReport.StageRun> stages = new ArrayList<>();
+  private final int stageCount;
+
+  private RecipeRun(Recipe recipe, RobertaPipelineOptions options, Consumer<String> log) {
+    this.recipe = recipe;
+    this.options = options;
+    this.log = log;
+    this.stageCount = Plan.compile(recipe).stages().size();
+  }
+
+  public static Outcome run(Recipe recipe, RobertaPipelineOptions options, Consumer<String> log) {
+    return new RecipeRun(recipe, options, log).run();
+  }
+
+  /** Problems that would stop a later stage, found before any stage starts. */
+  public static void checkInputs(Recipe recipe) {
+    for (FinetuneSpec f : recipe.finetune()) {
+      String field = "finetune[" + f.task() + "]";
+      if (!TaskSource.names().contains(f.task())) {
+        throw new IllegalArgumentException(field + ".task = " + f.task() + " is not a task this build reads; known: "
+            + TaskSource.names());
+      }
+      if (f.data() == null) {
+        throw new IllegalArgumentException(field + ".data is missing: roberta run reads the task's files from it");
+      }
+      if (!Files.exists(Path.of(f.data()))) {
+        throw new IllegalArgumentException(field + ".data = " + f.data() + " does not exist");
+      }
+      if (f.initFrom() != null && !Files.isRegularFile(Path.of(f.initFrom(), "config.json"))) {
+        throw new IllegalArgumentException(field + ".initFrom = " + f.initFrom() + " is not a model directory (no config.json)");
+      }
+    }
+  }
+
+  private Outcome run() {
+    checkInputs(recipe);
+    Plan plan = Plan.compile(recipe);
+    String workDir = options.getWorkDir();
+    log.accept(String.format(Locale.ROOT, "run %s: %d stages on %s, artifacts under %s/%s/", recipe.name(), stageCount,
+        options.getRunner().getSimpleName(), workDir, recipe.name()));
+
+    Path tokenizer = stage("tokenizer", () -> {
+      boolean done = !recipe.tokenizer().isTrained() || Files.isRegularFile(CorpusStage.tokenizerFor(recipe, workDir));
+      Path t = RecipeTokenizer.ensure(recipe, workDir, options, log);
+      return new Done<>(t, t.getParent().toString(), done);
+    });
+
+    CorpusStage.Result corpus = null;
+    if (recipe.corpus() != null) {
+      corpus = stage("corpus", () -> {
+        CorpusStage.Result c = CorpusStage.of(recipe, workDir, tokenizer).progress(log, Duration.ofSeconds(10)).run(options);
+        return new Done<>(c, c.directory(), c.skipped());
+      });
+    }
+
+    PretrainStage.Result pretrain = null;
+    Path pretrainedHf = null;
+    if (recipe.pretrain() != null) {
+      CorpusStage.Result c = corpus;
+      pretrain = stage("pretrain", () -> {
+        int parallelism = DirectTraining.apply(options);
+        try {
+          PretrainStage.Result p = PretrainStage.run(recipe, workDir, Path.of(c.directory()), c.manifest(), tokenizer, options,
+              options.getStopAfterSteps(), options.getHoldoutBlocks(), options.getTrainingAccelerator());
+          return new Done<>(p, p.directory(), p.skipped());
+        } finally {
+          DirectTraining.restore(options, parallelism);
+        }
+      });
+      pretrainedHf = Path.of(pretrain.directory(), "hf");
+      long steps = pretrain.manifest().path("steps").asLong();
+      long total = recipe.pretrain().schedule().totalSteps();
+      if (steps < total) {
+        log.accept(String.format(Locale.ROOT, "pretraining stopped at step %d of %d (--stopAfterSteps); the later stages"
+            + " wait for the whole schedule: run again without it to resume", steps, total));
+        Path report = writeReport(corpus, pretrain, Map.of(), null);
+        return new Outcome(plan, List.copyOf(stages), report, pretrainedHf, Map.of(), null, false);
+      }
+    }
+
+    Map<String, Path> models = new LinkedHashMap<>();
+    Map<String, RunReport.Finetuned> finetuned = new LinkedHashMap<>();
+    String accelerator = options.getTrainingAccelerator() != null ? options.getTrainingAccelerator()
+        : recipe.pretrain() != null ? recipe.pretrain().accelerator() : null;
+    for (FinetuneSpec f : recipe.finetune()) {
+      for (boolean random : f.randomInitBaseline() ? new boolean[] {false, true} : new boolean[] {false}) {
+        String label = random ? f.task() + EvalStage.BASELINE_SUFFIX : f.task();
+        Path init = pretrainedHf;
+        FinetuneStage.Result r = stage(random ? Plan.baselineStageName(f.task()) : "finetune-" + f.task(), () -> {
+          int parallelism = DirectTraining.apply(options);
+          try {
+            FinetuneStage.Result x = FinetuneStage.run(recipe, f.task(), random, workDir, init, options, accelerator);
+            return new Done<>(x, x.directory(), x.skipped());
+          } finally {
+            DirectTraining.restore(options, parallelism);
+          }
+        });
+        models.put(label, r.modelDir());
+        finetuned.put(label, RunReport.Finetuned.read(r.manifest(), r.directory()));
+      }
+    }
+
+    JsonNode evalManifest = null;
+    if (recipe.eval() != null) {
+      List<String> holdout = new ArrayList<>();
+      String dtype = null;
+      if (corpus != null) {
+        for (JsonNode s : corpus.manifest().path("splits").path("holdout").path("shards")) {
+          holdout.add(Path.of(corpus.directory()).resolve(s.path("file").asText()).toString());
+        }
+        dtype = corpus.manifest().path("format").path("dtype").asText().toUpperCase(Locale.ROOT);
+      }
+      Map<String, String> modelDirs = new LinkedHashMap<>();
+      models.forEach((k, v) -> modelDirs.put(k, v.toString()));
+      EvalStage.Inputs inputs = new EvalStage.Inputs(
+          pretrainedHf == null ? null : pretrainedHf.toString(), holdout, dtype, modelDirs);
+      EvalStage.Result e = stage("eval", () -> {
+        EvalStage.Result x = EvalStage.run(recipe, workDir, inputs, options, log);
+        return new Done<>(x, x.directory(), x.skipped());
+      });
+      evalManifest = e.manifest();
+      summarizeEval(evalManifest);
+    }
+    Path report = writeReport(corpus, pretrain, finetuned, evalManifest);
+    return new Outcome(plan, List.copyOf(stages), report, pretrainedHf, models, evalManifest, true);
+  }
+
+  private Path writeReport(CorpusStage.Result corpus, PretrainStage.Result pretrain, Map<String, RunReport.Finetuned> finetuned,
+      JsonNode eval) {
+    Path dir = Path.of(options.getWorkDir(), recipe.name());
+    return RunReport.write(recipe, dir, stages, corpus == null ? null : corpus.manifest(),
+        pretrain == null ? null : pretrain.manifest(), pretrain == null ? null : pretrain.directory(), finetuned, eval);
+  }
+
+  private void summarizeEval(JsonNode eval) {
+    eval.path("reports").fields().forEachRemaining(e -> {
+      List<String> metrics = new ArrayList<>();
+      e.getValue().path("metrics").fields().forEachRemaining(m -> metrics.add(m.getKey() + " "
+          + (m.getValue().isNull() ? "undefined" : String.format(Locale.ROOT, "%.4f", m.getValue().asDouble()))));
+      log.accept(String.format(Locale.ROOT, "  %-28s %s", e.getKey(), String.join(", ", metrics)));
+    });
+  }
+
+  /** A stage's value, its folder, and whether it was skipped. */
+  private record Done<T>(T value, String directory, boolean skipped) {}
+
+  private <T> T stage(String name, Supplier<Done<T>> body) {
+    int index = stages.size() + 1;
+    Stage planned = Plan.compile(recipe).stage(name).orElseThrow();
+    log.accept(String.format(Locale.ROOT, "[%d/%d] %s %s: %s", index, stageCount, name, planned.shortFingerprint(),
+        planned.summary()));
+    long started = System.nanoTime();
+    Done<T> done = body.get();
+    double seconds = (System.nanoTime() - started) / 1e9;
+    stages.add(new RunReport.StageRun(name, done.directory(), done.skipped(), seconds));
+    log.accept(String.format(Locale.ROOT, "[%d/%d] %s %s in %.1f s: %s", index, stageCount, name,
+        done.skipped() ? "skipped (already done)" : "done", seconds, done.directory()));
+    return done.value();
+  }
+}
