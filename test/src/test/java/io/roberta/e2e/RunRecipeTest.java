@@ -143,7 +143,7 @@ class RunRecipeTest {
         .tokenizer(Tokenizer.byteLevelBpe().vocabSize(600))
         .corpus(Corpus.of(Sources.custom("brown", brown + "/c[a-r][0-9][1-46-9]")).pack(Packing.fullSentences(64)))
         .pretrain(Pretrain.mlm().batchSize(8).microBatch(8).totalSteps(2).warmupSteps(1))
-        .finetune(Finetune.tokenClassification("brown-pos", 12).data(work.resolve("nowhere").toString()))
+        .finetune(Finetune.tokenClassification("brown-pos", 12).maxSequenceLength(64).data(work.resolve("nowhere").toString()))
         .build();
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> RecipeRun.run(bad, options(work), s -> {}));

@@ -97,8 +97,7 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
               RecipeJson.fingerprint("finetune", recipe.model(), f, upstream, tokenizer.fingerprint()),
               List.of(init, "task data: " + f.task()),
               List.of("hf/config.json", "hf/model.safetensors", "metrics.jsonl"),
-              f.head() + " on " + f.task() + ": " + f.epochs() + " epochs, batch " + f.batchSize()
-                  + ", lr " + f.learningRate());
+              f.head() + " on " + f.task() + ": " + budget(f));
       finetuned.put(f.task(), s.fingerprint());
       stages.add(s);
       if (f.randomInitBaseline()) {
@@ -109,7 +108,7 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
                 RecipeJson.fingerprint("finetune-random-init", recipe.model(), f, tokenizer.fingerprint()),
                 List.of("random weights of the model's shape", "task data: " + f.task()),
                 List.of("hf/config.json", "hf/model.safetensors", "metrics.jsonl"),
-                "baseline: " + f.head() + " on " + f.task() + " from random init, same budget");
+                "baseline: " + f.head() + " on " + f.task() + " from random init: " + budget(f));
         finetuned.put(baselineStageName(f.task()), baseline.fingerprint());
         stages.add(baseline);
       }
@@ -146,6 +145,11 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
               "evaluate " + String.join(", ", labels)));
     }
     return new Plan(recipe, RecipeJson.fingerprint(recipe), stages);
+  }
+
+  private static String budget(FinetuneSpec f) {
+    return (f.trainExamples() > 0 ? f.trainExamples() + " examples" : "all examples") + " x " + f.epochs() + " epochs, batch "
+        + f.batchSize() + ", lr " + f.learningRate() + (f.data() != null ? ", data " + f.data() : "");
   }
 
   /** The stage that fine-tunes a random-init model on {@code task}: {@code finetune-<task>-random-init}. */
