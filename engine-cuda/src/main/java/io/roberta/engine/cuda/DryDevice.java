@@ -15,6 +15,7 @@ final class DryDevice implements Device {
   private final KernelSignatures signatures = KernelSignatures.load();
   private final List<Launch> launches = Collections.synchronizedList(new ArrayList<>());
   private final List<Gemm> gemms = Collections.synchronizedList(new ArrayList<>());
+  private final List<DeviceBuffer> allocated = Collections.synchronizedList(new ArrayList<>());
   private long next = 0x7f0000000000L;
   private long liveBytes;
   private long peakBytes;
@@ -30,6 +31,7 @@ final class DryDevice implements Device {
     liveBytes += bytes;
     liveBuffers++;
     peakBytes = Math.max(peakBytes, liveBytes);
+    allocated.add(b);
     return b;
   }
 
@@ -111,8 +113,16 @@ final class DryDevice implements Device {
     return peakBytes;
   }
 
+  /** Buffers allocated since the last {@link #clearRecords()} that are still live. */
+  List<DeviceBuffer> unfreedSinceClear() {
+    synchronized (allocated) {
+      return allocated.stream().filter(b -> !b.freed()).toList();
+    }
+  }
+
   void clearRecords() {
     launches.clear();
     gemms.clear();
+    allocated.clear();
   }
 }
