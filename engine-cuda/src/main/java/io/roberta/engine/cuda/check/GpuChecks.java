@@ -30,7 +30,11 @@ import java.util.stream.Collectors;
  * training throughput of roberta-base (sequence 512, batch 32). Prints a summary and writes
  * {@code <out>/java-results.txt}.
  *
- * <pre>{@code java -cp ... io.roberta.engine.cuda.check.GpuChecks <fixture dir> <nd4j curve> <out dir> [steps]}</pre>
+ * <p>With {@code --dry} last, every backend is the dry device (launches checked, nothing computed):
+ * the whole program, roberta-base shapes included, runs on a machine without a GPU; its numbers
+ * mean nothing and no verdict is drawn.
+ *
+ * <pre>{@code java -cp ... io.roberta.engine.cuda.check.GpuChecks <fixture dir> <nd4j curve> <out dir> [steps] [--dry]}</pre>
  */
 public final class GpuChecks {
   private GpuChecks() {}
@@ -40,11 +44,15 @@ public final class GpuChecks {
     Path curve = Path.of(args[1]);
     Path out = Path.of(args[2]);
     int benchSteps = args.length > 3 ? Integer.parseInt(args[3]) : 10;
+    boolean dry = args.length > 4 && args[4].equals("--dry");
+    java.util.function.Function<KernelPrecision, Kernels> backend = dry
+        ? io.roberta.engine.cuda.CudaKernelsProvider::dry
+        : precision -> Backends.create(Backend.CUDA, precision);
     Files.createDirectories(out);
     List<String> lines = new ArrayList<>();
     boolean ok = true;
     for (KernelPrecision precision : new KernelPrecision[] {KernelPrecision.FP32, KernelPrecision.BF16}) {
-      Kernels k = Backends.create(Backend.CUDA, precision);
+      Kernels k = backend.apply(precision);
       lines.add("device: " + ((io.roberta.engine.cuda.CudaKernels) k).deviceDescription());
       HfParity.Report report = HfParity.run(fixture, k);
       lines.add("parity " + precision + ":\n" + report);
@@ -53,7 +61,7 @@ public final class GpuChecks {
     double[] reference = Files.readAllLines(curve).stream().filter(l -> !l.isBlank() && !l.startsWith("#"))
         .mapToDouble(Double::parseDouble).toArray();
     for (KernelPrecision precision : new KernelPrecision[] {KernelPrecision.FP32, KernelPrecision.BF16}) {
-      double[] losses = TinyCurve.run(Backends.create(Backend.CUDA, precision), reference.length);
+      double[] losses = TinyCurve.run(backend.apply(precision), reference.length);
       Files.writeString(out.resolve("cuda-tiny-curve-" + precision + ".txt"),
           Arrays.stream(losses).mapToObj(Double::toString).collect(Collectors.joining("\n")) + "\n");
       String verdict = TinyCurve.compare(reference, losses);
@@ -64,9 +72,10 @@ public final class GpuChecks {
       ok &= verdict == null;
     }
     for (KernelPrecision precision : new KernelPrecision[] {KernelPrecision.BF16, KernelPrecision.FP32}) {
-      lines.add(bench(precision, 32, 512, benchSteps));
+      lines.add(bench(backend.apply(precision), 32, 512, benchSteps));
     }
-    lines.add(ok ? "GPU CHECKS PASSED" : "GPU CHECKS FAILED");
+    lines.add(dry ? "DRY RUN: every launch checked, no numbers computed" : ok ? "GPU CHECKS PASSED" : "GPU CHECKS FAILED");
+    ok |= dry;
     String text = String.join("\n", lines) + "\n";
     System.out.print(text);
     Files.writeString(out.resolve("java-results.txt"), text);
@@ -82,9 +91,9 @@ public final class GpuChecks {
   }
 
   /** Training tokens/s of roberta-base on the CUDA backend: the median of {@code steps} timed steps. */
-  static String bench(KernelPrecision precision, int batchSize, int seq, int steps) {
-    io.roberta.engine.cuda.CudaKernels k =
-        (io.roberta.engine.cuda.CudaKernels) Backends.create(Backend.CUDA, precision);
+  static String bench(Kernels kernels, int batchSize, int seq, int steps) {
+    io.roberta.engine.cuda.CudaKernels k = (io.roberta.engine.cuda.CudaKernels) kernels;
+    KernelPrecision precision = k.precision();
     ModelSpec spec = robertaBase();
     RobertaForMaskedLM model = new RobertaForMaskedLM(spec, k);
     model.initialize(1);
@@ -104,7 +113,7 @@ public final class GpuChecks {
     Batch batch = new Batch(batchSize, seq, ids, null, null);
     double[] seconds = new double[steps];
     double loss = 0;
-    for (int step = -3; step < steps; step++) {
+    for (int step = -Math.min(3, steps); step < steps; step++) {
       k.synchronize();
       long t0 = System.nanoTime();
       model.parameters().zeroGrads();
