@@ -161,6 +161,27 @@ public interface Kernels {
    */
   double crossEntropy(Tensor logits, int[] rows, int[] targets, double scale, Tensor dLogits);
 
+  /**
+   * How many rows {@code j} of {@code logits [M,K]} have their largest value (the first, on ties)
+   * at {@code targets[j]}: masked-token accuracy. A GPU backend overrides this so that the logits
+   * never travel to the host.
+   */
+  default int argmaxHits(Tensor logits, int[] targets) {
+    int k = (int) logits.dim(1);
+    float[] z = toFloats(logits);
+    int hits = 0;
+    for (int j = 0; j < targets.length; j++) {
+      int best = 0;
+      for (int t = 1; t < k; t++) {
+        if (z[j * k + t] > z[j * k + best]) {
+          best = t;
+        }
+      }
+      hits += best == targets[j] ? 1 : 0;
+    }
+    return hits;
+  }
+
   // ---- optimizer ---------------------------------------------------------------------------
 
   /**

@@ -25,6 +25,10 @@ public final class Nd4jKernels implements Kernels {
   private final DataType type;
 
   public Nd4jKernels(KernelPrecision precision) {
+    if (precision == KernelPrecision.BF16) {
+      throw new IllegalArgumentException("the ND4J backend computes in FP32 or FP64, not " + precision
+          + "; BF16 mixed precision needs the CUDA backend (--backend=cuda)");
+    }
     this.precision = precision;
     this.type = precision == KernelPrecision.FP64 ? DataType.DOUBLE : DataType.FLOAT;
   }

@@ -118,7 +118,7 @@ public final class RobertaForMaskedLM extends RobertaTaskModel {
     double lossSum = backward
         ? kernels.crossEntropy(c.logits(), null, targets, gradScale, dLogits) / gradScale
         : kernels.crossEntropy(c.logits(), null, targets, 1.0, null);
-    int correct = countCorrect(kernels.toFloats(c.logits()), targets, spec.vocabSize()); // logits [M, V]
+    int correct = kernels.argmaxHits(c.logits(), targets); // logits [M, V]
     if (backward) {
       Tensor dSelected = head.backward(kernels, c, dLogits);
       Tensor dLast = kernels.zeros(f.last().shape());
@@ -126,21 +126,6 @@ public final class RobertaForMaskedLM extends RobertaTaskModel {
       encoder.backward(kernels, f, dLast);
     }
     return new Step(lossSum, correct, rows.length);
-  }
-
-  /** Rows of {@code logits [M, V]} whose argmax is the target. */
-  static int countCorrect(float[] logits, int[] targets, int v) {
-    int correct = 0;
-    for (int j = 0; j < targets.length; j++) {
-      int best = 0;
-      for (int t = 1; t < v; t++) {
-        if (logits[j * v + t] > logits[j * v + best]) {
-          best = t;
-        }
-      }
-      correct += best == targets[j] ? 1 : 0;
-    }
-    return correct;
   }
 
   static int[] labelledRows(int[] labels) {

@@ -3,13 +3,13 @@ package io.roberta.pipelines.pretrain;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.roberta.engine.data.TokenShards;
-import io.roberta.engine.kernels.KernelPrecision;
-import io.roberta.engine.kernels.Nd4jKernels;
+import io.roberta.engine.kernels.Backend;
+import io.roberta.engine.kernels.Backends;
+import io.roberta.engine.kernels.Kernels;
 import io.roberta.engine.train.HoldoutScore;
 import io.roberta.engine.train.MetricsLog;
 import io.roberta.engine.train.Pretrainer;
 import io.roberta.engine.train.StepMetrics;
-import io.roberta.spec.Precision;
 import io.roberta.spec.Recipe;
 import io.roberta.spec.RecipeJson;
 import java.io.IOException;
@@ -37,17 +37,16 @@ public final class PretrainRun {
     if (recipe.pretrain() == null) {
       throw new IllegalArgumentException("recipe " + recipe.name() + " has no pretrain section");
     }
-    if (recipe.pretrain().precision() != Precision.FP32) {
-      throw new IllegalArgumentException(
-          "pretrain.precision = " + recipe.pretrain().precision() + " needs the CUDA backend, which this build does not have;"
-              + " the ND4J CPU backend trains in FP32");
-    }
+    // FP32 runs on any backend; BF16 needs the CUDA backend, and without a GPU the error names
+    // --backend and what was looked for
+    Kernels kernels = Backends.create(Backend.parse(job.backend()), Backends.precision(recipe.pretrain().precision()));
+    console.println("pretrain: backend " + kernels.getClass().getSimpleName() + ", " + kernels.precision());
     Path out = Path.of(job.outDir());
     TokenShards.Dtype dtype = TokenShards.Dtype.valueOf(job.dtype());
     long started = System.nanoTime();
     try (TokenShards train = TokenShards.open(paths(job.trainShards()), dtype, job.blockLength());
         Pretrainer trainer = new Pretrainer(recipe.model(), recipe.pretrain(), train, out,
-            new Nd4jKernels(KernelPrecision.FP32), job.stageFingerprint())) {
+            kernels, job.stageFingerprint())) {
       long from = trainer.resume(msg -> console.println("pretrain: " + msg));
       long total = recipe.pretrain().schedule().totalSteps();
       long until = job.untilStep() < 0 ? total : Math.min(job.untilStep(), total);

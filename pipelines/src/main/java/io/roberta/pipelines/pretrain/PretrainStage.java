@@ -86,7 +86,10 @@ public final class PretrainStage {
     if (Manifests.matches(existing, stage.fingerprint())) {
       return new Result(dir.toString(), existing, true);
     }
-    TrainingJob job = job(recipe, workDir, corpusDir, corpusManifest, tokenizerJson, untilStep, holdoutBlocks);
+    TrainingJob base = job(recipe, workDir, corpusDir, corpusManifest, tokenizerJson, untilStep, holdoutBlocks);
+    TrainingJob job = new TrainingJob(base.recipeJson(), base.stageFingerprint(), base.trainShards(),
+        base.holdoutShards(), base.dtype(), base.blockLength(), base.tokenizerDir(), base.outDir(), base.untilStep(),
+        base.holdoutBlocks(), options.as(BackendOptions.class).getBackend());
     Pipeline pipeline = Pipeline.create(options);
     pipeline
         .apply("TrainingJob", Create.of(job).withCoder(SerializableCoder.of(TrainingJob.class)))

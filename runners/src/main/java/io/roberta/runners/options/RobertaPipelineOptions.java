@@ -10,7 +10,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
  *
  * <pre>{@code roberta run TinyBrown --work-dir=work --runner=FlinkRunner --flinkMaster=[local]}</pre>
  */
-public interface RobertaPipelineOptions extends PipelineOptions {
+public interface RobertaPipelineOptions extends PipelineOptions, io.roberta.pipelines.pretrain.BackendOptions {
   @Description("Folder (local or any Beam file system) where each stage writes <recipe>/<stage>/<fingerprint>/.")
   @Default.String("work")
   String getWorkDir();

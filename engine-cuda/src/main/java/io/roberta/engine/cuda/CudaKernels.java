@@ -1,0 +1,900 @@
+package io.roberta.engine.cuda;
+
+import io.roberta.engine.cuda.Launch.Arg;
+import io.roberta.engine.cuda.Launch.F32;
+import io.roberta.engine.cuda.Launch.I32;
+import io.roberta.engine.cuda.Launch.I64;
+import io.roberta.engine.cuda.Launch.Ptr;
+import io.roberta.engine.cuda.LaunchShape.Dim3;
+import io.roberta.engine.kernels.KernelPrecision;
+import io.roberta.engine.kernels.Kernels;
+import io.roberta.engine.kernels.Tensor;
+import java.lang.ref.Cleaner;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * The CUDA backend of {@link Kernels}: every tensor in GPU memory, matrix products through cuBLAS
+ * (fp32 accumulation), everything else through the kernels of {@link KernelSources}.
+ *
+ * <p>Precision. {@link KernelPrecision#FP32}: every tensor fp32, products in plain fp32 (no TF32),
+ * for parity with the ND4J backend. {@link KernelPrecision#BF16}: tensors created inside a {@link
+ * #scope()} with rank 2 or more (activations and their gradients, attention probabilities,
+ * dropout masks) are stored in bf16; tensors created outside a scope (parameters, their
+ * gradients, AdamW moments) and rank-1 tensors (layer-norm statistics) stay fp32. Products read
+ * bf16 (fp32 weights through a bf16 copy that AdamW refreshes) and accumulate in fp32, so weight
+ * gradients add straight into the fp32 gradients.
+ *
+ * <pre>{@code
+ * Kernels k = new CudaKernels(JavaCppDevice.open(), KernelPrecision.BF16);
+ * }</pre>
+ */
+public final class CudaKernels implements Kernels, AutoCloseable {
+  private static final Cleaner CLEANER = Cleaner.create();
+  private static final int BLOCK = LaunchShape.BLOCK;
+
+  private final Device device;
+  private final KernelPrecision precision;
+  private final DType gemmType;
+  private final ThreadLocal<ArrayDeque<List<CudaTensor.Buffers>>> scopes =
+      ThreadLocal.withInitial(ArrayDeque::new);
+
+  CudaKernels(Device device, KernelPrecision precision) {
+    if (precision != KernelPrecision.FP32 && precision != KernelPrecision.BF16) {
+      throw new IllegalArgumentException("the CUDA backend computes in FP32 or BF16, not " + precision);
+    }
+    this.device = device;
+    this.precision = precision;
+    this.gemmType = precision == KernelPrecision.BF16 ? DType.BF16 : DType.F32;
+  }
+
+  @Override
+  public KernelPrecision precision() {
+    return precision;
+  }
+
+  /** The device in words. */
+  public String deviceDescription() {
+    return device.description();
+  }
+
+  /** Waits for every kernel issued so far (timing). */
+  public void synchronize() {
+    device.synchronize();
+  }
+
+  @Override
+  public void close() {
+    device.close();
+  }
+
+  Device device() {
+    return device;
+  }
+
+  // ---- memory ------------------------------------------------------------------------------
+
+  @Override
+  public Scope scope() {
+    ArrayDeque<List<CudaTensor.Buffers>> stack = scopes.get();
+    List<CudaTensor.Buffers> owned = new ArrayList<>();
+    stack.push(owned);
+    return () -> {
+      if (stack.peek() != owned) {
+        throw new IllegalStateException("kernel scopes closed out of order");
+      }
+      stack.pop();
+      for (CudaTensor.Buffers b : owned) {
+        b.free(device);
+      }
+    };
+  }
+
+  /** The storage type of a new tensor of {@code shape}, by the rule in the class comment. */
+  DType storageFor(long[] shape) {
+    if (precision != KernelPrecision.BF16) {
+      return DType.F32;
+    }
+    return shape.length >= 2 && scopes.get().peek() != null ? DType.BF16 : DType.F32;
+  }
+
+  private CudaTensor allocate(long[] shape) {
+    DType type = storageFor(shape);
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    DeviceBuffer main = device.allocate(Math.max(16, n * type.bytes));
+    CudaTensor.Buffers buffers = new CudaTensor.Buffers(main);
+    CudaTensor t = new CudaTensor(this, shape, type, buffers);
+    List<CudaTensor.Buffers> scope = scopes.get().peek();
+    if (scope != null) {
+      scope.add(buffers);
+    }
+    Device d = device;
+    CLEANER.register(t, () -> buffers.free(d));
+    return t;
+  }
+
+  private CudaTensor t(Tensor t) {
+    if (!(t instanceof CudaTensor c) || c.owner != this) {
+      throw new IllegalArgumentException(
+          "tensor " + t + " was not created by this CudaKernels; tensors of two backends do not mix");
+    }
+    return c;
+  }
+
+  private static void written(CudaTensor t) {
+    t.version++;
+  }
+
+  @Override
+  public Tensor zeros(long... shape) {
+    CudaTensor t = allocate(shape);
+    device.zero(t.buffer(), 0, t.bytes());
+    return t;
+  }
+
+  @Override
+  public Tensor fromFloats(float[] data, long... shape) {
+    checkCount(data.length, shape);
+    CudaTensor t = allocate(shape);
+    upload(t, 0, data);
+    return t;
+  }
+
+  @Override
+  public Tensor fromDoubles(double[] data, long... shape) {
+    float[] f = new float[data.length];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = (float) data[i];
+    }
+    return fromFloats(f, shape);
+  }
+
+  private void upload(CudaTensor t, long index, float[] data) {
+    ByteBuffer b = ByteBuffer.allocateDirect(data.length * t.type.bytes).order(ByteOrder.nativeOrder());
+    if (t.type == DType.F32) {
+      b.asFloatBuffer().put(data);
+    } else {
+      for (int i = 0; i < data.length; i++) {
+        b.putShort(i * 2, Bf16.fromFloat(data[i]));
+      }
+    }
+    device.upload(t.buffer(), index * t.type.bytes, b);
+    written(t);
+  }
+
+  private static void checkCount(int length, long[] shape) {
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    if (n != length) {
+      throw new IllegalArgumentException(
+          length + " values do not fill shape " + Arrays.toString(shape) + " (" + n + " elements)");
+    }
+  }
+
+  private float[] download(CudaTensor t, long from, int count) {
+    ByteBuffer b = ByteBuffer.allocateDirect(Math.max(1, count * t.type.bytes)).order(ByteOrder.nativeOrder());
+    b.limit(count * t.type.bytes);
+    device.download(b, t.buffer(), from * t.type.bytes);
+    float[] out = new float[count];
+    for (int i = 0; i < count; i++) {
+      out[i] = t.type == DType.F32 ? b.getFloat(i * 4) : Bf16.toFloat(b.getShort(i * 2));
+    }
+    return out;
+  }
+
+  @Override
+  public float[] toFloats(Tensor tensor) {
+    CudaTensor c = t(tensor);
+    return download(c, 0, Math.toIntExact(c.size));
+  }
+
+  @Override
+  public double[] toDoubles(Tensor tensor) {
+    float[] f = toFloats(tensor);
+    double[] d = new double[f.length];
+    for (int i = 0; i < f.length; i++) {
+      d[i] = f[i];
+    }
+    return d;
+  }
+
+  @Override
+  public double get(Tensor tensor, long index) {
+    CudaTensor c = t(tensor);
+    checkIndex(c, index);
+    return download(c, index, 1)[0];
+  }
+
+  @Override
+  public void set(Tensor tensor, long index, double value) {
+    CudaTensor c = t(tensor);
+    checkIndex(c, index);
+    upload(c, index, new float[] {(float) value});
+  }
+
+  private static void checkIndex(CudaTensor t, long index) {
+    if (index < 0 || index >= t.size) {
+      throw new IndexOutOfBoundsException("index " + index + " outside " + t);
+    }
+  }
+
+  // ---- launch helpers ----------------------------------------------------------------------
+
+  /** The pointer argument of a whole tensor. */
+  private static Ptr ptr(CudaTensor t) {
+    return new Ptr(t.buffer(), 0, t.bytes());
+  }
+
+  private static I32 flag(CudaTensor t) {
+    return new I32(t.type.flag());
+  }
+
+  private static I32 i32(long v) {
+    return new I32(Math.toIntExact(v));
+  }
+
+  private static I64 i64(long v) {
+    return new I64(v);
+  }
+
+  private static F32 f32(double v) {
+    return new F32((float) v);
+  }
+
+  private void launch(String kernel, Dim3 grid, Dim3 block, int shared, Arg... args) {
+    device.launch(new Launch(kernel, grid, block, shared, List.of(args)));
+  }
+
+  private void elementwise(String kernel, long n, Arg... args) {
+    launch(kernel, LaunchShape.elementwise(n), Dim3.of(BLOCK), 0, args);
+  }
+
+  /** A scratch buffer for one call; freed by the caller (stream order keeps it safe). */
+  private DeviceBuffer scratch(long bytes) {
+    return device.allocate(Math.max(16, bytes));
+  }
+
+  /** Uploads ids (int32) for one call. */
+  private DeviceBuffer ints(int[] values) {
+    DeviceBuffer b = scratch(4L * values.length);
+    if (values.length > 0) {
+      ByteBuffer bytes = ByteBuffer.allocateDirect(4 * values.length).order(ByteOrder.nativeOrder());
+      bytes.asIntBuffer().put(values);
+      device.upload(b, 0, bytes);
+    }
+    return b;
+  }
+
+  private static Ptr ptr(DeviceBuffer b, long extent) {
+    return new Ptr(b, 0, extent);
+  }
+
+  private static void checkSameSize(CudaTensor a, CudaTensor b, String where) {
+    if (a.size != b.size) {
+      throw new IllegalArgumentException(where + ": shapes " + Arrays.toString(a.shape) + " and "
+          + Arrays.toString(b.shape) + " differ");
+    }
+  }
+
+  private static void checkIds(int[] ids, long rows, String where) {
+    for (int id : ids) {
+      if (id < 0 || id >= rows) {
+        throw new IllegalArgumentException(where + ": index " + id + " outside [0, " + rows + ")");
+      }
+    }
+  }
+
+  private static void requireF32(CudaTensor t, String what) {
+    if (t.type != DType.F32) {
+      throw new IllegalStateException(what + " must be an fp32 tensor (created outside a scope), got " + t);
+    }
+  }
+
+  /**
+   * {@code t} as a GEMM input: itself when stored in the product's type, else its bf16 copy,
+   * remade when the tensor was written since.
+   */
+  private DeviceBuffer gemmInput(CudaTensor t) {
+    if (t.type == gemmType) {
+      return t.buffer();
+    }
+    DeviceBuffer copy = t.buffers.copy;
+    if (copy == null) {
+      copy = device.allocate(Math.max(16, t.size * gemmType.bytes));
+      t.buffers.copy = copy;
+    }
+    if (t.copyVersion != t.version) {
+      elementwise("copy_convert", t.size, new Ptr(copy, 0, t.size * gemmType.bytes), new I32(gemmType.flag()),
+          ptr(t), flag(t), i64(t.size));
+      t.copyVersion = t.version;
+    }
+    return copy;
+  }
+
+  private Gemm.Operand in(CudaTensor t, long offsetElements, long ld, long stride) {
+    return new Gemm.Operand(gemmInput(t), offsetElements * gemmType.bytes, gemmType, Math.toIntExact(ld), stride);
+  }
+
+  private static Gemm.Operand out(CudaTensor t, long offsetElements, long ld, long stride) {
+    return new Gemm.Operand(t.buffer(), offsetElements * t.type.bytes, t.type, Math.toIntExact(ld), stride);
+  }
+
+  private static Gemm.Operand scratchOperand(DeviceBuffer b, DType type, long offsetElements, long ld, long stride) {
+    return new Gemm.Operand(b, offsetElements * type.bytes, type, Math.toIntExact(ld), stride);
+  }
+
+  private void gemm(boolean ta, boolean tb, long m, long n, long k, double alpha, Gemm.Operand a,
+      Gemm.Operand b, double beta, Gemm.Operand c, long batch) {
+    device.gemm(new Gemm(ta, tb, Math.toIntExact(m), Math.toIntExact(n), Math.toIntExact(k), (float) alpha, a, b,
+        (float) beta, c, Math.toIntExact(batch)));
+  }
+
+  // ---- elementwise -------------------------------------------------------------------------
+
+  @Override
+  public void copy(Tensor dst, Tensor src) {
+    CudaTensor d = t(dst);
+    CudaTensor s = t(src);
+    checkSameSize(d, s, "copy");
+    elementwise("copy_convert", d.size, ptr(d), flag(d), ptr(s), flag(s), i64(d.size));
+    written(d);
+  }
+
+  @Override
+  public void fill(Tensor tensor, double value) {
+    CudaTensor x = t(tensor);
+    if (value == 0.0) {
+      device.zero(x.buffer(), 0, x.bytes());
+    } else {
+      elementwise("fill_value", x.size, ptr(x), flag(x), i64(x.size), f32(value));
+    }
+    written(x);
+  }
+
+  @Override
+  public void scale(Tensor tensor, double factor) {
+    CudaTensor x = t(tensor);
+    elementwise("scale_inplace", x.size, ptr(x), flag(x), i64(x.size), f32(factor));
+    written(x);
+  }
+
+  @Override
+  public void add(Tensor dst, Tensor src) {
+    CudaTensor d = t(dst);
+    CudaTensor s = t(src);
+    checkSameSize(d, s, "add");
+    elementwise("add_inplace", d.size, ptr(d), flag(d), ptr(s), flag(s), i64(d.size));
+    written(d);
+  }
+
+  @Override
+  public void multiply(Tensor dst, Tensor a, Tensor b) {
+    CudaTensor d = t(dst);
+    CudaTensor x = t(a);
+    CudaTensor y = t(b);
+    checkSameSize(d, x, "multiply");
+    checkSameSize(d, y, "multiply");
+    elementwise("multiply", d.size, ptr(d), flag(d), ptr(x), flag(x), ptr(y), flag(y), i64(d.size));
+    written(d);
+  }
+
+  @Override
+  public double sumOfSquares(Tensor tensor) {
+    CudaTensor x = t(tensor);
+    DeviceBuffer out = scratch(8);
+    try {
+      device.zero(out, 0, 8);
+      elementwise("sum_of_squares", x.size, ptr(x), flag(x), i64(x.size), ptr(out, 8));
+      ByteBuffer b = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+      device.download(b, out, 0);
+      return b.getDouble(0);
+    } finally {
+      device.free(out);
+    }
+  }
+
+  // ---- rows and columns --------------------------------------------------------------------
+
+  @Override
+  public void embeddingForward(Tensor out, Tensor table, int[] ids) {
+    CudaTensor o = t(out);
+    CudaTensor w = t(table);
+    checkIds(ids, w.dim(0), "embeddingForward");
+    long c = w.dim(1);
+    checkRows(o, ids.length, c, "embeddingForward out");
+    DeviceBuffer idBuf = ints(ids);
+    try {
+      launch("embedding_forward", LaunchShape.rows(ids.length), LaunchShape.rowThreads(c), 0,
+          ptr(o), flag(o), ptr(w), flag(w), ptr(idBuf, 4L * ids.length), i64(ids.length), i32(c));
+      written(o);
+    } finally {
+      device.free(idBuf);
+    }
+  }
+
+  @Override
+  public void embeddingBackward(Tensor dTable, Tensor dOut, int[] ids, int skipId) {
+    CudaTensor dt = t(dTable);
+    CudaTensor g = t(dOut);
+    requireF32(dt, "embeddingBackward's dTable");
+    checkIds(ids, dt.dim(0), "embeddingBackward");
+    long c = dt.dim(1);
+    checkRows(g, ids.length, c, "embeddingBackward dOut");
+    DeviceBuffer idBuf = ints(ids);
+    try {
+      launch("embedding_backward", LaunchShape.rows(ids.length), LaunchShape.rowThreads(c), 0,
+          ptr(dt), ptr(g), flag(g), ptr(idBuf, 4L * ids.length), i64(ids.length), i32(c), new I32(skipId));
+      written(dt);
+    } finally {
+      device.free(idBuf);
+    }
+  }
+
+  private static void checkRows(CudaTensor t, long rows, long cols, String what) {
+    if (t.size != rows * cols) {
+      throw new IllegalArgumentException(what + " " + t + " is not [" + rows + ", " + cols + "]");
+    }
+  }
+
+  @Override
+  public void gatherRows(Tensor out, Tensor x, int[] rows) {
+    CudaTensor o = t(out);
+    CudaTensor in = t(x);
+    checkIds(rows, in.dim(0), "gatherRows");
+    long c = in.dim(1);
+    checkRows(o, rows.length, c, "gatherRows out");
+    DeviceBuffer r = ints(rows);
+    try {
+      launch("gather_rows", LaunchShape.rows(rows.length), LaunchShape.rowThreads(c), 0,
+          ptr(o), flag(o), ptr(in), flag(in), ptr(r, 4L * rows.length), i64(rows.length), i32(c));
+      written(o);
+    } finally {
+      device.free(r);
+    }
+  }
+
+  @Override
+  public void scatterAddRows(Tensor dx, Tensor dRows, int[] rows) {
+    CudaTensor target = t(dx);
+    CudaTensor src = t(dRows);
+    checkIds(rows, target.dim(0), "scatterAddRows");
+    BitSet seen = new BitSet();
+    for (int row : rows) {
+      if (seen.get(row)) {
+        throw new IllegalArgumentException("scatterAddRows: row " + row + " appears twice; the CUDA backend adds distinct rows");
+      }
+      seen.set(row);
+    }
+    long c = target.dim(1);
+    checkRows(src, rows.length, c, "scatterAddRows dRows");
+    DeviceBuffer r = ints(rows);
+    try {
+      launch("scatter_add_rows", LaunchShape.rows(rows.length), LaunchShape.rowThreads(c), 0,
+          ptr(target), flag(target), ptr(src), flag(src), ptr(r, 4L * rows.length), i64(rows.length), i32(c));
+      written(target);
+    } finally {
+      device.free(r);
+    }
+  }
+
+  @Override
+  public void copyColumn(Tensor dst, Tensor src, int col) {
+    CudaTensor d = t(dst);
+    CudaTensor s = t(src);
+    long n = s.dim(0);
+    long k = s.dim(1);
+    if (d.size != n || col < 0 || col >= k) {
+      throw new IllegalArgumentException("copyColumn: column " + col + " of " + s + " into " + d);
+    }
+    elementwise("copy_column", n, ptr(d), flag(d), ptr(s), flag(s), i64(n), i32(k), new I32(col));
+    written(d);
+  }
+
+  @Override
+  public void addToColumn(Tensor dst, int col, Tensor src) {
+    CudaTensor d = t(dst);
+    CudaTensor s = t(src);
+    long n = d.dim(0);
+    long k = d.dim(1);
+    if (s.size != n || col < 0 || col >= k) {
+      throw new IllegalArgumentException("addToColumn: " + s + " into column " + col + " of " + d);
+    }
+    elementwise("add_to_column", n, ptr(d), flag(d), ptr(s), flag(s), i64(n), i32(k), new I32(col));
+    written(d);
+  }
+
+  // ---- layers ------------------------------------------------------------------------------
+
+  @Override
+  public void layerNormForward(
+      Tensor out, Tensor mean, Tensor rstd, Tensor x, Tensor weight, Tensor bias, double eps) {
+    CudaTensor o = t(out);
+    CudaTensor mu = t(mean);
+    CudaTensor rs = t(rstd);
+    CudaTensor in = t(x);
+    CudaTensor w = t(weight);
+    CudaTensor b = t(bias);
+    requireF32(mu, "layer norm mean");
+    requireF32(rs, "layer norm rstd");
+    long n = in.dim(0);
+    long c = in.dim(1);
+    checkSameSize(o, in, "layerNormForward");
+    launch("layernorm_forward", LaunchShape.rows(n), LaunchShape.rowThreads(c), 0,
+        ptr(o), flag(o), ptr(mu), ptr(rs), ptr(in), flag(in), ptr(w), flag(w), ptr(b), flag(b), i32(n), i32(c),
+        f32(eps));
+    written(o);
+    written(mu);
+    written(rs);
+  }
+
+  @Override
+  public void layerNormBackward(
+      Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor mean, Tensor rstd,
+      Tensor weight) {
+    CudaTensor d = t(dx);
+    CudaTensor dw = t(dWeight);
+    CudaTensor db = t(dBias);
+    CudaTensor g = t(dOut);
+    CudaTensor in = t(x);
+    CudaTensor mu = t(mean);
+    CudaTensor rs = t(rstd);
+    CudaTensor w = t(weight);
+    requireF32(dw, "layer norm dWeight");
+    requireF32(db, "layer norm dBias");
+    long n = in.dim(0);
+    long c = in.dim(1);
+    launch("layernorm_backward", LaunchShape.layerNormBackward(n), LaunchShape.rowThreads(c),
+        LaunchShape.layerNormBackwardShared(c),
+        ptr(d), flag(d), ptr(dw), ptr(db), ptr(g), flag(g), ptr(in), flag(in), ptr(mu), ptr(rs), ptr(w), flag(w),
+        i32(n), i32(c), new I32(LaunchShape.LAYERNORM_ROWS_PER_BLOCK));
+    written(d);
+    written(dw);
+    written(db);
+  }
+
+  @Override
+  public void linearForward(Tensor out, Tensor x, Tensor weight, Tensor bias) {
+    CudaTensor y = t(out);
+    CudaTensor in = t(x);
+    CudaTensor w = t(weight);
+    long n = in.dim(0);
+    long i = in.dim(1);
+    long o = w.dim(0);
+    if (w.dim(1) != i || y.size != n * o) {
+      throw new IllegalArgumentException("linearForward: x " + in + ", W " + w + ", out " + y);
+    }
+    // y^T [O,N] = W [O,I] x^T [I,N]: column-major W is [I,O], x is [I,N]
+    gemm(true, false, o, n, i, 1.0, in(w, 0, i, 0), in(in, 0, i, 0), 0.0, out(y, 0, o, 0), 1);
+    if (bias != null) {
+      CudaTensor b = t(bias);
+      elementwise("add_bias_rows", n * o, ptr(y), flag(y), ptr(b), flag(b), i64(n), i32(o));
+    }
+    written(y);
+  }
+
+  @Override
+  public void linearBackward(
+      Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor weight) {
+    CudaTensor g = t(dOut);
+    CudaTensor in = t(x);
+    CudaTensor w = t(weight);
+    CudaTensor dw = t(dWeight);
+    long n = in.dim(0);
+    long i = in.dim(1);
+    long o = w.dim(0);
+    if (dx != null) {
+      CudaTensor d = t(dx);
+      // dx^T [I,N] = W^T [I,O] dOut^T [O,N]
+      gemm(false, false, i, n, o, 1.0, in(w, 0, i, 0), in(g, 0, o, 0), 0.0, out(d, 0, i, 0), 1);
+      written(d);
+    }
+    // dW^T [I,O] += x^T [I,N] dOut [N,O]
+    gemm(false, true, i, o, n, 1.0, in(in, 0, i, 0), in(g, 0, o, 0), 1.0, out(dw, 0, i, 0), 1);
+    written(dw);
+    if (dBias != null) {
+      CudaTensor db = t(dBias);
+      launch("column_sums_add", LaunchShape.columnSums(n, o, db.type == DType.F32), LaunchShape.COLUMN_SUMS_BLOCK, 0,
+          ptr(db), flag(db), ptr(g), flag(g), i32(n), i32(o));
+      written(db);
+    }
+  }
+
+  @Override
+  public void geluForward(Tensor out, Tensor x) {
+    unary("gelu_forward", out, x);
+  }
+
+  @Override
+  public void geluBackward(Tensor dx, Tensor dOut, Tensor x) {
+    binary("gelu_backward", dx, dOut, x);
+  }
+
+  @Override
+  public void tanhForward(Tensor out, Tensor x) {
+    unary("tanh_forward", out, x);
+  }
+
+  @Override
+  public void tanhBackward(Tensor dx, Tensor dOut, Tensor out) {
+    binary("tanh_backward", dx, dOut, out);
+  }
+
+  private void unary(String kernel, Tensor out, Tensor x) {
+    CudaTensor o = t(out);
+    CudaTensor in = t(x);
+    checkSameSize(o, in, kernel);
+    elementwise(kernel, o.size, ptr(o), flag(o), ptr(in), flag(in), i64(o.size));
+    written(o);
+  }
+
+  private void binary(String kernel, Tensor out, Tensor a, Tensor b) {
+    CudaTensor o = t(out);
+    CudaTensor x = t(a);
+    CudaTensor y = t(b);
+    checkSameSize(o, x, kernel);
+    checkSameSize(o, y, kernel);
+    elementwise(kernel, o.size, ptr(o), flag(o), ptr(x), flag(x), ptr(y), flag(y), i64(o.size));
+    written(o);
+  }
+
+  /** Sizes of one attention call: batch, sequence, heads, head width, channels. */
+  private record Heads(long b, long t, long nh, long d, long c) {
+    long probs() {
+      return b * nh * t * t;
+    }
+  }
+
+  private static Heads heads(CudaTensor keyBias, CudaTensor q, int numHeads) {
+    long b = keyBias.dim(0);
+    long t = keyBias.dim(1);
+    long c = q.dim(1);
+    if (c % numHeads != 0 || q.dim(0) != b * t) {
+      throw new IllegalArgumentException("attention: q " + q + " for key bias " + keyBias + " and " + numHeads + " heads");
+    }
+    return new Heads(b, t, numHeads, c / numHeads, c);
+  }
+
+  /**
+   * The probabilities that mix the values, in the products' type: probs, or probs times the
+   * dropout mask in a scratch buffer (returned in {@code scratch[0]} for the caller to free).
+   */
+  private Gemm.Operand mixing(CudaTensor p, CudaTensor mask, Heads h, long head, DeviceBuffer[] scratch) {
+    if (mask == null) {
+      return in(p, head * h.t * h.t, h.t, h.nh * h.t * h.t);
+    }
+    if (scratch[0] == null) {
+      checkSameSize(p, mask, "attention dropout mask");
+      scratch[0] = scratch(h.probs() * gemmType.bytes);
+      elementwise("multiply", p.size, new Ptr(scratch[0], 0, p.size * gemmType.bytes), new I32(gemmType.flag()),
+          ptr(p), flag(p), ptr(mask), flag(mask), i64(p.size));
+    }
+    return scratchOperand(scratch[0], gemmType, head * h.t * h.t, h.t, h.nh * h.t * h.t);
+  }
+
+  @Override
+  public void attentionForward(
+      Tensor context, Tensor probs, Tensor q, Tensor k, Tensor v, Tensor keyBias, int numHeads,
+      Tensor dropMask) {
+    CudaTensor ctx = t(context);
+    CudaTensor p = t(probs);
+    CudaTensor qt = t(q);
+    CudaTensor kt = t(k);
+    CudaTensor vt = t(v);
+    CudaTensor bias = t(keyBias);
+    CudaTensor mask = dropMask == null ? null : t(dropMask);
+    Heads h = heads(bias, qt, numHeads);
+    if (p.size != h.probs()) {
+      throw new IllegalArgumentException("attention: probs " + p + " is not [" + h.b + ", " + h.nh + ", " + h.t + ", " + h.t + "]");
+    }
+    long seqStride = h.t * h.c; // one sequence of q, k, v, context
+    long probStride = h.nh * h.t * h.t; // one sequence of scores
+    DeviceBuffer scores = scratch(h.probs() * 4);
+    DeviceBuffer[] mixed = new DeviceBuffer[1];
+    try {
+      // per head, batched over sequences: scores^T [T,T] = k_h [T,d] q_h^T [d,T] / sqrt(d)
+      for (long head = 0; head < h.nh; head++) {
+        gemm(true, false, h.t, h.t, h.d, 1.0 / Math.sqrt(h.d),
+            in(kt, head * h.d, h.c, seqStride), in(qt, head * h.d, h.c, seqStride), 0.0,
+            scratchOperand(scores, DType.F32, head * h.t * h.t, h.t, probStride), h.b);
+      }
+      launch("attention_softmax_forward", LaunchShape.rows(h.b * h.nh * h.t), LaunchShape.rowThreads(h.t), 0,
+          ptr(p), flag(p), ptr(scores, h.probs() * 4), ptr(bias), flag(bias), i64(h.b * h.nh * h.t), i32(h.nh),
+          i32(h.t));
+      written(p);
+      // context_h^T [d,T] = v_h^T [d,T] mixing^T [T,T]
+      for (long head = 0; head < h.nh; head++) {
+        gemm(false, false, h.d, h.t, h.t, 1.0, in(vt, head * h.d, h.c, seqStride), mixing(p, mask, h, head, mixed),
+            0.0, out(ctx, head * h.d, h.c, seqStride), h.b);
+      }
+      written(ctx);
+    } finally {
+      device.free(scores);
+      if (mixed[0] != null) {
+        device.free(mixed[0]);
+      }
+    }
+  }
+
+  @Override
+  public void attentionBackward(
+      Tensor dq, Tensor dk, Tensor dv, Tensor dContext, Tensor probs, Tensor q, Tensor k, Tensor v,
+      int numHeads, Tensor dropMask) {
+    CudaTensor dqt = t(dq);
+    CudaTensor dkt = t(dk);
+    CudaTensor dvt = t(dv);
+    CudaTensor dctx = t(dContext);
+    CudaTensor p = t(probs);
+    CudaTensor qt = t(q);
+    CudaTensor kt = t(k);
+    CudaTensor vt = t(v);
+    CudaTensor mask = dropMask == null ? null : t(dropMask);
+    long b = p.dim(0);
+    long seq = p.dim(2);
+    long c = qt.dim(1);
+    Heads h = new Heads(b, seq, numHeads, c / numHeads, c);
+    long seqStride = h.t * h.c;
+    long probStride = h.nh * h.t * h.t;
+    DeviceBuffer dProbs = scratch(h.probs() * 4);
+    DeviceBuffer dScores = scratch(h.probs() * gemmType.bytes);
+    DeviceBuffer[] mixed = new DeviceBuffer[1];
+    try {
+      for (long head = 0; head < h.nh; head++) {
+        long hd = head * h.d;
+        // in the forward pass this was: context = mixing v. dv_h^T [d,T] = dctx_h^T [d,T] mixing [T,T]
+        gemm(false, true, h.d, h.t, h.t, 1.0, in(dctx, hd, h.c, seqStride), mixing(p, mask, h, head, mixed), 0.0,
+            out(dvt, hd, h.c, seqStride), h.b);
+        // dmixing^T [T,T] = v_h [T,d] dctx_h^T [d,T]
+        gemm(true, false, h.t, h.t, h.d, 1.0, in(vt, hd, h.c, seqStride), in(dctx, hd, h.c, seqStride), 0.0,
+            scratchOperand(dProbs, DType.F32, head * h.t * h.t, h.t, probStride), h.b);
+      }
+      written(dvt);
+      launch("attention_softmax_backward", LaunchShape.rows(h.b * h.nh * h.t), LaunchShape.rowThreads(h.t), 0,
+          new Ptr(dScores, 0, h.probs() * gemmType.bytes), new I32(gemmType.flag()), ptr(dProbs, h.probs() * 4),
+          ptr(p), flag(p), mask == null ? Ptr.NULL : ptr(mask), new I32(mask == null ? 0 : mask.type.flag()),
+          new I32(mask == null ? 0 : 1), i64(h.b * h.nh * h.t), i32(h.t), f32(1.0 / Math.sqrt(h.d)));
+      for (long head = 0; head < h.nh; head++) {
+        long hd = head * h.d;
+        Gemm.Operand ds = scratchOperand(dScores, gemmType, head * h.t * h.t, h.t, probStride);
+        // dq_h^T [d,T] = k_h^T [d,T] dscores^T [T,T]
+        gemm(false, false, h.d, h.t, h.t, 1.0, in(kt, hd, h.c, seqStride), ds, 0.0, out(dqt, hd, h.c, seqStride), h.b);
+        // dk_h^T [d,T] = q_h^T [d,T] dscores [T,T]
+        gemm(false, true, h.d, h.t, h.t, 1.0, in(qt, hd, h.c, seqStride), ds, 0.0, out(dkt, hd, h.c, seqStride), h.b);
+      }
+      written(dqt);
+      written(dkt);
+    } finally {
+      device.free(dProbs);
+      device.free(dScores);
+      if (mixed[0] != null) {
+        device.free(mixed[0]);
+      }
+    }
+  }
+
+  @Override
+  public void dropoutMask(Tensor mask, double p, long seed) {
+    if (!(p >= 0 && p < 1)) {
+      throw new IllegalArgumentException("dropout probability " + p + " outside [0, 1)");
+    }
+    CudaTensor m = t(mask);
+    elementwise("dropout_mask", m.size, ptr(m), flag(m), i64(m.size), f32(p), f32(1.0 / (1.0 - p)), i64(seed));
+    written(m);
+  }
+
+  @Override
+  public double crossEntropy(Tensor logits, int[] rows, int[] targets, double scale, Tensor dLogits) {
+    CudaTensor z = t(logits);
+    long classes = z.dim(1);
+    if (rows != null && rows.length != targets.length) {
+      throw new IllegalArgumentException(rows.length + " rows but " + targets.length + " targets");
+    }
+    if (rows == null && targets.length != z.dim(0)) {
+      throw new IllegalArgumentException(targets.length + " targets for " + z.dim(0) + " rows of logits");
+    }
+    checkIds(targets, classes, "crossEntropy target");
+    if (rows != null) {
+      checkIds(rows, z.dim(0), "crossEntropy");
+    }
+    int m = targets.length;
+    CudaTensor d = dLogits == null ? null : t(dLogits);
+    if (d != null) {
+      checkSameSize(d, z, "crossEntropy dLogits");
+      if (rows != null) {
+        device.zero(d.buffer(), 0, d.bytes());
+      }
+    }
+    if (m == 0) {
+      return 0.0;
+    }
+    DeviceBuffer rowBuf = rows == null ? null : ints(rows);
+    DeviceBuffer targetBuf = ints(targets);
+    DeviceBuffer loss = scratch(4L * m);
+    try {
+      launch("cross_entropy_rows", LaunchShape.rows(m), LaunchShape.rowThreads(classes), 0,
+          ptr(z), flag(z), d == null ? Ptr.NULL : ptr(d), new I32(d == null ? 0 : d.type.flag()),
+          rowBuf == null ? Ptr.NULL : ptr(rowBuf, 4L * m), ptr(targetBuf, 4L * m), ptr(loss, 4L * m), i32(m),
+          i32(classes), f32(scale));
+      if (d != null) {
+        written(d);
+      }
+      ByteBuffer b = ByteBuffer.allocateDirect(4 * m).order(ByteOrder.nativeOrder());
+      device.download(b, loss, 0);
+      double sum = 0;
+      for (int j = 0; j < m; j++) {
+        sum += b.getFloat(4 * j);
+      }
+      return scale * sum;
+    } finally {
+      if (rowBuf != null) {
+        device.free(rowBuf);
+      }
+      device.free(targetBuf);
+      device.free(loss);
+    }
+  }
+
+  @Override
+  public int argmaxHits(Tensor logits, int[] targets) {
+    CudaTensor z = t(logits);
+    int m = targets.length;
+    if (z.dim(0) != m) {
+      throw new IllegalArgumentException(m + " targets for " + z.dim(0) + " rows of logits");
+    }
+    if (m == 0) {
+      return 0;
+    }
+    DeviceBuffer argmax = scratch(4L * m);
+    try {
+      launch("argmax_rows", LaunchShape.rows(m), LaunchShape.rowThreads(z.dim(1)), 0,
+          ptr(z), flag(z), ptr(argmax, 4L * m), i32(m), i32(z.dim(1)));
+      ByteBuffer b = ByteBuffer.allocateDirect(4 * m).order(ByteOrder.nativeOrder());
+      device.download(b, argmax, 0);
+      int hits = 0;
+      for (int j = 0; j < m; j++) {
+        hits += b.getInt(4 * j) == targets[j] ? 1 : 0;
+      }
+      return hits;
+    } finally {
+      device.free(argmax);
+    }
+  }
+
+  // ---- optimizer ---------------------------------------------------------------------------
+
+  @Override
+  public void adamW(
+      Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2,
+      double eps, double weightDecay, long step) {
+    CudaTensor p = t(param);
+    CudaTensor g = t(grad);
+    CudaTensor m1 = t(m);
+    CudaTensor m2 = t(v);
+    requireF32(p, "AdamW's master weight");
+    requireF32(m1, "AdamW's first moment");
+    requireF32(m2, "AdamW's second moment");
+    checkSameSize(p, g, "adamW");
+    checkSameSize(p, m1, "adamW");
+    checkSameSize(p, m2, "adamW");
+    DeviceBuffer copy = p.buffers.copy;
+    elementwise("adamw_step", p.size, ptr(p), ptr(g), flag(g), ptr(m1), ptr(m2),
+        copy == null ? Ptr.NULL : new Ptr(copy, 0, p.size * 2), i64(p.size), f32(beta1), f32(beta2), f32(eps),
+        f32(1.0 - lr * weightDecay), f32(lr / (1.0 - Math.pow(beta1, step))),
+        f32(Math.sqrt(1.0 - Math.pow(beta2, step))));
+    written(p);
+    written(m1);
+    written(m2);
+    if (copy != null) {
+      p.copyVersion = p.version;
+    }
+  }
+}
