@@ -22,8 +22,12 @@ import java.util.function.Consumer;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.Create;
+import org.joda.time.Duration;
 
 /**
  * The evaluation stage of a recipe: one Beam pipeline with a branch per evaluated model, each
@@ -125,7 +129,17 @@ public final class EvalStage {
       }
     }
     log.accept(String.format(Locale.ROOT, "eval: %d task example(s) over %s", examples, labels(recipe)));
-    PipelineResult.State state = p.run().waitUntilFinish();
+    PipelineResult result = p.run();
+    long started = System.nanoTime();
+    PipelineResult.State state = result.waitUntilFinish(Duration.standardSeconds(10));
+    while (state == null || !state.isTerminal()) {
+      long scored = scored(result);
+      double seconds = (System.nanoTime() - started) / 1e9;
+      log.accept(String.format(Locale.ROOT, "eval: %,d/%,d task examples scored, %.1f examples/s, %.0f s, ETA %s", scored,
+          examples, scored / seconds, seconds, scored == 0 ? "?" : String.format(Locale.ROOT, "%.0f s",
+              seconds / scored * (examples - scored))));
+      state = result.waitUntilFinish(Duration.standardSeconds(10));
+    }
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("the evaluation pipeline ended in state " + state);
     }
@@ -146,6 +160,19 @@ public final class EvalStage {
     byLabel.forEach(reports::set);
     Manifests.write(dir.resolve(MANIFEST), manifest);
     return new Result(dir.toString(), manifest, false);
+  }
+
+  private static long scored(PipelineResult result) {
+    long total = 0;
+    try {
+      for (MetricResult<Long> c : result.metrics().queryMetrics(MetricsFilter.builder()
+          .addNameFilter(MetricNameFilter.named(EvaluateShards.class, EvaluateShards.EXAMPLES_SCORED)).build()).getCounters()) {
+        total += c.getAttempted();
+      }
+    } catch (UnsupportedOperationException e) {
+      return 0; // a runner without live metrics: the line shows 0 until the end
+    }
+    return total;
   }
 
   private static FinetuneSpec spec(Recipe recipe, String task) {

@@ -24,6 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.apache.beam.runners.direct.DirectOptions;
 
 /**
  * Runs every stage of a recipe in plan order on the runner the options name: tokenizer, corpus,
@@ -80,6 +81,8 @@ public final class RecipeRun {
 
   private Outcome run() {
     checkInputs(recipe);
+    // Stages poll their pipelines for progress lines; the DirectRunner would otherwise block in run().
+    options.as(DirectOptions.class).setBlockOnRun(false);
     Plan plan = Plan.compile(recipe);
     String workDir = options.getWorkDir();
     log.accept(String.format(Locale.ROOT, "run %s: %d stages on %s, artifacts under %s/%s/", recipe.name(), stageCount,
