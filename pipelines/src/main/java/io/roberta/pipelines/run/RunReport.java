@@ -23,6 +23,7 @@ import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.XYSeries;
@@ -45,7 +46,20 @@ public final class RunReport {
   /** One stage of the run as it went. */
   public record StageRun(String name, String directory, boolean skipped, double seconds) {}
 
+  private static final Color[] PALETTE = {
+    new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd), new Color(0xff7f0e), new Color(0x8c564b)
+  };
+
   private RunReport() {}
+
+  /** A metric as people read it: counts without decimals, scores with four, NaN or null as "undefined". */
+  public static String format(JsonNode value) {
+    if (value == null || value.isNull() || !Double.isFinite(value.asDouble())) {
+      return "undefined";
+    }
+    double v = value.asDouble();
+    return v == Math.rint(v) && Math.abs(v) >= 2 ? String.format(Locale.ROOT, "%,d", (long) v) : String.format(Locale.ROOT, "%.4f", v);
+  }
 
   /**
    * Writes the report (and its plots) into {@code dir}; any of the manifests may be null when the
@@ -184,9 +198,20 @@ public final class RunReport {
       curves.addSeries(s);
     }
     md.append("\n![fine-tuning loss](").append(FINETUNE_LOSS_PNG).append(")\n\n");
+    // One colour per task; the random-init baseline dashed in its task's colour.
     XYLineAndShapeRenderer lines = new XYLineAndShapeRenderer(true, false);
+    List<String> tasks = new ArrayList<>();
     for (int i = 0; i < curves.getSeriesCount(); i++) {
-      lines.setSeriesStroke(i, new BasicStroke(1.5f));
+      String key = curves.getSeriesKey(i).toString();
+      boolean baseline = key.endsWith(EvalStage.BASELINE_SUFFIX);
+      String task = baseline ? key.substring(0, key.length() - EvalStage.BASELINE_SUFFIX.length()) : key;
+      if (!tasks.contains(task)) {
+        tasks.add(task);
+      }
+      lines.setSeriesPaint(i, PALETTE[tasks.indexOf(task) % PALETTE.length]);
+      lines.setSeriesStroke(i, baseline
+          ? new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f)
+          : new BasicStroke(1.5f));
     }
     NumberAxis loss = new NumberAxis("training loss (mean over a window of steps)");
     loss.setAutoRangeIncludesZero(false);
@@ -200,8 +225,7 @@ public final class RunReport {
     eval.path("reports").fields().forEachRemaining(e -> reports.put(e.getKey(), e.getValue()));
     for (Map.Entry<String, JsonNode> e : reports.entrySet()) {
       List<String> metrics = new ArrayList<>();
-      e.getValue().path("metrics").fields().forEachRemaining(m -> metrics.add(m.getKey() + " "
-          + (m.getValue().isNull() ? "undefined" : String.format(Locale.ROOT, "%.4f", m.getValue().asDouble()))));
+      e.getValue().path("metrics").fields().forEachRemaining(m -> metrics.add(m.getKey() + " " + format(m.getValue())));
       md.append(String.format(Locale.ROOT, "| %s | %,d | %s |%n", e.getKey(), e.getValue().path("examples").asLong(),
           String.join(", ", metrics)));
     }
@@ -226,7 +250,12 @@ public final class RunReport {
       md.append("### Pretrained vs random init (same shape, tokenizer and fine-tuning budget)\n\n")
           .append("| task | metric | pretrained | random init | difference | better |\n|---|---|---|---|---|---|\n")
           .append(comparison).append("\n![scores](").append(SCORES_PNG).append(")\n\n");
-      CategoryPlot plot = new CategoryPlot(scores, new CategoryAxis("task"), new NumberAxis("score"), new BarRenderer());
+      BarRenderer bars = new BarRenderer();
+      bars.setBarPainter(new StandardBarPainter());
+      bars.setShadowVisible(false);
+      bars.setSeriesPaint(0, PALETTE[0]);
+      bars.setSeriesPaint(1, Color.GRAY);
+      CategoryPlot plot = new CategoryPlot(scores, new CategoryAxis("task"), new NumberAxis("score"), bars);
       save(plot(new JFreeChart("pretrained vs random init", JFreeChart.DEFAULT_TITLE_FONT, plot, true)),
           dir.resolve(SCORES_PNG));
     }

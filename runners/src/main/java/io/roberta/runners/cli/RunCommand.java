@@ -1,5 +1,6 @@
 package io.roberta.runners.cli;
 
+import io.roberta.pipelines.run.RunReport;
 import io.roberta.runners.options.RobertaPipelineOptions;
 import io.roberta.runners.run.RecipeRun;
 import io.roberta.spec.Recipe;
@@ -90,8 +91,8 @@ public final class RunCommand implements Callable<Integer> {
       out.println("  scores:");
       o.evalManifest().path("reports").fields().forEachRemaining(e -> {
         StringBuilder line = new StringBuilder();
-        e.getValue().path("metrics").fields().forEachRemaining(m -> line.append(String.format(Locale.ROOT, " %s %s",
-            m.getKey(), m.getValue().isNull() ? "undefined" : String.format(Locale.ROOT, "%.4f", m.getValue().asDouble()))));
+        e.getValue().path("metrics").fields().forEachRemaining(m -> line.append(' ').append(m.getKey()).append(' ')
+            .append(RunReport.format(m.getValue())));
         out.printf("    %-30s%s%n", e.getKey(), line);
       });
     }

@@ -184,8 +184,7 @@ public final class RecipeRun {
   private void summarizeEval(JsonNode eval) {
     eval.path("reports").fields().forEachRemaining(e -> {
       List<String> metrics = new ArrayList<>();
-      e.getValue().path("metrics").fields().forEachRemaining(m -> metrics.add(m.getKey() + " "
-          + (m.getValue().isNull() ? "undefined" : String.format(Locale.ROOT, "%.4f", m.getValue().asDouble()))));
+      e.getValue().path("metrics").fields().forEachRemaining(m -> metrics.add(m.getKey() + " " + RunReport.format(m.getValue())));
       log.accept(String.format(Locale.ROOT, "  %-28s %s", e.getKey(), String.join(", ", metrics)));
     });
   }
