@@ -21,7 +21,7 @@ import picocli.CommandLine.Unmatched;
  *
  * <pre>{@code
  * roberta plan-job TinyBrown --runner=DataflowRunner --project=my-project --region=us-central1 \
- *     --tempLocation=gs://my-bucket/tmp --workDir=gs://my-bucket/roberta --workerMachineType=n2-standard-8 \
+ *     --tempLocation=gs://my-bucket/tmp --work-dir=gs://my-bucket/roberta --workerMachineType=n2-standard-8 \
  *     --trainingMachineType=g2-standard-8 --trainingAccelerator="type:nvidia-l4;count:1;install-nvidia-driver" --out job.json
  * }</pre>
  */
@@ -41,13 +41,16 @@ public final class PlanJobCommand implements Callable<Integer> {
   @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "Where to write the job description (JSON).")
   Path out;
 
+  @Option(names = "--work-dir", description = "Where the stages will write (gs://... on Dataflow); default: Beam's --workDir, else work.")
+  String workDir;
+
   @Unmatched List<String> beamArgs = new ArrayList<>();
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
-    JobDescription description = JobDescription.of(RecipeLoader.load(recipe), beamArgs);
+    JobDescription description = JobDescription.of(RecipeLoader.load(recipe), beamArgs, workDir);
     description.write(out);
     PrintWriter err = spec.commandLine().getErr();
     for (JsonNode s : description.toJson().path("stages")) {

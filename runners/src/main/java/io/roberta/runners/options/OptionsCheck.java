@@ -76,6 +76,10 @@ public final class OptionsCheck {
     if (runner.equals("DataflowRunner")) {
       dataflow(given, dir, dirOption);
     } else {
+      if (runner.equals("FlinkRunner") && remoteFlink(args) && scheme(dir) == null && !Path.of(dir).isAbsolute()) {
+        throw new InvalidOptionException(dirOption, dirOption + " " + dir + " is relative: the cluster's TaskManagers would resolve it against"
+            + " their own working directory; give an absolute path (" + dirOption + "=" + Path.of(dir).toAbsolutePath() + ")");
+      }
       writableLocalDirectory(dir, dirOption);
     }
     if (options.getTrainingAccelerator() != null) {
@@ -180,6 +184,17 @@ public final class OptionsCheck {
       throw new InvalidOptionException(option, option + "=" + hint + ": the GPU type is missing (type:...)" + help);
     }
     return hint;
+  }
+
+  /** A {@code --flinkMaster} of {@code host:port}: a cluster in other processes, not one embedded here. */
+  static boolean remoteFlink(List<String> args) {
+    for (String a : args) {
+      if (a.startsWith("--flinkMaster=")) {
+        String master = a.substring("--flinkMaster=".length());
+        return !master.isEmpty() && !master.startsWith("[");
+      }
+    }
+    return false;
   }
 
   private static void dataflow(Set<String> given, String workDir, String dirOption) {

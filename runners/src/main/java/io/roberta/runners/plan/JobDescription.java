@@ -81,7 +81,12 @@ public final class JobDescription {
 
   /** Checks the options ({@link OptionsCheck}) and builds every stage's pipeline without running it. */
   public static JobDescription of(Recipe recipe, List<String> args) {
-    RobertaPipelineOptions options = OptionsCheck.parse(args, null);
+    return of(recipe, args, null);
+  }
+
+  /** As {@link #of(Recipe, List)}, with the command's {@code --work-dir} (null: Beam's {@code --workDir}). */
+  public static JobDescription of(Recipe recipe, List<String> args, String workDirOverride) {
+    RobertaPipelineOptions options = OptionsCheck.parse(args, workDirOverride);
     String runner = OptionsCheck.runner(args);
     String workDir = strip(options.getWorkDir());
     Map<String, String> given = given(args);

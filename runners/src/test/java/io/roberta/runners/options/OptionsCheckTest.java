@@ -88,6 +88,15 @@ class OptionsCheckTest {
   }
 
   @Test
+  void aFlinkClusterNeedsAnAbsoluteWorkDir(@TempDir Path dir) {
+    InvalidOptionException e = fails("work", "--runner=FlinkRunner", "--flinkMaster=localhost:8081");
+    assertEquals("--work-dir", e.option());
+    assertTrue(e.getMessage().startsWith("--work-dir work is relative: the cluster's TaskManagers"), e.getMessage());
+    OptionsCheck.parse(List.of("--runner=FlinkRunner", "--flinkMaster=localhost:8081"), dir.toString());
+    OptionsCheck.parse(List.of("--runner=FlinkRunner", "--flinkMaster=[local]"), dir.resolve("w").toString());
+  }
+
+  @Test
   void anInvalidTrainingAcceleratorIsNamed(@TempDir Path dir) {
     for (String bad : new String[] {"nvidia-l4", "type:nvidia-l4;count:0", "type:nvidia-l4;count:two", "count:1;install-nvidia-driver",
         "type:NVIDIA L4", "type:nvidia-l4;colour:green", "type:nvidia-l4;type:nvidia-t4", ""}) {
