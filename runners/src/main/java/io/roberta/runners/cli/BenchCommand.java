@@ -67,7 +67,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     java.util.function.Consumer<String> log = line -> spec.commandLine().getErr().println(line);
-    var options = PretrainCommand.Options.parse(List.of(), workDir);
+    var options = io.roberta.runners.options.OptionsCheck.parse(List.of(), workDir);
     java.nio.file.Path tokenizer = io.roberta.pipelines.corpus.RecipeTokenizer.ensure(r, workDir, options, log);
     var corpus = io.roberta.pipelines.corpus.CorpusStage.of(r, workDir, tokenizer).run(options);
     java.nio.file.Path scratch;

@@ -3,6 +3,7 @@ package io.roberta.runners.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.roberta.pipelines.corpus.CorpusStage;
 import io.roberta.pipelines.corpus.RecipeTokenizer;
+import io.roberta.runners.options.OptionsCheck;
 import io.roberta.spec.Recipe;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -13,9 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -71,29 +70,7 @@ public final class CorpusCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    for (String a : beamArgs) {
-      if (!a.startsWith("--")) {
-        throw new UserError("unexpected argument '" + a + "': Beam options are written --name=value");
-      }
-    }
-    PipelineOptions options;
-    try {
-      options = PipelineOptionsFactory.fromArgs(beamArgs.toArray(String[]::new)).withValidation().create();
-    } catch (IllegalArgumentException e) {
-      throw new UserError("Beam options " + beamArgs + ": " + e.getMessage(), e);
-    }
-    DirectOptions direct = options.as(DirectOptions.class);
-    if (!given("--targetParallelism")) {
-      direct.setTargetParallelism(Runtime.getRuntime().availableProcessors());
-    }
-    // The DirectRunner's checks encode and compare every element again: right in tests, and
-    // the tests keep them; here they cost as much as the stage's own work. Pass =true for them.
-    if (!given("--enforceImmutability")) {
-      direct.setEnforceImmutability(false);
-    }
-    if (!given("--enforceEncodability")) {
-      direct.setEnforceEncodability(false);
-    }
+    PipelineOptions options = OptionsCheck.parse(beamArgs, workDir);
     java.util.function.Consumer<String> log = line -> {
       err.println(line);
       err.flush();
@@ -115,10 +92,6 @@ public final class CorpusCommand implements Callable<Integer> {
     }
     print(result, out);
     return 0;
-  }
-
-  private boolean given(String option) {
-    return beamArgs.stream().anyMatch(a -> a.equals(option) || a.startsWith(option + "="));
   }
 
   static void print(CorpusStage.Result result, PrintWriter out) {

@@ -8,6 +8,7 @@ import io.roberta.pipelines.corpus.CorpusStage;
 import io.roberta.pipelines.corpus.RecipeTokenizer;
 import io.roberta.pipelines.pretrain.PretrainStage;
 import io.roberta.runners.options.DirectTraining;
+import io.roberta.runners.options.OptionsCheck;
 import io.roberta.runners.options.RobertaPipelineOptions;
 import io.roberta.spec.Recipe;
 import java.io.IOException;
@@ -20,8 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
-import org.apache.beam.runners.direct.DirectOptions;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -82,7 +81,9 @@ public final class PretrainCommand implements Callable<Integer> {
       err.println(line);
       err.flush();
     };
-    RobertaPipelineOptions options = Options.parse(beamArgs, workDir);
+    RobertaPipelineOptions options = OptionsCheck.parse(beamArgs, workDir);
+    String trainingAccelerator = accelerator != null
+        ? OptionsCheck.accelerator(accelerator, "--training-accelerator") : options.getTrainingAccelerator();
     try {
       long started = System.nanoTime();
       Path tokenizer = RecipeTokenizer.ensure(r, workDir, options, log);
@@ -92,7 +93,7 @@ public final class PretrainCommand implements Callable<Integer> {
       PretrainStage.Result pre;
       try {
         pre = PretrainStage.run(r, workDir, Path.of(corpus.directory()), corpus.manifest(), tokenizer,
-            options, stopAfterSteps, holdoutBlocks, accelerator);
+            options, stopAfterSteps, holdoutBlocks, trainingAccelerator);
       } finally {
         DirectTraining.restore(options, parallelism);
       }
@@ -137,40 +138,5 @@ public final class PretrainCommand implements Callable<Integer> {
       throw new UserError("cannot load the exported model " + hf + " for fill-mask: " + e.getMessage(), e);
     }
     out.flush();
-  }
-
-  /** Beam options from the unmatched arguments, checked before any stage starts. */
-  static final class Options {
-    private Options() {}
-
-    static RobertaPipelineOptions parse(List<String> beamArgs, String workDir) {
-      for (String a : beamArgs) {
-        if (!a.startsWith("--")) {
-          throw new UserError("unexpected argument '" + a + "': Beam options are written --name=value");
-        }
-      }
-      RobertaPipelineOptions options;
-      try {
-        options = PipelineOptionsFactory.fromArgs(beamArgs.toArray(String[]::new)).withValidation().as(RobertaPipelineOptions.class);
-      } catch (IllegalArgumentException e) {
-        throw new UserError("Beam options " + beamArgs + ": " + e.getMessage(), e);
-      }
-      options.setWorkDir(workDir);
-      if (beamArgs.stream().noneMatch(a -> a.startsWith("--targetParallelism"))) {
-        options.as(DirectOptions.class).setTargetParallelism(Runtime.getRuntime().availableProcessors());
-      }
-      DirectOptions direct = options.as(DirectOptions.class);
-      direct.setEnforceImmutability(false); // the stages' elements are large and never mutated
-      direct.setEnforceEncodability(false);
-      try {
-        Files.createDirectories(Path.of(workDir));
-        if (!Files.isWritable(Path.of(workDir))) {
-          throw new UserError("--work-dir " + workDir + " is not writable");
-        }
-      } catch (IOException e) {
-        throw new UserError("--work-dir " + workDir + " cannot be created: " + e.getMessage(), e);
-      }
-      return options;
-    }
   }
 }

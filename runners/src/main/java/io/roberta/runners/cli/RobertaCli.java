@@ -44,6 +44,7 @@ public final class RobertaCli implements Callable<Integer> {
     cli.addSubcommand(new BenchCommand());
     cli.addSubcommand(new FinetuneCommand());
     cli.addSubcommand(new EvalCommand());
+    cli.addSubcommand(new PlanJobCommand());
     cli.setExecutionExceptionHandler(new ErrorHandler());
     return cli;
   }

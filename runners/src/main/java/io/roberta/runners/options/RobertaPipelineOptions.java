@@ -23,6 +23,13 @@ public interface RobertaPipelineOptions extends PipelineOptions, io.roberta.pipe
 
   void setTrainingAccelerator(String accelerator);
 
+  @Description("Machine type of the training stage's workers on Dataflow (e.g. g2-standard-8 for an L4), when it should differ"
+      + " from --workerMachineType. Each stage is its own Dataflow job, so this is that job's --workerMachineType;"
+      + " Beam's resource hints have no machine type (only accelerator, min_ram and cpu_count).")
+  String getTrainingMachineType();
+
+  void setTrainingMachineType(String machineType);
+
   @Description("Stop pretraining after this many optimizer steps (a time-boxed or smoke run; -1 runs the whole schedule)."
       + " A later run without it resumes from the checkpoint.")
   @Default.Long(-1)

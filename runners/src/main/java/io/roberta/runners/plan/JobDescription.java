@@ -1,0 +1,313 @@
+package io.roberta.runners.plan;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.roberta.engine.tokenizer.RobertaTokenizer;
+import io.roberta.pipelines.corpus.AssembleCorpus;
+import io.roberta.pipelines.corpus.CorpusManifest;
+import io.roberta.pipelines.corpus.CorpusText;
+import io.roberta.pipelines.corpus.ManifestHeader;
+import io.roberta.pipelines.corpus.ShardFormat;
+import io.roberta.pipelines.corpus.Source;
+import io.roberta.pipelines.corpus.SourceRegistry;
+import io.roberta.pipelines.eval.EvaluateMaskedLm;
+import io.roberta.pipelines.pretrain.PretrainStage;
+import io.roberta.pipelines.pretrain.TrainModel;
+import io.roberta.pipelines.pretrain.TrainingJob;
+import io.roberta.pipelines.tokenizer.TrainTokenizer;
+import io.roberta.runners.options.OptionsCheck;
+import io.roberta.runners.options.RobertaPipelineOptions;
+import io.roberta.spec.EvalSpec;
+import io.roberta.spec.Recipe;
+import io.roberta.spec.RecipeJson;
+import io.roberta.spec.SourceSpec;
+import io.roberta.spec.plan.Plan;
+import io.roberta.spec.plan.Stage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.util.construction.PipelineTranslation;
+import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.InvalidProtocolBufferException;
+import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.util.JsonFormat;
+
+/**
+ * A recipe's stages as the jobs a runner would be given, without running any of them: for each
+ * stage its Beam pipeline translated to the portable proto ({@link PipelineTranslation#toProto})
+ * and the options of its job. Each stage is its own job (the driver reads one stage's manifest
+ * before it builds the next), so the training stage's job gets its own machine type
+ * ({@code --trainingMachineType}) and, on Dataflow, its GPU ({@code worker_accelerator}); its
+ * training transform alone also carries the accelerator resource hint.
+ *
+ * <p>This is what can be checked offline: the DataflowRunner itself contacts Cloud Storage before
+ * it writes a job file. Values only a finished earlier stage knows (the tokenizer's special-token
+ * ids and hash, the shard list) are placeholders until that stage has run; the eval stage counts
+ * the holdout blocks while it is built, so it is described once the corpus exists.
+ *
+ * <pre>{@code
+ * ObjectNode json = JobDescription.of(recipe, List.of("--runner=DataflowRunner", "--project=p", ...)).toJson();
+ * }</pre>
+ */
+public final class JobDescription {
+  /** The Beam URN of the accelerator resource hint in a transform's environment. */
+  public static final String ACCELERATOR_URN = "beam:resources:accelerator:v1";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One stage's job: null {@code pipeline} with a {@code note} when it cannot be built yet. */
+  public record StageJob(Stage.Kind kind, String fingerprint, String directory, Map<String, String> options,
+      RunnerApi.Pipeline pipeline, String note) {}
+
+  private final Recipe recipe;
+  private final String runner;
+  private final List<StageJob> stages;
+
+  private JobDescription(Recipe recipe, String runner, List<StageJob> stages) {
+    this.recipe = recipe;
+    this.runner = runner;
+    this.stages = List.copyOf(stages);
+  }
+
+  /** Checks the options ({@link OptionsCheck}) and builds every stage's pipeline without running it. */
+  public static JobDescription of(Recipe recipe, List<String> args) {
+    return of(recipe, args, null);
+  }
+
+  /** As {@link #of(Recipe, List)}, with the command's {@code --work-dir} (null: Beam's {@code --workDir}). */
+  public static JobDescription of(Recipe recipe, List<String> args, String workDirOverride) {
+    RobertaPipelineOptions options = OptionsCheck.parse(args, workDirOverride);
+    String runner = OptionsCheck.runner(args);
+    String workDir = strip(options.getWorkDir());
+    Map<String, String> given = given(args);
+    String accelerator = options.getTrainingAccelerator() != null
+        ? options.getTrainingAccelerator()
+        : recipe.pretrain() == null ? null : recipe.pretrain().accelerator();
+    if (accelerator != null) {
+      OptionsCheck.accelerator(accelerator, options.getTrainingAccelerator() != null ? "--trainingAccelerator" : "pretrain.accelerator");
+    }
+
+    Plan plan = Plan.compile(recipe);
+    Map<Stage.Kind, Stage> byKind = new LinkedHashMap<>();
+    plan.stages().forEach(s -> byKind.putIfAbsent(s.kind(), s));
+    List<StageJob> jobs = new ArrayList<>();
+    String tokenizerFile = tokenizerFile(recipe, workDir, byKind.get(Stage.Kind.TOKENIZER));
+
+    Stage tok = byKind.get(Stage.Kind.TOKENIZER);
+    if (tok != null && recipe.tokenizer().isTrained()) {
+      Pipeline p = newPipeline();
+      p.apply("CorpusText", CorpusText.of(recipe.corpus()))
+          .apply("TrainTokenizer", TrainTokenizer.from(recipe.tokenizer()).writingTo(dir(workDir, recipe, tok)));
+      jobs.add(new StageJob(tok.kind(), tok.fingerprint(), dir(workDir, recipe, tok), given, PipelineTranslation.toProto(p), null));
+    }
+
+    Stage corpus = byKind.get(Stage.Kind.CORPUS);
+    JsonNode corpusManifest = null;
+    if (corpus != null) {
+      String corpusDir = dir(workDir, recipe, corpus);
+      corpusManifest = readLocal(corpusDir + "/" + CorpusManifest.FILE_NAME);
+      List<Source> sources = new ArrayList<>();
+      for (SourceSpec s : recipe.corpus().sources()) {
+        sources.add(SourceRegistry.create(s));
+      }
+      Pipeline p = newPipeline();
+      p.apply("AssembleCorpus", AssembleCorpus.builder(recipe.corpus(), sources, placeholderHeader(recipe, corpus, tokenizerFile), corpusDir)
+          .tokenizer(Path.of(tokenizerFile)).build());
+      jobs.add(new StageJob(corpus.kind(), corpus.fingerprint(), corpusDir, given, PipelineTranslation.toProto(p), null));
+    }
+
+    Stage pretrain = byKind.get(Stage.Kind.PRETRAIN);
+    if (pretrain != null && corpus != null) {
+      String corpusDir = dir(workDir, recipe, corpus);
+      JsonNode manifest = corpusManifest != null ? corpusManifest : plannedCorpusManifest(recipe, tokenizerFile);
+      TrainingJob job = PretrainStage.job(recipe, workDir, Path.of(corpusDir), manifest, Path.of(tokenizerFile), -1, 2_000);
+      Pipeline p = newPipeline();
+      p.apply("TrainingJob", Create.of(job).withCoder(SerializableCoder.of(TrainingJob.class)))
+          .apply("TrainModel", TrainModel.withAccelerator(accelerator));
+      Map<String, String> trainingOptions = new LinkedHashMap<>(given);
+      if (options.getTrainingMachineType() != null) {
+        trainingOptions.put("workerMachineType", options.getTrainingMachineType());
+      }
+      if (accelerator != null && runner.equals("DataflowRunner")) {
+        String services = trainingOptions.get("dataflowServiceOptions");
+        String gpu = "worker_accelerator=" + accelerator;
+        trainingOptions.put("dataflowServiceOptions", services == null ? gpu : services + "," + gpu);
+      }
+      jobs.add(new StageJob(pretrain.kind(), pretrain.fingerprint(), dir(workDir, recipe, pretrain), trainingOptions,
+          PipelineTranslation.toProto(p), null));
+
+      EvalSpec eval = recipe.eval();
+      boolean maskedLm = eval != null && eval.tasks().stream().anyMatch(t -> t.kind() == EvalSpec.Task.Kind.MASKED_LM);
+      if (maskedLm) {
+        int shards = eval.tasks().stream().filter(t -> t.kind() == EvalSpec.Task.Kind.MASKED_LM).findFirst().orElseThrow().shards();
+        String evalDir = dir(workDir, recipe, pretrain) + "/eval-masked-lm";
+        if (corpusManifest != null && !job.holdoutShards().isEmpty()) {
+          Pipeline e = newPipeline();
+          e.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(dir(workDir, recipe, pretrain) + "/hf", job.holdoutShards(), job.dtype(),
+              job.blockLength(), recipe.pretrain().masking()).shards(shards).batchSize(eval.batchSize()).writeTo(evalDir));
+          jobs.add(new StageJob(Stage.Kind.EVAL, pretrain.fingerprint(), evalDir, given, PipelineTranslation.toProto(e), null));
+        } else {
+          jobs.add(new StageJob(Stage.Kind.EVAL, pretrain.fingerprint(), evalDir, given, null,
+              "the masked-LM evaluation counts the holdout blocks while it is built: described once the corpus stage has run"));
+        }
+      }
+    }
+    return new JobDescription(recipe, runner, jobs);
+  }
+
+  public List<StageJob> stages() {
+    return stages;
+  }
+
+  public String runner() {
+    return runner;
+  }
+
+  /** The description as JSON: recipe, runner, and per stage its options and pipeline proto. */
+  public ObjectNode toJson() {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("recipe", recipe.name());
+    root.put("recipeFingerprint", RecipeJson.fingerprint(recipe));
+    root.put("runner", runner);
+    root.put("note", "Each stage is its own job, run in this order; pipelines are Beam portable protos (PipelineTranslation.toProto)"
+        + " before the runner's own overrides. Values only an earlier stage's output knows are placeholders until it has run.");
+    ArrayNode list = root.putArray("stages");
+    for (StageJob s : stages) {
+      ObjectNode o = list.addObject();
+      o.put("stage", s.kind().name().toLowerCase(java.util.Locale.ROOT));
+      o.put("fingerprint", s.fingerprint());
+      o.put("directory", s.directory());
+      ObjectNode opts = o.putObject("options");
+      s.options().forEach(opts::put);
+      ArrayNode hinted = o.putArray("acceleratorTransforms");
+      if (s.pipeline() != null) {
+        acceleratorHints(s.pipeline()).forEach((name, hint) -> hinted.addObject().put("transform", name).put("accelerator", hint));
+        try {
+          o.set("pipeline", JSON.readTree(JsonFormat.printer().print(s.pipeline())));
+        } catch (InvalidProtocolBufferException | com.fasterxml.jackson.core.JsonProcessingException e) {
+          throw new IllegalStateException("cannot print the " + s.kind() + " pipeline as JSON", e);
+        }
+      } else {
+        o.putNull("pipeline");
+        o.put("note", s.note());
+      }
+    }
+    return root;
+  }
+
+  public void write(Path file) {
+    try {
+      if (file.toAbsolutePath().getParent() != null) {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+      }
+      JSON.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), toJson());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  /** Transform name to accelerator hint, for every transform whose environment asks for one. */
+  public static Map<String, String> acceleratorHints(RunnerApi.Pipeline pipeline) {
+    Map<String, String> out = new LinkedHashMap<>();
+    RunnerApi.Components c = pipeline.getComponents();
+    c.getTransformsMap().values().stream()
+        .filter(t -> !t.getEnvironmentId().isEmpty())
+        .sorted(java.util.Comparator.comparing(RunnerApi.PTransform::getUniqueName))
+        .forEach(t -> {
+          RunnerApi.Environment env = c.getEnvironmentsOrThrow(t.getEnvironmentId());
+          if (env.getResourceHintsMap().containsKey(ACCELERATOR_URN)) {
+            out.put(t.getUniqueName(), env.getResourceHintsMap().get(ACCELERATOR_URN).toStringUtf8());
+          }
+        });
+    return out;
+  }
+
+  /** A pipeline to build into; never run, so the runner it names does not matter (the DataflowRunner would contact GCS). */
+  private static Pipeline newPipeline() {
+    return Pipeline.create(PipelineOptionsFactory.create());
+  }
+
+  /** The option names and values as given ({@code --name=value}, {@code --flag} as true). */
+  static Map<String, String> given(List<String> args) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String a : args) {
+      int eq = a.indexOf('=');
+      out.put(eq < 0 ? a.substring(2) : a.substring(2, eq), eq < 0 ? "true" : a.substring(eq + 1));
+    }
+    return out;
+  }
+
+  private static String tokenizerFile(Recipe recipe, String workDir, Stage tok) {
+    if (!recipe.tokenizer().isTrained()) {
+      return recipe.tokenizer().path();
+    }
+    return dir(workDir, recipe, tok) + "/" + RobertaTokenizer.TOKENIZER_JSON;
+  }
+
+  private static ManifestHeader placeholderHeader(Recipe recipe, Stage corpus, String tokenizerFile) {
+    int vocab = vocabSize(recipe, tokenizerFile);
+    Map<String, Integer> weights = new LinkedHashMap<>();
+    recipe.corpus().sources().forEach(s -> weights.put(s.name(), s.weight()));
+    // <s>, <pad>, </s> are 0, 1, 2 in RoBERTa's vocabularies; the run reads them from the file.
+    return new ManifestHeader(recipe.name(), RecipeJson.fingerprint(recipe), corpus.fingerprint(), RecipeJson.canonical(recipe.corpus()),
+        tokenizerFile, "(computed when the tokenizer stage has run)", vocab, 0, 2, 1, ShardFormat.forVocabulary(vocab).dtype(),
+        recipe.corpus().packing().mode().name(), recipe.corpus().packing().blockLength(), recipe.corpus().holdoutFraction(), weights,
+        Map.of("beam", org.apache.beam.sdk.util.ReleaseInfo.getReleaseInfo().getVersion()));
+  }
+
+  private static int vocabSize(Recipe recipe, String tokenizerFile) {
+    if (recipe.tokenizer().isTrained()) {
+      return recipe.tokenizer().vocabSize();
+    }
+    try (RobertaTokenizer t = RobertaTokenizer.load(Path.of(tokenizerFile))) {
+      return t.vocabSize();
+    }
+  }
+
+  /** The shard names and format the corpus stage will write, for a plan made before it has run. */
+  private static JsonNode plannedCorpusManifest(Recipe recipe, String tokenizerFile) {
+    ObjectNode m = JSON.createObjectNode();
+    m.putObject("format")
+        .put("dtype", ShardFormat.forVocabulary(vocabSize(recipe, tokenizerFile)).dtype())
+        .put("blockLength", recipe.corpus().packing().blockLength());
+    ObjectNode splits = m.putObject("splits");
+    for (String split : List.of("train", "holdout")) {
+      int n = split.equals("train") ? AssembleCorpus.TRAIN_SHARDS : AssembleCorpus.HOLDOUT_SHARDS;
+      ArrayNode shards = splits.putObject(split).putArray("shards");
+      for (int i = 0; i < n; i++) {
+        shards.addObject().put("file", String.format("%s-%05d-of-%05d.bin", split, i, n));
+      }
+    }
+    return m;
+  }
+
+  private static JsonNode readLocal(String file) {
+    Path p = Path.of(file);
+    if (file.contains("://") || !Files.isRegularFile(p)) {
+      return null;
+    }
+    try {
+      return JSON.readTree(p.toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  private static String dir(String workDir, Recipe recipe, Stage stage) {
+    return workDir + "/" + stage.relativePath(recipe.name());
+  }
+
+  private static String strip(String s) {
+    return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+  }
+}
