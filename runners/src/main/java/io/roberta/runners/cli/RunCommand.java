@@ -1,6 +1,7 @@
 package io.roberta.runners.cli;
 
 import io.roberta.pipelines.run.RunReport;
+import io.roberta.runners.options.OptionsCheck;
 import io.roberta.runners.options.RobertaPipelineOptions;
 import io.roberta.runners.run.RecipeRun;
 import io.roberta.spec.Recipe;
@@ -66,11 +67,11 @@ public final class RunCommand implements Callable<Integer> {
       err.println(line);
       err.flush();
     };
-    RobertaPipelineOptions options = PretrainCommand.Options.parse(beamArgs, workDir);
+    RobertaPipelineOptions options = OptionsCheck.parse(beamArgs, workDir);
     options.setStopAfterSteps(stopAfterSteps);
     options.setHoldoutBlocks(holdoutBlocks);
     if (accelerator != null) {
-      options.setTrainingAccelerator(accelerator);
+      options.setTrainingAccelerator(OptionsCheck.accelerator(accelerator, "--training-accelerator"));
     }
     long started = System.nanoTime();
     RecipeRun.Outcome o;
