@@ -93,41 +93,8 @@ public final class EvalStage {
     if (Manifests.matches(existing, stage.fingerprint())) {
       return new Result(dir.toString(), existing, true);
     }
-    EvalSpec eval = recipe.eval();
     Pipeline p = Pipeline.create(options);
-    long examples = 0;
-    for (EvalSpec.Task t : eval.tasks()) {
-      if (t.kind() == EvalSpec.Task.Kind.MASKED_LM) {
-        if (inputs.pretrainedHf() == null || inputs.holdoutShards().isEmpty()) {
-          throw new IllegalArgumentException("eval masked-lm needs the pretraining export and the corpus holdout shards");
-        }
-        p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(inputs.pretrainedHf(), inputs.holdoutShards(), inputs.holdoutDtype(),
-                recipe.corpus().packing().blockLength(), recipe.pretrain().masking())
-            .shards(t.shards()).batchSize(eval.batchSize()).writeTo(dir.resolve(t.label()).toString()));
-        continue;
-      }
-      FinetuneSpec f = spec(recipe, t.task());
-      if (f.data() == null) {
-        throw new IllegalArgumentException("finetune[" + t.task() + "].data is missing: the evaluation reads the task's"
-            + " evaluation split from it");
-      }
-      TaskData data = TaskSource.read(t.task(), Path.of(f.data()), TaskSource.Split.EVAL);
-      EvalTask task = EvalTask.of(data, f.maxSequenceLength()); // refuses data with rejected rows, naming them
-      List<String> labels = new ArrayList<>(List.of(t.task()));
-      if (f.randomInitBaseline()) {
-        labels.add(t.task() + BASELINE_SUFFIX);
-      }
-      for (String label : labels) {
-        String model = inputs.models().get(label);
-        if (model == null) {
-          throw new IllegalArgumentException("eval " + label + ": no fine-tuned model given (have " + inputs.models().keySet() + ")");
-        }
-        p.apply("Read " + label, Create.of(data.examples()).withCoder(SerializableCoder.of(TaskExample.class)))
-            .apply("Evaluate " + label, EvaluateShards.of(model, task).shards(t.shards()).batchSize(eval.batchSize())
-                .writeTo(dir.resolve(label).toString()));
-        examples += data.examples().size();
-      }
-    }
+    long examples = build(p, recipe, dir.toString(), inputs);
     log.accept(String.format(Locale.ROOT, "eval: %d task example(s) over %s", examples, labels(recipe)));
     PipelineResult result = p.run();
     long started = System.nanoTime();
@@ -160,6 +127,48 @@ public final class EvalStage {
     byLabel.forEach(reports::set);
     Manifests.write(dir.resolve(MANIFEST), manifest);
     return new Result(dir.toString(), manifest, false);
+  }
+
+  /**
+   * Adds every evaluation of the recipe to {@code p}, writing under {@code dir}; returns the
+   * number of task examples it will score. {@link #run} and job descriptions share it.
+   */
+  public static long build(Pipeline p, Recipe recipe, String dir, Inputs inputs) {
+    EvalSpec eval = recipe.eval();
+    long examples = 0;
+    for (EvalSpec.Task t : eval.tasks()) {
+      if (t.kind() == EvalSpec.Task.Kind.MASKED_LM) {
+        if (inputs.pretrainedHf() == null || inputs.holdoutShards().isEmpty()) {
+          throw new IllegalArgumentException("eval masked-lm needs the pretraining export and the corpus holdout shards");
+        }
+        p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(inputs.pretrainedHf(), inputs.holdoutShards(), inputs.holdoutDtype(),
+                recipe.corpus().packing().blockLength(), recipe.pretrain().masking())
+            .shards(t.shards()).batchSize(eval.batchSize()).writeTo(dir + "/" + t.label()));
+        continue;
+      }
+      FinetuneSpec f = spec(recipe, t.task());
+      if (f.data() == null) {
+        throw new IllegalArgumentException("finetune[" + t.task() + "].data is missing: the evaluation reads the task's"
+            + " evaluation split from it");
+      }
+      TaskData data = TaskSource.read(t.task(), Path.of(f.data()), TaskSource.Split.EVAL);
+      EvalTask task = EvalTask.of(data, f.maxSequenceLength()); // refuses data with rejected rows, naming them
+      List<String> labels = new ArrayList<>(List.of(t.task()));
+      if (f.randomInitBaseline()) {
+        labels.add(t.task() + BASELINE_SUFFIX);
+      }
+      for (String label : labels) {
+        String model = inputs.models().get(label);
+        if (model == null) {
+          throw new IllegalArgumentException("eval " + label + ": no fine-tuned model given (have " + inputs.models().keySet() + ")");
+        }
+        p.apply("Read " + label, Create.of(data.examples()).withCoder(SerializableCoder.of(TaskExample.class)))
+            .apply("Evaluate " + label, EvaluateShards.of(model, task).shards(t.shards()).batchSize(eval.batchSize())
+                .writeTo(dir + "/" + label));
+        examples += data.examples().size();
+      }
+    }
+    return examples;
   }
 
   private static long scored(PipelineResult result) {

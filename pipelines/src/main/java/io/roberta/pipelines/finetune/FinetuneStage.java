@@ -102,15 +102,8 @@ public final class FinetuneStage {
       throw new IllegalArgumentException("finetune[" + task + "]: " + init + " is not a model directory (no config.json)");
     }
     FinetuneJob job = new FinetuneJob(RecipeJson.write(recipe), task, randomInit, init.toString(), dir.toString());
-    ParDo.SingleOutput<FinetuneJob, String> train = ParDo.of(new FinetuneFn());
-    if (accelerator != null) {
-      train.setResourceHints(ResourceHints.create().withAccelerator(accelerator));
-    }
     Pipeline pipeline = Pipeline.create(options);
-    pipeline
-        .apply("FinetuneJob", Create.of(job).withCoder(SerializableCoder.of(FinetuneJob.class)))
-        .apply(TRAIN_STEP, train)
-        .setCoder(StringUtf8Coder.of());
+    build(pipeline, job, accelerator);
     PipelineResult.State state = pipeline.run().waitUntilFinish();
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("the fine-tuning pipeline of " + task + " ended in state " + state);
@@ -130,6 +123,21 @@ public final class FinetuneStage {
     manifest.put("huggingFace", dir.resolve("hf").toString());
     Manifests.write(dir.resolve(MANIFEST), manifest);
     return new Result(dir.toString(), manifest, false);
+  }
+
+  /**
+   * Adds the stage's transforms to {@code pipeline}: the job, then {@value #TRAIN_STEP} with the
+   * accelerator hint when one is given (null: none). {@link #run} and job descriptions share it.
+   */
+  public static void build(Pipeline pipeline, FinetuneJob job, String accelerator) {
+    ParDo.SingleOutput<FinetuneJob, String> train = ParDo.of(new FinetuneFn());
+    if (accelerator != null) {
+      train.setResourceHints(ResourceHints.create().withAccelerator(accelerator));
+    }
+    pipeline
+        .apply("FinetuneJob", Create.of(job).withCoder(SerializableCoder.of(FinetuneJob.class)))
+        .apply(TRAIN_STEP, train)
+        .setCoder(StringUtf8Coder.of());
   }
 
   /** Fine-tunes one job; progress goes to the worker's standard error. */

@@ -23,6 +23,10 @@ import io.roberta.spec.EvalSpec;
 import io.roberta.spec.Recipe;
 import io.roberta.spec.RecipeJson;
 import io.roberta.spec.SourceSpec;
+import io.roberta.pipelines.eval.EvalStage;
+import io.roberta.pipelines.finetune.FinetuneStage;
+import io.roberta.spec.FinetuneSpec;
+import io.roberta.spec.RecipeJson;
 import io.roberta.spec.plan.Plan;
 import io.roberta.spec.plan.Stage;
 import java.io.IOException;
@@ -126,40 +130,56 @@ public final class JobDescription {
       jobs.add(new StageJob(corpus.kind(), corpus.fingerprint(), corpusDir, given, PipelineTranslation.toProto(p), null));
     }
 
+    Map<String, String> trainingOptions = new LinkedHashMap<>(given);
+    if (options.getTrainingMachineType() != null) {
+      trainingOptions.put("workerMachineType", options.getTrainingMachineType());
+    }
+    if (accelerator != null && runner.equals("DataflowRunner")) {
+      String services = trainingOptions.get("dataflowServiceOptions");
+      String gpu = "worker_accelerator=" + accelerator;
+      trainingOptions.put("dataflowServiceOptions", services == null ? gpu : services + "," + gpu);
+    }
+    TrainingJob trainingJob = null;
     Stage pretrain = byKind.get(Stage.Kind.PRETRAIN);
     if (pretrain != null && corpus != null) {
       String corpusDir = dir(workDir, recipe, corpus);
       JsonNode manifest = corpusManifest != null ? corpusManifest : plannedCorpusManifest(recipe, tokenizerFile);
       TrainingJob job = PretrainStage.job(recipe, workDir, Path.of(corpusDir), manifest, Path.of(tokenizerFile), -1, 2_000);
+      trainingJob = corpusManifest != null ? job : null;
       Pipeline p = newPipeline();
       p.apply("TrainingJob", Create.of(job).withCoder(SerializableCoder.of(TrainingJob.class)))
           .apply("TrainModel", TrainModel.withAccelerator(accelerator));
-      Map<String, String> trainingOptions = new LinkedHashMap<>(given);
-      if (options.getTrainingMachineType() != null) {
-        trainingOptions.put("workerMachineType", options.getTrainingMachineType());
-      }
-      if (accelerator != null && runner.equals("DataflowRunner")) {
-        String services = trainingOptions.get("dataflowServiceOptions");
-        String gpu = "worker_accelerator=" + accelerator;
-        trainingOptions.put("dataflowServiceOptions", services == null ? gpu : services + "," + gpu);
-      }
       jobs.add(new StageJob(pretrain.kind(), pretrain.fingerprint(), dir(workDir, recipe, pretrain), trainingOptions,
           PipelineTranslation.toProto(p), null));
+    }
 
-      EvalSpec eval = recipe.eval();
-      boolean maskedLm = eval != null && eval.tasks().stream().anyMatch(t -> t.kind() == EvalSpec.Task.Kind.MASKED_LM);
-      if (maskedLm) {
-        int shards = eval.tasks().stream().filter(t -> t.kind() == EvalSpec.Task.Kind.MASKED_LM).findFirst().orElseThrow().shards();
-        String evalDir = dir(workDir, recipe, pretrain) + "/eval-masked-lm";
-        if (corpusManifest != null && !job.holdoutShards().isEmpty()) {
-          Pipeline e = newPipeline();
-          e.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(dir(workDir, recipe, pretrain) + "/hf", job.holdoutShards(), job.dtype(),
-              job.blockLength(), recipe.pretrain().masking()).shards(shards).batchSize(eval.batchSize()).writeTo(evalDir));
-          jobs.add(new StageJob(Stage.Kind.EVAL, pretrain.fingerprint(), evalDir, given, PipelineTranslation.toProto(e), null));
-        } else {
-          jobs.add(new StageJob(Stage.Kind.EVAL, pretrain.fingerprint(), evalDir, given, null,
-              "the masked-LM evaluation counts the holdout blocks while it is built: described once the corpus stage has run"));
-        }
+    // Fine-tuning: one training job per task (and per random-init baseline), hint and GPU as pretraining.
+    Map<String, String> models = new LinkedHashMap<>();
+    String pretrainedHf = pretrain == null ? null : dir(workDir, recipe, pretrain) + "/hf";
+    for (FinetuneSpec f : recipe.finetune()) {
+      for (boolean random : f.randomInitBaseline() ? new boolean[] {false, true} : new boolean[] {false}) {
+        Stage s = FinetuneStage.stage(recipe, f.task(), random);
+        String out = dir(workDir, recipe, s);
+        String init = f.initFrom() != null ? f.initFrom() : pretrainedHf;
+        Pipeline p = newPipeline();
+        FinetuneStage.build(p, new FinetuneStage.FinetuneJob(RecipeJson.write(recipe), f.task(), random, init, out), accelerator);
+        jobs.add(new StageJob(s.kind(), s.fingerprint(), out, trainingOptions, PipelineTranslation.toProto(p), null));
+        models.put(random ? f.task() + EvalStage.BASELINE_SUFFIX : f.task(), out + "/hf");
+      }
+    }
+
+    Stage evalStage = plan.stage("eval").orElse(null);
+    if (evalStage != null) {
+      String evalDir = dir(workDir, recipe, evalStage);
+      boolean maskedLm = recipe.eval().tasks().stream().anyMatch(t -> t.kind() == EvalSpec.Task.Kind.MASKED_LM);
+      if (maskedLm && (trainingJob == null || corpusManifest == null || trainingJob.holdoutShards().isEmpty())) {
+        jobs.add(new StageJob(Stage.Kind.EVAL, evalStage.fingerprint(), evalDir, given, null,
+            "the masked-LM evaluation counts the holdout blocks while it is built: described once the corpus stage has run"));
+      } else {
+        Pipeline e = newPipeline();
+        EvalStage.build(e, recipe, evalDir, new EvalStage.Inputs(pretrainedHf,
+            trainingJob == null ? List.of() : trainingJob.holdoutShards(), trainingJob == null ? null : trainingJob.dtype(), models));
+        jobs.add(new StageJob(Stage.Kind.EVAL, evalStage.fingerprint(), evalDir, given, PipelineTranslation.toProto(e), null));
       }
     }
     return new JobDescription(recipe, runner, jobs);

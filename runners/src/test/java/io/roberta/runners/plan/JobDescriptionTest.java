@@ -9,12 +9,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.roberta.dsl.Corpus;
 import io.roberta.dsl.Eval;
+import io.roberta.dsl.Finetune;
 import io.roberta.dsl.Packing;
 import io.roberta.dsl.Pretrain;
 import io.roberta.dsl.RecipeBuilder;
 import io.roberta.dsl.Roberta;
 import io.roberta.dsl.Sources;
 import io.roberta.dsl.Tokenizer;
+import io.roberta.pipelines.finetune.FinetuneStage;
 import io.roberta.pipelines.pretrain.TrainModel;
 import io.roberta.runners.cli.RobertaCli;
 import io.roberta.runners.options.InvalidOptionException;
@@ -41,6 +43,7 @@ import picocli.CommandLine;
 class JobDescriptionTest {
   static final String GPU = "type:nvidia-l4;count:1;install-nvidia-driver";
   static final String TRAIN_STEP = "TrainModel/" + TrainModel.TRAIN_STEP + "/ParMultiDo(Train)";
+  static final String FINETUNE_STEP = FinetuneStage.TRAIN_STEP + "/ParMultiDo(Finetune)";
 
   static Recipe recipe(Path dir, String accelerator) throws Exception {
     Path data = Files.createDirectories(dir.resolve("data"));
@@ -80,6 +83,8 @@ class JobDescriptionTest {
       Map<String, String> hinted = JobDescription.acceleratorHints(s.pipeline());
       if (s.kind() == Stage.Kind.PRETRAIN) {
         assertEquals(Map.of(TRAIN_STEP, hint), hinted, "the training step alone carries the hint");
+      } else if (s.kind() == Stage.Kind.FINETUNE) {
+        assertEquals(Map.of(FINETUNE_STEP, hint), hinted, "the fine-tuning step alone carries the hint");
       } else {
         assertEquals(Map.of(), hinted, s.kind() + " must not ask for an accelerator");
         assertTrue(s.pipeline().getComponents().getTransformsCount() > 3, s.kind() + " pipeline is built");
@@ -113,6 +118,23 @@ class JobDescriptionTest {
     JobDescription.StageJob eval = d.stages().get(3);
     assertNull(eval.pipeline());
     assertTrue(eval.note().contains("once the corpus stage has run"), eval.note());
+  }
+
+  @Test
+  void fineTuningJobsAreTrainingJobsToo(@TempDir Path dir) throws Exception {
+    Recipe base = recipe(dir, null);
+    Recipe recipe = new Recipe(base.schemaVersion(), base.name(), base.model(), base.tokenizer(), base.corpus(), base.pretrain(),
+        List.of(Finetune.tokenClassification("brown-pos", 12).maxSequenceLength(32).data(dir.toString()).withRandomInitBaseline().build()),
+        base.eval());
+    JobDescription d = JobDescription.of(recipe, dataflow("--trainingMachineType=g2-standard-8", "--trainingAccelerator=" + GPU));
+    assertEquals(List.of(Stage.Kind.TOKENIZER, Stage.Kind.CORPUS, Stage.Kind.PRETRAIN, Stage.Kind.FINETUNE, Stage.Kind.FINETUNE,
+        Stage.Kind.EVAL), d.stages().stream().map(JobDescription.StageJob::kind).toList());
+    assertOnlyTrainingAsksForTheGpu(d, GPU);
+    for (JobDescription.StageJob s : d.stages()) {
+      boolean training = s.kind() == Stage.Kind.PRETRAIN || s.kind() == Stage.Kind.FINETUNE;
+      assertEquals(training ? "g2-standard-8" : "n2-standard-4", s.options().get("workerMachineType"), s.directory());
+    }
+    assertTrue(d.stages().get(4).directory().contains("/finetune-brown-pos-random-init/"), d.stages().get(4).directory());
   }
 
   @Test
