@@ -141,7 +141,7 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
               "eval",
               RecipeJson.fingerprint("eval", eval, upstream),
               inputs,
-              List.of("predictions-*.jsonl", "report.json"),
+              List.of("<evaluation>/predictions.jsonl", "<evaluation>/report.json", "<evaluation>/report.md", "manifest.json"),
               "evaluate " + String.join(", ", labels)));
     }
     return new Plan(recipe, RecipeJson.fingerprint(recipe), stages);

@@ -75,8 +75,9 @@ public final class DescribeCommand implements Callable<Integer> {
     }
     out.printf("%nStages (under %s/)%n", workDir);
     int i = 1;
+    int width = plan.stages().stream().mapToInt(s -> s.directory().length()).max().orElse(10);
     for (Stage s : plan.stages()) {
-      out.printf("  %d %-22s %s  %s%n", i++, s.directory(), s.shortFingerprint(), s.summary());
+      out.printf("  %d %-" + width + "s %s  %s%n", i++, s.directory(), s.shortFingerprint(), s.summary());
       out.printf("       in:  %s%n", String.join(", ", s.inputs()));
       String dir = s.relativePath(r.name()) + "/";
       out.printf("       out: %s{%s}%n", dir, String.join(", ", s.outputs()));
