@@ -17,9 +17,13 @@ import io.roberta.dsl.Sources;
 import io.roberta.dsl.Tokenizer;
 import io.roberta.pipelines.run.RunReport;
 import io.roberta.pipelines.tasks.BrownTasks;
+import io.roberta.runners.cli.RobertaCli;
 import io.roberta.runners.options.RobertaPipelineOptions;
 import io.roberta.runners.run.RecipeRun;
 import io.roberta.spec.Recipe;
+import io.roberta.spec.RecipeJson;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,6 +35,7 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * {@code roberta run} end to end on a small recipe with every kind of stage: tokenizer, corpus,
@@ -149,6 +154,19 @@ class RunRecipeTest {
         () -> RecipeRun.run(bad, options(work), s -> {}));
     assertTrue(e.getMessage().contains("finetune[brown-pos].data") && e.getMessage().contains("does not exist"), e.getMessage());
     assertFalse(Files.exists(work.resolve("run-bad")), "no stage may have started");
+  }
+
+  @Test
+  void theCommandNamesABadOptionBeforeAnyStage(@TempDir Path work) throws Exception {
+    Path json = work.resolve("run-e2e.json");
+    RecipeJson.write(recipe(), json);
+    CommandLine cli = RobertaCli.newCommandLine();
+    StringWriter err = new StringWriter();
+    cli.setErr(new PrintWriter(err));
+    int status = cli.execute("run", json.toString(), "--work-dir=" + work.resolve("w"), "--runner=Nope");
+    assertTrue(status != 0, "exit status " + status);
+    assertTrue(err.toString().contains("--runner"), err.toString());
+    assertFalse(Files.exists(work.resolve("w").resolve("run-e2e")), "no stage may have started");
   }
 
   private static Path evalDir(Path work) throws Exception {
