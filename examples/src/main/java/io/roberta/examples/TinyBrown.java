@@ -54,24 +54,21 @@ public final class TinyBrown implements Supplier<Recipe> {
                 .checkpointEvery(Math.max(1, Math.min(100, totalSteps / 2)))
                 .seed(17))
         .finetune(
-            Finetune.classification("brown-genre", BrownTasks.GENRES.size())
-                .data(SharedData.brownFolder())
-                .trainExamples(FINETUNE_EXAMPLES)
-                .maxSequenceLength(128)
-                .epochs(FINETUNE_EPOCHS)
-                .batchSize(16)
-                .learningRate(FINETUNE_LR)
-                .withRandomInitBaseline(),
-            Finetune.tokenClassification("brown-pos", BrownTasks.POS_TAGS.size())
-                .data(SharedData.brownFolder())
-                .trainExamples(FINETUNE_EXAMPLES)
-                .maxSequenceLength(128)
-                .epochs(FINETUNE_EPOCHS)
-                .batchSize(16)
-                .learningRate(FINETUNE_LR)
-                .withRandomInitBaseline())
+            brownTask(Finetune.classification("brown-genre", BrownTasks.GENRES.size())),
+            brownTask(Finetune.tokenClassification("brown-pos", BrownTasks.POS_TAGS.size())))
         .evaluate(Eval.maskedLm(), Eval.task("brown-genre").shards(2), Eval.task("brown-pos").shards(2))
         .evalBatchSize(64)
         .build();
+  }
+
+  /** A Brown task with the example's fine-tuning budget, beside a random-init baseline with the same budget. */
+  private static Finetune brownTask(Finetune task) {
+    return task.data(SharedData.brownFolder())
+        .trainExamples(FINETUNE_EXAMPLES)
+        .maxSequenceLength(128)
+        .epochs(FINETUNE_EPOCHS)
+        .batchSize(16)
+        .learningRate(FINETUNE_LR)
+        .withRandomInitBaseline();
   }
 }

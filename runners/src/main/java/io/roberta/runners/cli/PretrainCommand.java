@@ -22,8 +22,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Unmatched;
 
@@ -45,25 +44,7 @@ import picocli.CommandLine.Unmatched;
     })
 public final class PretrainCommand implements Callable<Integer> {
 
-  @Parameters(index = "0", paramLabel = "RECIPE", description = "A recipe JSON file, a Supplier<Recipe> class, or an example name (TinyBrown).")
-  String recipe;
-
-  @Option(names = "--work-dir", defaultValue = "work", description = "Where stage artifacts go (default: ${DEFAULT-VALUE}).")
-  String workDir;
-
-  @Option(names = "--stop-after-steps", defaultValue = "-1",
-      description = "Stop after this many optimizer steps (a smoke or time-boxed run); a later run resumes. Default: the whole schedule.")
-  long stopAfterSteps;
-
-  @Option(names = "--holdout-blocks", defaultValue = "2000", description = "Holdout blocks scored at the end (default: ${DEFAULT-VALUE}).")
-  int holdoutBlocks;
-
-  @Option(names = "--training-accelerator", description = "Beam accelerator hint for the training stage, overriding the recipe's.")
-  String accelerator;
-
-  @Option(names = "--sample", defaultValue = "The <mask> of the United States shall be the commander in chief.",
-      description = "Text with <mask> for the fill-mask sample printed at the end (default: ${DEFAULT-VALUE}).")
-  String sample;
+  @Mixin StageRunOptions run;
 
   @Unmatched List<String> beamArgs = new ArrayList<>();
 
@@ -71,7 +52,7 @@ public final class PretrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Recipe r = RecipeLoader.load(recipe);
+    Recipe r = RecipeLoader.load(run.recipe);
     if (r.pretrain() == null) {
       throw new UserError("recipe " + r.name() + " has no pretrain section");
     }
@@ -81,24 +62,24 @@ public final class PretrainCommand implements Callable<Integer> {
       err.println(line);
       err.flush();
     };
-    RobertaPipelineOptions options = OptionsCheck.parse(beamArgs, workDir);
-    String trainingAccelerator = accelerator != null
-        ? OptionsCheck.accelerator(accelerator, "--training-accelerator") : options.getTrainingAccelerator();
+    RobertaPipelineOptions options = OptionsCheck.parse(beamArgs, run.workDir);
+    String trainingAccelerator = run.accelerator != null
+        ? OptionsCheck.accelerator(run.accelerator, "--training-accelerator") : options.getTrainingAccelerator();
     try {
       long started = System.nanoTime();
-      Path tokenizer = RecipeTokenizer.ensure(r, workDir, options, log);
-      CorpusStage.Result corpus = CorpusStage.of(r, workDir, tokenizer).progress(log, Duration.ofSeconds(10)).run(options);
+      Path tokenizer = RecipeTokenizer.ensure(r, run.workDir, options, log);
+      CorpusStage.Result corpus = CorpusStage.of(r, run.workDir, tokenizer).progress(log, Duration.ofSeconds(10)).run(options);
       log.accept("corpus: " + corpus.directory() + (corpus.skipped() ? " (already built)" : ""));
       int parallelism = DirectTraining.apply(options);
       PretrainStage.Result pre;
       try {
-        pre = PretrainStage.run(r, workDir, Path.of(corpus.directory()), corpus.manifest(), tokenizer,
-            options, stopAfterSteps, holdoutBlocks, trainingAccelerator);
+        pre = PretrainStage.run(r, run.workDir, Path.of(corpus.directory()), corpus.manifest(), tokenizer,
+            options, run.stopAfterSteps, run.holdoutBlocks, trainingAccelerator);
       } finally {
         DirectTraining.restore(options, parallelism);
       }
       summary(pre, out, (System.nanoTime() - started) / 1e9);
-      fillMask(Path.of(pre.directory(), "hf"), sample, out);
+      fillMask(Path.of(pre.directory(), "hf"), run.sample, out);
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage(), e);
     }

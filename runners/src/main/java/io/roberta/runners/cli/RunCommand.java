@@ -12,8 +12,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Unmatched;
 
@@ -34,25 +33,7 @@ import picocli.CommandLine.Unmatched;
     })
 public final class RunCommand implements Callable<Integer> {
 
-  @Parameters(index = "0", paramLabel = "RECIPE", description = "A recipe JSON file, a Supplier<Recipe> class, or an example name (TinyBrown).")
-  String recipe;
-
-  @Option(names = "--work-dir", defaultValue = "work", description = "Where stage artifacts go (default: ${DEFAULT-VALUE}).")
-  String workDir;
-
-  @Option(names = "--stop-after-steps", defaultValue = "-1",
-      description = "Stop pretraining after this many optimizer steps (a time-boxed run; later stages wait); a later run resumes.")
-  long stopAfterSteps;
-
-  @Option(names = "--holdout-blocks", defaultValue = "2000", description = "Holdout blocks scored at the end of pretraining (default: ${DEFAULT-VALUE}).")
-  int holdoutBlocks;
-
-  @Option(names = "--training-accelerator", description = "Beam accelerator hint for the training stages, overriding the recipe's.")
-  String accelerator;
-
-  @Option(names = "--sample", defaultValue = "The <mask> of the United States shall be the commander in chief.",
-      description = "Text with <mask> for the fill-mask sample printed at the end (default: ${DEFAULT-VALUE}).")
-  String sample;
+  @Mixin StageRunOptions run;
 
   @Unmatched List<String> beamArgs = new ArrayList<>();
 
@@ -60,18 +41,18 @@ public final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Recipe r = RecipeLoader.load(recipe);
+    Recipe r = RecipeLoader.load(run.recipe);
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     Consumer<String> log = line -> {
       err.println(line);
       err.flush();
     };
-    RobertaPipelineOptions options = OptionsCheck.parse(beamArgs, workDir);
-    options.setStopAfterSteps(stopAfterSteps);
-    options.setHoldoutBlocks(holdoutBlocks);
-    if (accelerator != null) {
-      options.setTrainingAccelerator(OptionsCheck.accelerator(accelerator, "--training-accelerator"));
+    RobertaPipelineOptions options = OptionsCheck.parse(beamArgs, run.workDir);
+    options.setStopAfterSteps(run.stopAfterSteps);
+    options.setHoldoutBlocks(run.holdoutBlocks);
+    if (run.accelerator != null) {
+      options.setTrainingAccelerator(OptionsCheck.accelerator(run.accelerator, "--training-accelerator"));
     }
     long started = System.nanoTime();
     RecipeRun.Outcome o;
@@ -98,7 +79,7 @@ public final class RunCommand implements Callable<Integer> {
       });
     }
     if (o.pretrainedHf() != null && o.complete()) {
-      PretrainCommand.fillMask(o.pretrainedHf(), sample, out);
+      PretrainCommand.fillMask(o.pretrainedHf(), run.sample, out);
     }
     out.flush();
     return 0;
