@@ -102,9 +102,14 @@ public final class EvalStage {
     while (state == null || !state.isTerminal()) {
       long scored = scored(result);
       double seconds = (System.nanoTime() - started) / 1e9;
-      log.accept(String.format(Locale.ROOT, "eval: %,d/%,d task examples scored, %.1f examples/s, %.0f s, ETA %s", scored,
-          examples, scored / seconds, seconds, scored == 0 ? "?" : String.format(Locale.ROOT, "%.0f s",
-              seconds / scored * (examples - scored))));
+      if (scored == 0) {
+        // Runners report counters per finished bundle, and a shard is one bundle on the DirectRunner.
+        log.accept(String.format(Locale.ROOT, "eval: scoring %,d task examples, %.0f s (counts arrive as shards finish)",
+            examples, seconds));
+      } else {
+        log.accept(String.format(Locale.ROOT, "eval: %,d/%,d task examples scored, %.1f examples/s, %.0f s, ETA %.0f s", scored,
+            examples, scored / seconds, seconds, seconds / scored * (examples - scored)));
+      }
       state = result.waitUntilFinish(Duration.standardSeconds(10));
     }
     if (state != PipelineResult.State.DONE) {
