@@ -199,6 +199,11 @@ public final class RecipeRun {
         planned.summary()));
     long started = System.nanoTime();
     Done<T> done = body.get();
+    // A stage leaves its ND4J buffers unreachable but off-heap, where the garbage collector does
+    // not see them; JavaCPP then throttles every later allocation (GC and retry) once its byte limit
+    // is near. Measured: the TinyBrown eval stage took 627 s after the training stages in one JVM,
+    // 80-100 s in a fresh one. Collect between stages so each starts with that memory returned.
+    System.gc();
     double seconds = (System.nanoTime() - started) / 1e9;
     stages.add(new RunReport.StageRun(name, done.directory(), done.skipped(), seconds));
     log.accept(String.format(Locale.ROOT, "[%d/%d] %s %s in %.1f s: %s", index, stageCount, name,
