@@ -200,9 +200,10 @@ public final class RecipeRun {
     long started = System.nanoTime();
     Done<T> done = body.get();
     // A stage leaves its ND4J buffers unreachable but off-heap, where the garbage collector does
-    // not see them; JavaCPP then throttles every later allocation (GC and retry) once its byte limit
-    // is near. Measured: the TinyBrown eval stage took 627 s after the training stages in one JVM,
-    // 80-100 s in a fresh one. Collect between stages so each starts with that memory returned.
+    // not see them, and JavaCPP throttles allocations (GC and retry) near its byte limit. Seen once:
+    // the TinyBrown eval stage took 627 s after the training stages in one JVM on a busy machine,
+    // 80-130 s in a fresh JVM (the cause was not isolated). Collect between stages so each starts
+    // with that memory returned; it costs well under a second.
     System.gc();
     double seconds = (System.nanoTime() - started) / 1e9;
     stages.add(new RunReport.StageRun(name, done.directory(), done.skipped(), seconds));
