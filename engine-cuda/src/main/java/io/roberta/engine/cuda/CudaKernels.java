@@ -142,7 +142,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
 
   @Override
   public Tensor fromFloats(float[] data, long... shape) {
-    checkCount(data.length, shape);
+    Kernels.checkCount(data.length, shape);
     CudaTensor t = allocate(shape);
     upload(t, 0, data);
     return t;
@@ -168,17 +168,6 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     }
     device.upload(t.buffer(), index * t.type.bytes, b);
     written(t);
-  }
-
-  private static void checkCount(int length, long[] shape) {
-    long n = 1;
-    for (long d : shape) {
-      n *= d;
-    }
-    if (n != length) {
-      throw new IllegalArgumentException(
-          length + " values do not fill shape " + Arrays.toString(shape) + " (" + n + " elements)");
-    }
   }
 
   private float[] download(CudaTensor t, long from, int count) {

@@ -1,5 +1,7 @@
 package io.roberta.engine.kernels;
 
+import java.util.Arrays;
+
 /**
  * The small set of operations the RoBERTa network is written against, each forward next to its
  * backward. Shapes use {@code N} rows (tokens, {@code B*T}), {@code C} channels, {@code V}
@@ -28,6 +30,18 @@ public interface Kernels {
    *
    * <pre>{@code try (Kernels.Scope s = kernels.scope()) { ... one step ... }}</pre>
    */
+  /** Throws unless {@code length} values exactly fill {@code shape}; backends call it when they take host data. */
+  static void checkCount(int length, long[] shape) {
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    if (n != length) {
+      throw new IllegalArgumentException(
+          length + " values do not fill shape " + Arrays.toString(shape) + " (" + n + " elements)");
+    }
+  }
+
   Scope scope();
 
   /** See {@link #scope()}. */

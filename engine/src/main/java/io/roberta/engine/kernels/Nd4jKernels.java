@@ -191,25 +191,14 @@ public final class Nd4jKernels implements Kernels {
 
   @Override
   public Tensor fromFloats(float[] data, long... shape) {
-    checkCount(data.length, shape);
+    Kernels.checkCount(data.length, shape);
     return owned(Nd4j.createFromArray(data).castTo(type).reshape('c', shape).dup('c'));
   }
 
   @Override
   public Tensor fromDoubles(double[] data, long... shape) {
-    checkCount(data.length, shape);
+    Kernels.checkCount(data.length, shape);
     return owned(Nd4j.createFromArray(data).castTo(type).reshape('c', shape).dup('c'));
-  }
-
-  private static void checkCount(int length, long[] shape) {
-    long n = 1;
-    for (long d : shape) {
-      n *= d;
-    }
-    if (n != length) {
-      throw new IllegalArgumentException(
-          length + " values do not fill shape " + Arrays.toString(shape) + " (" + n + " elements)");
-    }
   }
 
   @Override

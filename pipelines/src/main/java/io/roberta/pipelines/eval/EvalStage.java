@@ -2,6 +2,7 @@ package io.roberta.pipelines.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.roberta.pipelines.finetune.FinetuneStage;
 import io.roberta.pipelines.stage.Manifests;
 import io.roberta.pipelines.tasks.TaskData;
 import io.roberta.pipelines.tasks.TaskExample;
@@ -79,7 +80,7 @@ public final class EvalStage {
     List<String> labels = new ArrayList<>();
     for (EvalSpec.Task t : recipe.eval().tasks()) {
       labels.add(t.label());
-      if (t.kind() == EvalSpec.Task.Kind.TASK && spec(recipe, t.task()).randomInitBaseline()) {
+      if (t.kind() == EvalSpec.Task.Kind.TASK && FinetuneStage.spec(recipe, t.task()).randomInitBaseline()) {
         labels.add(t.task() + BASELINE_SUFFIX);
       }
     }
@@ -151,7 +152,7 @@ public final class EvalStage {
             .shards(t.shards()).batchSize(eval.batchSize()).writeTo(dir + "/" + t.label()));
         continue;
       }
-      FinetuneSpec f = spec(recipe, t.task());
+      FinetuneSpec f = FinetuneStage.spec(recipe, t.task());
       if (f.data() == null) {
         throw new IllegalArgumentException("finetune[" + t.task() + "].data is missing: the evaluation reads the task's"
             + " evaluation split from it");
@@ -187,10 +188,5 @@ public final class EvalStage {
       return 0; // a runner without live metrics: the line shows 0 until the end
     }
     return total;
-  }
-
-  private static FinetuneSpec spec(Recipe recipe, String task) {
-    return recipe.finetune().stream().filter(f -> f.task().equals(task)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("eval names task " + task + ", which the recipe does not fine-tune"));
   }
 }

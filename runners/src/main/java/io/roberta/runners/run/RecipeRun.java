@@ -46,13 +46,15 @@ public final class RecipeRun {
   private final RobertaPipelineOptions options;
   private final Consumer<String> log;
   private final List<RunReport.StageRun> stages = new ArrayList<>();
+  private final Plan plan;
   private final int stageCount;
 
   private RecipeRun(Recipe recipe, RobertaPipelineOptions options, Consumer<String> log) {
     this.recipe = recipe;
     this.options = options;
     this.log = log;
-    this.stageCount = Plan.compile(recipe).stages().size();
+    this.plan = Plan.compile(recipe);
+    this.stageCount = plan.stages().size();
   }
 
   public static Outcome run(Recipe recipe, RobertaPipelineOptions options, Consumer<String> log) {
@@ -83,7 +85,6 @@ public final class RecipeRun {
     checkInputs(recipe);
     // Stages poll their pipelines for progress lines; the DirectRunner would otherwise block in run().
     options.as(DirectOptions.class).setBlockOnRun(false);
-    Plan plan = Plan.compile(recipe);
     String workDir = options.getWorkDir();
     log.accept(String.format(Locale.ROOT, "run %s: %d stages on %s, artifacts under %s/%s/", recipe.name(), stageCount,
         options.getRunner().getSimpleName(), workDir, recipe.name()));
@@ -168,7 +169,6 @@ public final class RecipeRun {
         return new Done<>(x, x.directory(), x.skipped());
       });
       evalManifest = e.manifest();
-      summarizeEval(evalManifest);
     }
     Path report = writeReport(corpus, pretrain, finetuned, evalManifest);
     return new Outcome(plan, List.copyOf(stages), report, pretrainedHf, models, evalManifest, true);
@@ -181,20 +181,12 @@ public final class RecipeRun {
         pretrain == null ? null : pretrain.manifest(), pretrain == null ? null : pretrain.directory(), finetuned, eval);
   }
 
-  private void summarizeEval(JsonNode eval) {
-    eval.path("reports").fields().forEachRemaining(e -> {
-      List<String> metrics = new ArrayList<>();
-      e.getValue().path("metrics").fields().forEachRemaining(m -> metrics.add(m.getKey() + " " + RunReport.format(m.getValue())));
-      log.accept(String.format(Locale.ROOT, "  %-28s %s", e.getKey(), String.join(", ", metrics)));
-    });
-  }
-
   /** A stage's value, its folder, and whether it was skipped. */
   private record Done<T>(T value, String directory, boolean skipped) {}
 
   private <T> T stage(String name, Supplier<Done<T>> body) {
     int index = stages.size() + 1;
-    Stage planned = Plan.compile(recipe).stage(name).orElseThrow();
+    Stage planned = plan.stage(name).orElseThrow();
     log.accept(String.format(Locale.ROOT, "[%d/%d] %s %s: %s", index, stageCount, name, planned.shortFingerprint(),
         planned.summary()));
     long started = System.nanoTime();
