@@ -110,7 +110,7 @@ class RunRecipeTest {
     assertTrue(acc >= 0 && acc <= 1, "token accuracy " + acc);
 
     Path report = direct.resolve("run-e2e").resolve(RunReport.FILE);
-    assertEquals(report, d.report());
+    assertEquals(report.toString(), d.report());
     String md = Files.readString(report);
     for (String s : List.of("## Stages", "## Corpus", "## Pretraining", "## Fine-tuning", "## Evaluation",
         "Pretrained vs random init", "| brown-pos | token_accuracy |", "| brown-genre | accuracy |")) {
@@ -119,9 +119,9 @@ class RunRecipeTest {
     for (String png : List.of(RunReport.SCORES_PNG, RunReport.FINETUNE_LOSS_PNG)) {
       assertTrue(Files.size(direct.resolve("run-e2e").resolve(png)) > 1000, png);
     }
-    for (Map.Entry<String, Path> m : d.models().entrySet()) {
+    for (var m : d.models().entrySet()) {
       for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
-        assertTrue(Files.isRegularFile(m.getValue().resolve(f)), m.getKey() + ": " + f);
+        assertTrue(Files.isRegularFile(Path.of(m.getValue().dir(), f)), m.getKey() + ": " + f);
       }
     }
 

@@ -124,13 +124,7 @@ public final class CorpusStage {
 
     String runId = UUID.randomUUID().toString();
     Pipeline pipeline = Pipeline.create(options);
-    pipeline.apply(
-        "AssembleCorpus",
-        AssembleCorpus.builder(spec, sources, header, dir)
-            .tokenizer(tokenizer)
-            .fastEncoder(fastEncoder)
-            .progress(runId)
-            .build());
+    build(pipeline, recipe, sources, dir, tokenizer, header, fastEncoder, runId);
     ProgressMeter meter = ProgressMeter.get(runId);
     long total = totalBytes;
     Thread reporter =
@@ -162,6 +156,26 @@ public final class CorpusStage {
         () -> new IllegalStateException("the corpus pipeline finished but " + dir + "/" + CorpusManifest.FILE_NAME
             + " is missing or does not match the shards"));
     return new Result(dir, manifest, false);
+  }
+
+  /** Adds the stage's transforms to {@code pipeline}; {@link #run} and job descriptions share it. */
+  public static void build(Pipeline pipeline, Recipe recipe, String dir, TokenizerRef tokenizer, ManifestHeader header) {
+    List<Source> sources = new ArrayList<>();
+    for (SourceSpec s : recipe.corpus().sources()) {
+      sources.add(SourceRegistry.create(s));
+    }
+    build(pipeline, recipe, sources, dir, tokenizer, header, true, null);
+  }
+
+  private static void build(Pipeline pipeline, Recipe recipe, List<Source> sources, String dir, TokenizerRef tokenizer,
+      ManifestHeader header, boolean fastEncoder, String runId) {
+    pipeline.apply(
+        "AssembleCorpus",
+        AssembleCorpus.builder(recipe.corpus(), sources, header, dir)
+            .tokenizer(tokenizer)
+            .fastEncoder(fastEncoder)
+            .progress(runId)
+            .build());
   }
 
   static ManifestHeader header(Recipe recipe, Stage stage, TokenizerRef ref) {

@@ -81,9 +81,7 @@ public final class RecipeTokenizer {
     CorpusText text = CorpusText.of(recipe.corpus()); // checks every input first
     log.accept("tokenizer: training byte-level BPE (vocabulary " + spec.vocabSize() + ") into " + Artifacts.uri(dir));
     Pipeline pipeline = Pipeline.create(options);
-    pipeline
-        .apply("CorpusText", text)
-        .apply("TrainTokenizer", TrainTokenizer.from(spec).writingTo(Artifacts.uri(dir)));
+    build(pipeline, recipe, Artifacts.uri(dir), text);
     PipelineResult.State state = pipeline.run().waitUntilFinish();
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("the tokenizer stage ended in state " + state);
@@ -100,6 +98,13 @@ public final class RecipeTokenizer {
     body.put("vocabSize", spec.vocabSize());
     StageManifest.commit(dir, "tokenizer", recipe.name(), stage.fingerprint(), files, body);
     return new TokenizerRef(Artifacts.uri(dir), TokenizerFiles.TOKENIZER_JSON, files);
+  }
+
+  /** Adds the stage's transforms to {@code pipeline}; {@link #ensure} and job descriptions share it. */
+  public static void build(Pipeline pipeline, Recipe recipe, String dir, CorpusText text) {
+    pipeline
+        .apply("CorpusText", text)
+        .apply("TrainTokenizer", TrainTokenizer.from(recipe.tokenizer()).writingTo(dir));
   }
 
   /** The manifest of a finished tokenizer stage (for reports), or null. */

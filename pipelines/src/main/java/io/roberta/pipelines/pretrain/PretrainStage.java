@@ -36,9 +36,9 @@ import org.apache.beam.sdk.transforms.Create;
 public final class PretrainStage {
   /** Where the stage wrote (a URI), what its manifest says, and whether it had already run. */
   public record Result(String directory, JsonNode manifest, boolean skipped) {
-    /** The exported Hugging Face model folder's URI. */
-    public String huggingFace() {
-      return directory + "/hf";
+    /** The exported Hugging Face model folder (files checked by SHA-256 where a worker stages them). */
+    public io.roberta.pipelines.stage.FolderRef huggingFace() {
+      return io.roberta.pipelines.stage.FolderRef.fromManifest(directory, manifest, "hf/");
     }
   }
 
@@ -122,6 +122,7 @@ public final class PretrainStage {
           files, body), false);
     }
     body.put("fingerprint", stage.fingerprint());
+    body.set("files", StageManifest.filesNode(files)); // not committed: the stage is not done
     return new Result(Artifacts.uri(dir), body, false);
   }
 }

@@ -51,7 +51,7 @@ public final class PlanJobCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     JobDescription description = JobDescription.of(RecipeLoader.load(recipe), beamArgs, workDir);
-    description.write(out);
+    description.write(out.toString());
     PrintWriter err = spec.commandLine().getErr();
     for (JsonNode s : description.toJson().path("stages")) {
       err.printf(Locale.ROOT, "%-9s %s  %s%s%n", s.path("stage").asText(), s.path("fingerprint").asText(),

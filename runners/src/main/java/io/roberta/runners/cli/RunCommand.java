@@ -66,9 +66,9 @@ public final class RunCommand implements Callable<Integer> {
         (System.nanoTime() - started) / 1e9);
     out.printf("  report:             %s%n", o.report());
     if (o.pretrainedHf() != null) {
-      out.printf("  Hugging Face model: %s%n", o.pretrainedHf());
+      out.printf("  Hugging Face model: %s%n", o.pretrainedHf().dir());
     }
-    o.models().forEach((task, dir) -> out.printf("  fine-tuned %-8s %s%n", task + ":", dir));
+    o.models().forEach((task, dir) -> out.printf("  fine-tuned %-8s %s%n", task + ":", dir.dir()));
     if (o.evalManifest() != null) {
       out.println("  scores:");
       o.evalManifest().path("reports").fields().forEachRemaining(e -> {
