@@ -133,6 +133,7 @@ public final class RemoteCheckpoints {
       Artifacts.write(metrics(), String.format("steps-%08d-%08d.jsonl", lastPublished + 1, step),
           segment.toString().getBytes(StandardCharsets.UTF_8));
     }
+    io.roberta.pipelines.stage.CrashPoint.reached(io.roberta.pipelines.stage.CrashPoint.CHECKPOINT_BEFORE_COMMIT);
     ObjectNode commit = StageManifest.object();
     commit.put("step", step);
     commit.set("files", StageManifest.filesNode(files));

@@ -109,8 +109,8 @@ public final class Artifacts {
   public static Optional<Long> size(ResourceId file) {
     try {
       MatchResult m = FileSystems.match(List.of(file.toString()), EmptyMatchTreatment.ALLOW).get(0);
-      if (m.status() != MatchResult.Status.OK || m.metadata().isEmpty()) {
-        return Optional.empty();
+      if (m.status() != MatchResult.Status.OK || m.metadata().isEmpty() || m.metadata().get(0).resourceId().isDirectory()) {
+        return Optional.empty(); // no file (a local folder matches as itself)
       }
       return Optional.of(m.metadata().get(0).sizeBytes());
     } catch (FileNotFoundException e) {

@@ -47,6 +47,7 @@ public final class StageManifest {
       }
     });
     m.set("files", filesNode(files));
+    CrashPoint.reached(stage.equals("tokenizer") ? CrashPoint.TOKENIZER_BEFORE_COMMIT : CrashPoint.MANIFEST_BEFORE_COMMIT);
     Artifacts.writeJson(dir, FILE, m);
     return m;
   }

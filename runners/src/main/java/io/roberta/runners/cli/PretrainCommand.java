@@ -7,6 +7,7 @@ import io.roberta.engine.kernels.Nd4jKernels;
 import io.roberta.pipelines.corpus.CorpusStage;
 import io.roberta.pipelines.corpus.CorpusOutput;
 import io.roberta.pipelines.stage.FolderRef;
+import io.roberta.pipelines.stage.WorkLock;
 import io.roberta.pipelines.tokenizer.TokenizerRef;
 import io.roberta.pipelines.corpus.RecipeTokenizer;
 import io.roberta.pipelines.pretrain.PretrainStage;
@@ -67,7 +68,7 @@ public final class PretrainCommand implements Callable<Integer> {
     RobertaPipelineOptions options = OptionsCheck.parse(beamArgs, run.workDir);
     String trainingAccelerator = run.accelerator != null
         ? OptionsCheck.accelerator(run.accelerator, "--training-accelerator") : options.getTrainingAccelerator();
-    try {
+    try (WorkLock lock = WorkLock.acquire(options.getWorkDir(), r.name())) {
       long started = System.nanoTime();
       TokenizerRef tokenizer = RecipeTokenizer.ensure(r, run.workDir, options, log);
       CorpusStage.Result corpus = CorpusStage.of(r, run.workDir, tokenizer).progress(log, Duration.ofSeconds(10)).run(options);
@@ -82,7 +83,7 @@ public final class PretrainCommand implements Callable<Integer> {
       }
       summary(pre, out, (System.nanoTime() - started) / 1e9);
       fillMask(pre.huggingFace(), run.sample, out);
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | WorkLock.LockedException e) {
       throw new UserError(e.getMessage(), e);
     }
     return 0;

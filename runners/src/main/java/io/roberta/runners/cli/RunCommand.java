@@ -59,7 +59,7 @@ public final class RunCommand implements Callable<Integer> {
     try {
       RecipeRun.checkInputs(r);
       o = RecipeRun.run(r, options, log);
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | io.roberta.pipelines.stage.WorkLock.LockedException e) {
       throw new UserError(e.getMessage(), e);
     }
     out.printf(Locale.ROOT, "%n%s: %s in %.0f s%n", r.name(), o.complete() ? "all stages done" : "stopped early",
