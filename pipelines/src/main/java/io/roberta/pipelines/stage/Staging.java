@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -120,11 +119,7 @@ public final class Staging {
           Files.copy(local, to, StandardCopyOption.REPLACE_EXISTING);
         }
       }
-      try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-      } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
-        deleteRecursively(tmp); // another thread staged the same listing first
-      }
+      moveFolder(tmp, target);
       return target;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot stage " + dir + " into " + target + ": " + e.getMessage(), e);
@@ -171,11 +166,7 @@ public final class Staging {
             Files.copy(in, tmp.resolve(md.resourceId().getFilename()));
           }
         }
-        try {
-          Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
-          deleteRecursively(tmp);
-        }
+        moveFolder(tmp, target);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot stage " + uri + " into " + target + ": " + e.getMessage(), e);
       }
@@ -260,6 +251,18 @@ public final class Staging {
       for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
       }
+    }
+  }
+
+  /** Moves a staged folder into place; when another thread or process got there first, keeps theirs. */
+  private static void moveFolder(Path tmp, Path target) throws IOException {
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      if (!Files.isDirectory(target)) {
+        throw e;
+      }
+      deleteRecursively(tmp); // same listing, same content: theirs is as good as ours
     }
   }
 

@@ -75,10 +75,11 @@ public final class OptionsCheck {
     String dir = options.getWorkDir();
     String dirOption = workDir != null ? "--work-dir" : "--workDir";
 
-    fileSystem(dir, dirOption, options);
     if (runner.equals("DataflowRunner")) {
       dataflow(given, dir, dirOption);
+      fileSystem(dir, dirOption, options);
     } else {
+      fileSystem(dir, dirOption, options);
       if (runner.equals("FlinkRunner") && remoteFlink(args) && scheme(dir) == null && !dir.startsWith("/")) {
         throw new InvalidOptionException(dirOption, dirOption + " " + dir + " is relative: the cluster's TaskManagers would resolve it against"
             + " their own working directory; give an absolute path (" + dirOption + "="
@@ -232,6 +233,9 @@ public final class OptionsCheck {
     try {
       FileSystems.matchNewResource(workDir, true);
     } catch (IllegalArgumentException e) {
+      if (e.getMessage() == null || !e.getMessage().startsWith("No filesystem found")) {
+        throw new InvalidOptionException(option, option + " " + workDir + ": " + e.getMessage(), e);
+      }
       String scheme = scheme(workDir);
       String module = "gs".equals(scheme)
           ? "org.apache.beam:beam-sdks-java-extensions-google-cloud-platform-core (Google Cloud Storage)"

@@ -95,6 +95,20 @@ public final class JobDescription {
 
   /** As {@link #of(Recipe, List)}, with the command's {@code --work-dir} (null: Beam's {@code --workDir}). */
   public static JobDescription of(Recipe recipe, List<String> args, String workDirOverride) {
+    return of(recipe, args, workDirOverride, false);
+  }
+
+  /**
+   * Every stage described as not run yet: nothing is read from the work dir (on {@code gs://}
+   * that needs credentials and the network), so finished stages' outputs are placeholders too and
+   * the masked-LM evaluation is announced, not built.
+   */
+  public static JobDescription planned(Recipe recipe, List<String> args) {
+    return of(recipe, args, null, true);
+  }
+
+  /** {@code plannedOnly}: see {@link #planned}. */
+  public static JobDescription of(Recipe recipe, List<String> args, String workDirOverride, boolean plannedOnly) {
     RobertaPipelineOptions options = OptionsCheck.parse(args, workDirOverride);
     String runner = OptionsCheck.runner(args);
     String workDir = strip(options.getWorkDir());
@@ -114,7 +128,7 @@ public final class JobDescription {
     String backend = options.getBackend();
 
     Stage tok = byKind.get(Stage.Kind.TOKENIZER);
-    TokenizerRef tokenizer = tokenizer(recipe, workDir, tok);
+    TokenizerRef tokenizer = tokenizer(recipe, workDir, tok, plannedOnly);
     if (tok != null && recipe.tokenizer().isTrained()) {
       Pipeline p = newPipeline();
       RecipeTokenizer.build(p, recipe, dir(workDir, recipe, tok), CorpusText.of(recipe.corpus()));
@@ -125,7 +139,7 @@ public final class JobDescription {
     CorpusOutput corpusOutput = null;
     if (corpus != null) {
       String corpusDir = dir(workDir, recipe, corpus);
-      JsonNode corpusManifest = CorpusStage.done(recipe, workDir).orElse(null);
+      JsonNode corpusManifest = plannedOnly ? null : CorpusStage.done(recipe, workDir).orElse(null);
       Pipeline p = newPipeline();
       CorpusStage.build(p, recipe, corpusDir, tokenizer, placeholderHeader(recipe, corpus, tokenizer));
       jobs.add(new StageJob(corpus.kind(), corpus.fingerprint(), corpusDir, given, PipelineTranslation.toProto(p), null));
@@ -147,7 +161,7 @@ public final class JobDescription {
       PretrainStage.build(p, job, accelerator);
       jobs.add(new StageJob(pretrain.kind(), pretrain.fingerprint(), dir(workDir, recipe, pretrain), trainingOptions,
           PipelineTranslation.toProto(p), null));
-      pretrainedHf = PretrainStage.done(recipe, workDir)
+      pretrainedHf = (plannedOnly ? java.util.Optional.<JsonNode>empty() : PretrainStage.done(recipe, workDir))
           .map(m -> FolderRef.fromManifest(dir(workDir, recipe, pretrain), m, "hf/"))
           .orElse(placeholderModel(dir(workDir, recipe, pretrain) + "/hf"));
     }
@@ -163,7 +177,8 @@ public final class JobDescription {
         FinetuneStage.build(p, FinetuneStage.job(recipe, f.task(), random, workDir, init, backend), accelerator);
         jobs.add(new StageJob(s.kind(), s.fingerprint(), out, trainingOptions, PipelineTranslation.toProto(p), null));
         models.put(random ? f.task() + EvalStage.BASELINE_SUFFIX : f.task(),
-            FinetuneStage.done(recipe, f.task(), random, workDir).map(FinetuneStage.Result::model)
+            (plannedOnly ? java.util.Optional.<FinetuneStage.Result>empty() : FinetuneStage.done(recipe, f.task(), random, workDir))
+                .map(FinetuneStage.Result::model)
                 .orElse(placeholderModel(out + "/hf")));
       }
     }
@@ -172,7 +187,7 @@ public final class JobDescription {
     if (evalStage != null) {
       String evalDir = dir(workDir, recipe, evalStage);
       boolean maskedLm = recipe.eval().tasks().stream().anyMatch(t -> t.kind() == EvalSpec.Task.Kind.MASKED_LM);
-      if (maskedLm && (corpus == null || CorpusStage.done(recipe, workDir).isEmpty())) {
+      if (maskedLm && (corpus == null || plannedOnly || CorpusStage.done(recipe, workDir).isEmpty())) {
         jobs.add(new StageJob(Stage.Kind.EVAL, evalStage.fingerprint(), evalDir, given, null,
             "the masked-LM evaluation takes its holdout block count from the corpus manifest: described once the corpus"
                 + " stage has run"));
@@ -291,11 +306,11 @@ public final class JobDescription {
   /** A file entry for what a stage has not written yet (size 0, all-zero hash): job descriptions only. */
   private static final FileEntry PLANNED = new FileEntry("planned", 0, "0".repeat(64));
 
-  private static TokenizerRef tokenizer(Recipe recipe, String workDir, Stage tok) {
+  private static TokenizerRef tokenizer(Recipe recipe, String workDir, Stage tok, boolean plannedOnly) {
     if (!recipe.tokenizer().isTrained()) {
       return TokenizerRef.of(recipe.tokenizer().path());
     }
-    return RecipeTokenizer.done(recipe, workDir).orElse(new TokenizerRef(dir(workDir, recipe, tok),
+    return (plannedOnly ? java.util.Optional.<TokenizerRef>empty() : RecipeTokenizer.done(recipe, workDir)).orElse(new TokenizerRef(dir(workDir, recipe, tok),
         RobertaTokenizer.TOKENIZER_JSON, List.of(new FileEntry(RobertaTokenizer.TOKENIZER_JSON, 0, PLANNED.sha256()))));
   }
 
