@@ -37,12 +37,15 @@ public final class FakeGcs {
 
   /**
    * This JVM's store folder: the system property {@value FakeGcsOptions#SYSTEM_PROPERTY} if set,
-   * else {@code target/fakegs-store} (created, and the property set, so that every {@code fakegs}
-   * file system of this JVM and every JVM started with {@link #jvmFlags()} sees it).
+   * else a new {@code target/fakegs-store/<time>-<pid>} (created, and the property set, so that
+   * every {@code fakegs} file system of this JVM and every JVM started with {@link #jvmFlags()}
+   * sees it; a fresh one per test JVM, so that nothing a killed run left can pass for this run's).
    */
   public static synchronized Path root() {
     String set = System.getProperty(FakeGcsOptions.SYSTEM_PROPERTY);
-    Path root = set != null && !set.isBlank() ? Path.of(set) : Path.of("target", "fakegs-store");
+    Path root = set != null && !set.isBlank() ? Path.of(set)
+        : Path.of("target", "fakegs-store", java.time.LocalDateTime.now().format(
+            java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", java.util.Locale.ROOT)) + "-" + ProcessHandle.current().pid());
     root = root.toAbsolutePath().normalize();
     try {
       Files.createDirectories(root);
