@@ -20,7 +20,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.TextIO;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.io.fs.CreateOptions.StandardCreateOptions;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
@@ -331,6 +337,31 @@ class FakeGcsFileSystemTest {
         System.setProperty(FakeGcsOptions.SYSTEM_PROPERTY, before);
       }
     }
+  }
+
+  /**
+   * Beam's own sharded writes (temporary files, then rename with IGNORE_MISSING_FILES and
+   * SKIP_IF_DESTINATION_EXISTS, then the temporary "directory" cleaned) and reads work on the
+   * store, and leave no temporary object.
+   */
+  @Test
+  void beamsFileIoWritesAndReadsTheStore() throws IOException {
+    String out = b + "predictions/";
+    PipelineOptions options = PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--fakeGcsRoot=" + store).create();
+    options.as(org.apache.beam.runners.direct.DirectOptions.class).setTargetParallelism(2);
+    Pipeline write = Pipeline.create(options);
+    write.apply(Create.of(List.of("a", "b", "c", "d", "e")))
+        .apply(FileIO.<String>write().via(TextIO.sink()).to(out).withPrefix("part").withSuffix(".txt").withNumShards(2));
+    assertEquals(PipelineResult.State.DONE, write.run().waitUntilFinish());
+
+    List<String> written = names(b + "predictions/**");
+    assertEquals(2, written.size(), written.toString());
+    assertTrue(written.stream().allMatch(n -> n.matches(java.util.regex.Pattern.quote(out) + "part-0000[01]-of-00002\\.txt")), written.toString());
+    assertEquals(List.of(), uploads(store));
+
+    Pipeline read = Pipeline.create(options);
+    PAssert.that(read.apply(TextIO.read().from(out + "part-*"))).containsInAnyOrder("a", "b", "c", "d", "e");
+    assertEquals(PipelineResult.State.DONE, read.run().waitUntilFinish());
   }
 
   @Test
