@@ -43,7 +43,7 @@ import picocli.CommandLine;
  * and both tasks). The same recipe on the DirectRunner and on embedded Flink must write the same
  * reports; a second run skips every stage.
  */
-class RunRecipeTest {
+public class RunRecipeTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   @TempDir static Path brown;
 
@@ -61,6 +61,11 @@ class RunRecipeTest {
   }
 
   static Recipe recipe() {
+    return recipe(brown.toString());
+  }
+
+  /** The recipe over the Brown files in {@code brown} (a local folder or any Beam URI). */
+  public static Recipe recipe(String brown) {
     return RecipeBuilder.named("run-e2e")
         .model(Roberta.tiny().hiddenSize(32).layers(2).heads(2).intermediateSize(64).maxPositions(66))
         .tokenizer(Tokenizer.byteLevelBpe().vocabSize(600).minFrequency(2))
@@ -69,9 +74,9 @@ class RunRecipeTest {
         .pretrain(Pretrain.mlm().batchSize(8).microBatch(8).peakLearningRate(1e-3).warmupSteps(2).totalSteps(12)
             .checkpointEvery(6).seed(5))
         .finetune(
-            Finetune.classification("brown-genre", BrownTasks.GENRES.size()).data(brown.toString()).trainExamples(48)
+            Finetune.classification("brown-genre", BrownTasks.GENRES.size()).data(brown).trainExamples(48)
                 .maxSequenceLength(64).epochs(1).batchSize(8).learningRate(1e-3).withRandomInitBaseline(),
-            Finetune.tokenClassification("brown-pos", BrownTasks.POS_TAGS.size()).data(brown.toString()).trainExamples(48)
+            Finetune.tokenClassification("brown-pos", BrownTasks.POS_TAGS.size()).data(brown).trainExamples(48)
                 .maxSequenceLength(64).epochs(1).batchSize(8).learningRate(1e-3).withRandomInitBaseline())
         .evaluate(Eval.maskedLm(), Eval.task("brown-genre").shards(3), Eval.task("brown-pos").shards(2))
         .evalBatchSize(16)

@@ -49,7 +49,8 @@ public final class StageManifest {
     m.set("files", filesNode(files));
     CrashPoint.reached(stage.equals("tokenizer") ? CrashPoint.TOKENIZER_BEFORE_COMMIT : CrashPoint.MANIFEST_BEFORE_COMMIT);
     Artifacts.writeJson(dir, FILE, m);
-    return m;
+    // what was written, as a later run reads it (JSON numbers come back as the smallest type)
+    return (ObjectNode) Artifacts.readJson(Artifacts.file(dir, FILE));
   }
 
   public static ArrayNode filesNode(List<FileEntry> files) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.roberta.e2e.cluster.LocalFlinkCluster;
 import io.roberta.pipelines.corpus.CorpusStage;
 import io.roberta.pipelines.corpus.RecipeTokenizer;
+import io.roberta.pipelines.tokenizer.TokenizerRef;
 import io.roberta.spec.Recipe;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +23,6 @@ import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,7 +48,7 @@ class FakeGcsClusterTest {
   private static LocalFlinkCluster cluster;
   private static Path decoy;
   private static String brownFake;
-  private static Path localTokenizer;
+  private static TokenizerRef localTokenizer;
   private static CorpusStage.Result localCorpus;
 
   @BeforeAll
@@ -104,7 +104,7 @@ class FakeGcsClusterTest {
       String tokenizerDir = FakeGcsStages.tokenizerDir(recipe, work);
       FakeGcsStages.trainTokenizer(recipe, tokenizerDir, flink("fakegs-tokenizer"));
       long t1 = System.nanoTime();
-      FakeGcsStages.assertSameStageFiles(localTokenizer.getParent(), tokenizerDir);
+      FakeGcsStages.assertSameStageFiles(Path.of(localTokenizer.dir()), tokenizerDir, "manifest.json");
 
       CorpusStage.Result corpus = CorpusStage.of(recipe, work, localTokenizer).run(flink("fakegs-corpus"));
       long t2 = System.nanoTime();
@@ -126,14 +126,11 @@ class FakeGcsClusterTest {
 
   /** The stages as a recipe runs them, on the cluster, all on fakegs. */
   @Test
-  @Disabled("needs issue 13 staging: as FakeGcsDirectRunnerTest.theStagesAsARecipeRunsThemOnFakeGcs (RecipeTokenizer "
-      + "hands TrainTokenizer the one-slash fakegs:/... made by a java.nio Path, refused on the TaskManager; the corpus "
-      + "stage loads its tokenizer from a local Path)")
   void theStagesAsARecipeRunsThemOnTheClusterOnFakeGcs() throws Exception {
     Recipe recipe = FakeGcsStages.recipe(brownFake);
     String work = FakeGcs.freshPrefix("cluster-work");
-    Path tokenizer = RecipeTokenizer.ensure(recipe, work, flink("fakegs-recipe-tokenizer"), line -> {});
-    FakeGcsStages.assertSameStageFiles(localTokenizer.getParent(), FakeGcsStages.tokenizerDir(recipe, work));
+    TokenizerRef tokenizer = RecipeTokenizer.ensure(recipe, work, flink("fakegs-recipe-tokenizer"), line -> {});
+    FakeGcsStages.assertSameStageFiles(Path.of(localTokenizer.dir()), FakeGcsStages.tokenizerDir(recipe, work));
     CorpusStage.Result corpus = CorpusStage.of(recipe, work, tokenizer).run(flink("fakegs-recipe-corpus"));
     FakeGcsStages.assertSameStageFiles(Path.of(localCorpus.directory()), corpus.directory());
     FakeGcsStages.assertNoStrays(Path.of("").toAbsolutePath());

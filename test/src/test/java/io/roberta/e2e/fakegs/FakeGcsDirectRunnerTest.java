@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.roberta.pipelines.corpus.CorpusStage;
 import io.roberta.pipelines.corpus.RecipeTokenizer;
+import io.roberta.pipelines.tokenizer.TokenizerRef;
 import io.roberta.spec.Recipe;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -14,7 +15,6 @@ import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,7 +29,7 @@ class FakeGcsDirectRunnerTest {
   @TempDir static Path localWork;
   private static String brownFake;
   private static Recipe localRecipe;
-  private static Path localTokenizer;
+  private static TokenizerRef localTokenizer;
   private static CorpusStage.Result localCorpus;
 
   static PipelineOptions direct() {
@@ -71,7 +71,7 @@ class FakeGcsDirectRunnerTest {
     long t0 = System.nanoTime();
     String tokenizerDir = FakeGcsStages.tokenizerDir(recipe, work);
     FakeGcsStages.trainTokenizer(recipe, tokenizerDir, options);
-    FakeGcsStages.assertSameStageFiles(localTokenizer.getParent(), tokenizerDir);
+    FakeGcsStages.assertSameStageFiles(Path.of(localTokenizer.dir()), tokenizerDir, "manifest.json");
 
     CorpusStage.Result corpus = CorpusStage.of(recipe, work, localTokenizer).run(options);
     assertFalse(corpus.skipped());
@@ -90,19 +90,14 @@ class FakeGcsDirectRunnerTest {
    * the tokenizer it returns), all on {@code fakegs://}.
    */
   @Test
-  @Disabled("needs issue 13 staging: RecipeTokenizer.ensure builds the tokenizer location as a java.nio Path "
-      + "(CorpusStage.tokenizerFor: Path.of(\"fakegs://b/w\", ...) gives fakegs:/b/w/...), so TrainTokenizer.writingTo gets "
-      + "the one-slash fakegs:/roberta-test/.../tokenizer/<fp> and FileSystems.matchNewResource refuses it on the worker "
-      + "(LearnMergesFn.process, TrainTokenizer.java:224); with the tokenizer on fakegs, CorpusStage.header fails too: "
-      + "RobertaTokenizer.load(Path fakegs:/...) says 'No tokenizer at fakegs:/...' (CorpusStage.java:191), and "
-      + "AssembleCorpus.Tokenize opens Path.of(tokenizerPath) on the workers")
   void theStagesAsARecipeRunsThemOnFakeGcs() throws Exception {
     PipelineOptions options = direct();
     Recipe recipe = FakeGcsStages.recipe(brownFake);
     String work = FakeGcs.freshPrefix("work");
 
-    Path tokenizer = RecipeTokenizer.ensure(recipe, work, options, line -> {});
-    FakeGcsStages.assertSameStageFiles(localTokenizer.getParent(), FakeGcsStages.tokenizerDir(recipe, work));
+    TokenizerRef tokenizer = RecipeTokenizer.ensure(recipe, work, options, line -> {});
+    assertTrue(tokenizer.dir().startsWith("fakegs://"), tokenizer.dir());
+    FakeGcsStages.assertSameStageFiles(Path.of(localTokenizer.dir()), FakeGcsStages.tokenizerDir(recipe, work));
     CorpusStage.Result corpus = CorpusStage.of(recipe, work, tokenizer).run(options);
     FakeGcsStages.assertSameStageFiles(Path.of(localCorpus.directory()), corpus.directory());
     FakeGcsStages.assertNoStrays(Path.of("").toAbsolutePath());
