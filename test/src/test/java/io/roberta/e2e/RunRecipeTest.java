@@ -66,13 +66,18 @@ public class RunRecipeTest {
 
   /** The recipe over the Brown files in {@code brown} (a local folder or any Beam URI). */
   public static Recipe recipe(String brown) {
+    return recipe(brown, 12, 6);
+  }
+
+  /** As {@link #recipe(String)}, pretraining {@code steps} steps with a checkpoint every {@code every}. */
+  public static Recipe recipe(String brown, int steps, int every) {
     return RecipeBuilder.named("run-e2e")
         .model(Roberta.tiny().hiddenSize(32).layers(2).heads(2).intermediateSize(64).maxPositions(66))
         .tokenizer(Tokenizer.byteLevelBpe().vocabSize(600).minFrequency(2))
         .corpus(Corpus.of(Sources.custom("brown", brown + "/c[a-r][0-9][1-46-9]")).minChars(20).holdout(0.05)
             .pack(Packing.fullSentences(64)))
-        .pretrain(Pretrain.mlm().batchSize(8).microBatch(8).peakLearningRate(1e-3).warmupSteps(2).totalSteps(12)
-            .checkpointEvery(6).seed(5))
+        .pretrain(Pretrain.mlm().batchSize(8).microBatch(8).peakLearningRate(1e-3).warmupSteps(2).totalSteps(steps)
+            .checkpointEvery(every).seed(5))
         .finetune(
             Finetune.classification("brown-genre", BrownTasks.GENRES.size()).data(brown).trainExamples(48)
                 .maxSequenceLength(64).epochs(1).batchSize(8).learningRate(1e-3).withRandomInitBaseline(),

@@ -32,7 +32,7 @@ final class RecipeArtifacts {
   static Map<String, byte[]> byStage(Map<String, byte[]> files) {
     Map<String, byte[]> out = new TreeMap<>();
     files.forEach((name, bytes) -> {
-      String key = name.replaceFirst("^([^/]+)/[0-9a-f]{64}/", "$1/");
+      String key = name.replaceFirst("^([^/]+)/[0-9a-f]{8,64}/", "$1/");
       out.put(key, bytes);
     });
     return out;
