@@ -24,7 +24,7 @@ import java.util.TreeMap;
 final class RecipeArtifacts {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> VARYING = Set.of("seconds", "trainingSeconds", "tokensPerSecond", "fingerprint",
-      "recipeFingerprint", "path", "corpus", "huggingFace", "init", "files", "started", "host", "pid", "token");
+      "recipeFingerprint", "path", "data", "corpus", "huggingFace", "init", "files", "started", "host", "pid", "token");
 
   private RecipeArtifacts() {}
 
