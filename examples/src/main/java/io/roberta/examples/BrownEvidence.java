@@ -176,7 +176,7 @@ public final class BrownEvidence {
   static void evaluate(Path model, TaskData test, Path out) {
     Pipeline p = Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--targetParallelism=2").create());
     p.apply("ReadExamples", Create.of(test.examples()).withCoder(SerializableCoder.of(TaskExample.class)))
-        .apply("Evaluate", EvaluateShards.of(model.toString(), EvalTask.of(test, BLOCK)).shards(2).batchSize(32)
+        .apply("Evaluate", EvaluateShards.of(io.roberta.pipelines.stage.FolderRef.of(model.toString()), EvalTask.of(test, BLOCK)).shards(2).batchSize(32)
             .writeTo(out.toString()));
     p.run().waitUntilFinish();
   }

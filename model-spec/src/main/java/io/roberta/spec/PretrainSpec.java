@@ -54,4 +54,13 @@ public record PretrainSpec(
   public int accumulationSteps() {
     return batchSize / microBatch;
   }
+
+  /**
+   * This spec without its accelerator: what the stage fingerprint covers. Where to run (a GPU
+   * type) is not what to train, so changing it never retrains the model.
+   */
+  public PretrainSpec withoutAccelerator() {
+    return accelerator == null ? this : new PretrainSpec(batchSize, microBatch, precision, masking, optimizer, schedule,
+        checkpointInterval, keepCheckpoints, seed, null);
+  }
 }

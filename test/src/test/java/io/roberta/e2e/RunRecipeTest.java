@@ -43,7 +43,7 @@ import picocli.CommandLine;
  * and both tasks). The same recipe on the DirectRunner and on embedded Flink must write the same
  * reports; a second run skips every stage.
  */
-class RunRecipeTest {
+public class RunRecipeTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   @TempDir static Path brown;
 
@@ -61,17 +61,27 @@ class RunRecipeTest {
   }
 
   static Recipe recipe() {
+    return recipe(brown.toString());
+  }
+
+  /** The recipe over the Brown files in {@code brown} (a local folder or any Beam URI). */
+  public static Recipe recipe(String brown) {
+    return recipe(brown, 12, 6);
+  }
+
+  /** As {@link #recipe(String)}, pretraining {@code steps} steps with a checkpoint every {@code every}. */
+  public static Recipe recipe(String brown, int steps, int every) {
     return RecipeBuilder.named("run-e2e")
         .model(Roberta.tiny().hiddenSize(32).layers(2).heads(2).intermediateSize(64).maxPositions(66))
         .tokenizer(Tokenizer.byteLevelBpe().vocabSize(600).minFrequency(2))
         .corpus(Corpus.of(Sources.custom("brown", brown + "/c[a-r][0-9][1-46-9]")).minChars(20).holdout(0.05)
             .pack(Packing.fullSentences(64)))
-        .pretrain(Pretrain.mlm().batchSize(8).microBatch(8).peakLearningRate(1e-3).warmupSteps(2).totalSteps(12)
-            .checkpointEvery(6).seed(5))
+        .pretrain(Pretrain.mlm().batchSize(8).microBatch(8).peakLearningRate(1e-3).warmupSteps(2).totalSteps(steps)
+            .checkpointEvery(every).seed(5))
         .finetune(
-            Finetune.classification("brown-genre", BrownTasks.GENRES.size()).data(brown.toString()).trainExamples(48)
+            Finetune.classification("brown-genre", BrownTasks.GENRES.size()).data(brown).trainExamples(48)
                 .maxSequenceLength(64).epochs(1).batchSize(8).learningRate(1e-3).withRandomInitBaseline(),
-            Finetune.tokenClassification("brown-pos", BrownTasks.POS_TAGS.size()).data(brown.toString()).trainExamples(48)
+            Finetune.tokenClassification("brown-pos", BrownTasks.POS_TAGS.size()).data(brown).trainExamples(48)
                 .maxSequenceLength(64).epochs(1).batchSize(8).learningRate(1e-3).withRandomInitBaseline())
         .evaluate(Eval.maskedLm(), Eval.task("brown-genre").shards(3), Eval.task("brown-pos").shards(2))
         .evalBatchSize(16)
@@ -110,7 +120,7 @@ class RunRecipeTest {
     assertTrue(acc >= 0 && acc <= 1, "token accuracy " + acc);
 
     Path report = direct.resolve("run-e2e").resolve(RunReport.FILE);
-    assertEquals(report, d.report());
+    assertEquals(report.toString(), d.report());
     String md = Files.readString(report);
     for (String s : List.of("## Stages", "## Corpus", "## Pretraining", "## Fine-tuning", "## Evaluation",
         "Pretrained vs random init", "| brown-pos | token_accuracy |", "| brown-genre | accuracy |")) {
@@ -119,9 +129,9 @@ class RunRecipeTest {
     for (String png : List.of(RunReport.SCORES_PNG, RunReport.FINETUNE_LOSS_PNG)) {
       assertTrue(Files.size(direct.resolve("run-e2e").resolve(png)) > 1000, png);
     }
-    for (Map.Entry<String, Path> m : d.models().entrySet()) {
+    for (var m : d.models().entrySet()) {
       for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
-        assertTrue(Files.isRegularFile(m.getValue().resolve(f)), m.getKey() + ": " + f);
+        assertTrue(Files.isRegularFile(Path.of(m.getValue().dir(), f)), m.getKey() + ": " + f);
       }
     }
 

@@ -60,7 +60,7 @@ public final class MetricsLog implements AutoCloseable {
     }
   }
 
-  static String line(StepMetrics m) {
+  public static String line(StepMetrics m) {
     ObjectNode o = JSON.createObjectNode();
     o.put("step", m.step());
     o.put("loss", m.loss());

@@ -77,7 +77,7 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
           new Stage(
               Stage.Kind.PRETRAIN,
               "pretrain",
-              RecipeJson.fingerprint("pretrain", recipe.model(), pre, corpusStage.fingerprint()),
+              RecipeJson.fingerprint("pretrain", recipe.model(), pre.withoutAccelerator(), corpusStage.fingerprint()),
               List.of("corpus/train-*.bin"),
               List.of("checkpoints/", "metrics.jsonl", "loss.png", "hf/config.json", "hf/model.safetensors", "hf/tokenizer.json"),
               "masked-LM: " + pre.schedule().totalSteps() + " steps of " + pre.batchSize()
@@ -93,7 +93,7 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
       Stage s =
           new Stage(
               Stage.Kind.FINETUNE,
-              "finetune-" + f.task(),
+              finetuneStageName(f.task()),
               RecipeJson.fingerprint("finetune", recipe.model(), f, upstream, tokenizer.fingerprint()),
               List.of(init, "task data: " + f.task()),
               List.of("hf/config.json", "hf/model.safetensors", "metrics.jsonl"),
@@ -125,7 +125,7 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
           upstream.add(pretrainStage.fingerprint());
           upstream.add(corpusStage.fingerprint());
         } else {
-          inputs.add("finetune-" + t.task() + "/hf/");
+          inputs.add(finetuneStageName(t.task()) + "/hf/");
           upstream.add(finetuned.get(t.task()));
           String baseline = baselineStageName(t.task());
           if (finetuned.containsKey(baseline)) {
@@ -154,7 +154,12 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
 
   /** The stage that fine-tunes a random-init model on {@code task}: {@code finetune-<task>-random-init}. */
   public static String baselineStageName(String task) {
-    return "finetune-" + task + "-random-init";
+    return finetuneStageName(task) + "-random-init";
+  }
+
+  /** The stage that fine-tunes the pretrained model on {@code task}: {@code finetune-<task>}. */
+  public static String finetuneStageName(String task) {
+    return "finetune-" + task;
   }
 
   /** The stage called {@code name}, if the plan has one. */

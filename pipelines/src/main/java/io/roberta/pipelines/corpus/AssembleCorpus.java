@@ -10,7 +10,6 @@ import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -60,7 +59,7 @@ import org.joda.time.Instant;
  * <pre>{@code
  * pipeline.apply("AssembleCorpus",
  *     AssembleCorpus.builder(recipe.corpus(), sources, header, "work/tiny/corpus/0123abcd")
- *         .tokenizer(Path.of("tokenizer.json")).build());
+ *         .tokenizer(TokenizerRef.of("work/tiny/tokenizer/ab12/tokenizer.json")).build());
  * }</pre>
  */
 public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>> {
@@ -77,7 +76,7 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
   private final List<Source> sources;
   private final ManifestHeader header;
   private final String outputDir;
-  private final String tokenizerPath;
+  private final io.roberta.pipelines.tokenizer.TokenizerRef tokenizer;
   private final boolean fastEncoder;
   private final String progressId;
 
@@ -86,7 +85,7 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
     this.sources = List.copyOf(b.sources);
     this.header = b.header;
     this.outputDir = b.outputDir;
-    this.tokenizerPath = b.tokenizer.toString();
+    this.tokenizer = b.tokenizer;
     this.fastEncoder = b.fastEncoder;
     this.progressId = b.progressId;
   }
@@ -100,7 +99,7 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
     private final List<Source> sources;
     private final ManifestHeader header;
     private final String outputDir;
-    private Path tokenizer;
+    private io.roberta.pipelines.tokenizer.TokenizerRef tokenizer;
     private boolean fastEncoder = true;
     private String progressId;
 
@@ -111,8 +110,8 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
       this.outputDir = outputDir;
     }
 
-    /** A local {@code tokenizer.json} (or SentencePiece model) every worker can read. */
-    public Builder tokenizer(Path tokenizer) {
+    /** The tokenizer; every worker stages a checked local copy once. */
+    public Builder tokenizer(io.roberta.pipelines.tokenizer.TokenizerRef tokenizer) {
       this.tokenizer = tokenizer;
       return this;
     }
@@ -176,7 +175,7 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
     PCollectionTuple tokenized =
         unique.apply(
             "SplitAndTokenize",
-            ParDo.of(new Tokenize(tokenizerPath, fastEncoder, weights, spec.holdoutFraction(), progressId))
+            ParDo.of(new Tokenize(tokenizer, fastEncoder, weights, spec.holdoutFraction(), progressId))
                 .withOutputTags(Tokenize.TOKENIZED, TupleTagList.of(COUNTS)));
     counts.add(tokenized.get(COUNTS));
 
@@ -331,7 +330,7 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
     private static final int BATCH_DOCUMENTS = 256;
     private static final long BATCH_CHARS = 4L << 20;
 
-    private final String tokenizerPath;
+    private final io.roberta.pipelines.tokenizer.TokenizerRef tokenizer;
     private final boolean fast;
     private final Map<String, Integer> weights;
     private final double holdoutFraction;
@@ -340,9 +339,10 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
     private transient long batchChars;
     private final String progressId;
 
-    Tokenize(String tokenizerPath, boolean fast, Map<String, Integer> weights, double holdoutFraction, String progressId) {
+    Tokenize(io.roberta.pipelines.tokenizer.TokenizerRef tokenizer, boolean fast, Map<String, Integer> weights,
+        double holdoutFraction, String progressId) {
       this.progressId = progressId;
-      this.tokenizerPath = tokenizerPath;
+      this.tokenizer = tokenizer;
       this.fast = fast;
       this.weights = weights;
       this.holdoutFraction = holdoutFraction;
@@ -350,7 +350,8 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
 
     @Setup
     public void setup() {
-      encoder = fast ? TokenEncoder.open(Path.of(tokenizerPath)) : TokenEncoder.djl(Path.of(tokenizerPath));
+      var local = tokenizer.local();
+      encoder = fast ? TokenEncoder.open(local) : TokenEncoder.djl(local);
       batch = new ArrayList<>();
     }
 
@@ -449,7 +450,9 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
       ResourceId temp = dir.resolve(".tmp-" + file + "-" + UUID.randomUUID(), RESOLVE_FILE);
       ShardFormat format = ShardFormat.valueOf(header.dtype().toUpperCase(Locale.ROOT));
       BlockPacker packer;
-      try (ShardFormat.Writer writer = format.new Writer(FileSystems.create(temp, "application/octet-stream"))) {
+      io.roberta.pipelines.stage.Artifacts.HashingOutput hashing =
+          io.roberta.pipelines.stage.Artifacts.create(dir, temp.getFilename());
+      try (ShardFormat.Writer writer = format.new Writer(java.nio.channels.Channels.newChannel(hashing))) {
         packer =
             new BlockPacker(new PackingSpec(mode, blockLength), header.bos(), header.eos(), header.pad(), block -> {
               try {
@@ -463,11 +466,12 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
         }
         packer.finish();
       }
+      hashing.close();
       FileSystems.rename(List.of(temp), List.of(target));
       out.output(
           new ShardInfo(
               file, shard.getKey().startsWith("holdout") ? "holdout" : "train", docs.size(), packer.blocks(),
-              packer.contentTokens(), packer.paddingTokens()));
+              packer.contentTokens(), packer.paddingTokens(), hashing.entry().size(), hashing.entry().sha256()));
     }
   }
 

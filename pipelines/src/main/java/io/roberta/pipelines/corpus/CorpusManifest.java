@@ -128,7 +128,8 @@ public final class CorpusManifest {
       o.put("paddingFraction", b == 0 ? 0.0 : (double) p / (b * h.blockLength()));
       var files = o.putArray("shards");
       for (ShardInfo s : mine) {
-        files.addObject().put("file", s.file()).put("blocks", s.blocks()).put("documents", s.documents());
+        files.addObject().put("file", s.file()).put("blocks", s.blocks()).put("documents", s.documents())
+            .put("size", s.bytes()).put("sha256", s.sha256());
       }
       tokens += t;
       blocks += b;
@@ -137,6 +138,9 @@ public final class CorpusManifest {
     m.put("tokens", tokens);
     m.put("blocks", blocks);
     m.put("paddingFraction", blocks == 0 ? 0.0 : (double) padding / (blocks * h.blockLength()));
+    List<io.roberta.pipelines.stage.FileEntry> all = shards.stream()
+        .map(s -> new io.roberta.pipelines.stage.FileEntry(s.file(), s.bytes(), s.sha256())).toList();
+    m.set("files", io.roberta.pipelines.stage.StageManifest.filesNode(all));
     return m;
   }
 

@@ -9,11 +9,12 @@ import io.roberta.spec.SourceSpec;
 import io.roberta.spec.TokenizerSpec;
 import io.roberta.spec.plan.Plan;
 import io.roberta.spec.plan.Stage;
+import io.roberta.pipelines.stage.Artifacts;
+import io.roberta.pipelines.stage.StageManifest;
+import io.roberta.pipelines.tokenizer.TokenizerRef;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -52,18 +53,18 @@ public final class CorpusStage {
 
   private final Recipe recipe;
   private final String workDir;
-  private final Path tokenizer;
+  private final TokenizerRef tokenizer;
   private boolean fastEncoder = true;
   private Duration progressEvery = Duration.ofSeconds(5);
   private Consumer<String> progress = line -> {};
 
-  private CorpusStage(Recipe recipe, String workDir, Path tokenizer) {
+  private CorpusStage(Recipe recipe, String workDir, TokenizerRef tokenizer) {
     this.recipe = recipe;
     this.workDir = workDir;
     this.tokenizer = tokenizer;
   }
 
-  public static CorpusStage of(Recipe recipe, String workDir, Path tokenizer) {
+  public static CorpusStage of(Recipe recipe, String workDir, TokenizerRef tokenizer) {
     if (recipe.corpus() == null) {
       throw new IllegalArgumentException("recipe " + recipe.name() + " has no corpus to assemble");
     }
@@ -89,22 +90,14 @@ public final class CorpusStage {
         .orElseThrow(() -> new IllegalArgumentException("recipe " + recipe.name() + " has no corpus stage"));
   }
 
-  /** {@code <workDir>/<recipe>/corpus/<fingerprint>}. */
+  /** {@code <workDir>/<recipe>/corpus/<fingerprint>} (no trailing slash). */
   public static String directory(Recipe recipe, String workDir) {
-    return stripSlash(workDir) + "/" + stage(recipe).relativePath(recipe.name());
+    return Artifacts.uri(Artifacts.stageDir(workDir, recipe.name(), stage(recipe)));
   }
 
-  /**
-   * The tokenizer the stage encodes with: the recipe's file for a pretrained tokenizer, or the
-   * tokenizer stage's output for one trained on the corpus.
-   */
-  public static Path tokenizerFor(Recipe recipe, String workDir) {
-    TokenizerSpec t = recipe.tokenizer();
-    if (!t.isTrained()) {
-      return Path.of(t.path());
-    }
-    Stage tok = Plan.compile(recipe).stages().get(0);
-    return Path.of(stripSlash(workDir), tok.relativePath(recipe.name()), RobertaTokenizer.TOKENIZER_JSON);
+  /** The finished stage's manifest, if it verifies. */
+  public static java.util.Optional<JsonNode> done(Recipe recipe, String workDir) {
+    return StageManifest.verified(Artifacts.dir(directory(recipe, workDir)), stage(recipe).fingerprint());
   }
 
   /** Runs the stage, or returns the existing manifest when this fingerprint already finished. */
@@ -112,10 +105,9 @@ public final class CorpusStage {
     FileSystems.setDefaultPipelineOptions(options);
     Stage stage = stage(recipe);
     String dir = directory(recipe, workDir);
-    String manifestPath = dir + "/" + CorpusManifest.FILE_NAME;
-    JsonNode existing = readIfPresent(manifestPath);
-    if (existing != null && stage.fingerprint().equals(existing.path("fingerprint").asText())) {
-      return new Result(dir, existing, true);
+    java.util.Optional<JsonNode> existing = StageManifest.verified(Artifacts.dir(dir), stage.fingerprint());
+    if (existing.isPresent()) {
+      return new Result(dir, existing.get(), true);
     }
 
     CorpusSpec spec = recipe.corpus();
@@ -132,13 +124,7 @@ public final class CorpusStage {
 
     String runId = UUID.randomUUID().toString();
     Pipeline pipeline = Pipeline.create(options);
-    pipeline.apply(
-        "AssembleCorpus",
-        AssembleCorpus.builder(spec, sources, header, dir)
-            .tokenizer(tokenizer)
-            .fastEncoder(fastEncoder)
-            .progress(runId)
-            .build());
+    build(pipeline, recipe, sources, dir, tokenizer, header, fastEncoder, runId);
     ProgressMeter meter = ProgressMeter.get(runId);
     long total = totalBytes;
     Thread reporter =
@@ -166,19 +152,39 @@ public final class CorpusStage {
       progress.accept("corpus: " + meter.line(total));
       ProgressMeter.remove(runId);
     }
-    JsonNode manifest = readIfPresent(manifestPath);
-    if (manifest == null) {
-      throw new IllegalStateException("the corpus pipeline finished but wrote no " + manifestPath);
-    }
+    JsonNode manifest = StageManifest.verified(Artifacts.dir(dir), stage.fingerprint()).orElseThrow(
+        () -> new IllegalStateException("the corpus pipeline finished but " + dir + "/" + CorpusManifest.FILE_NAME
+            + " is missing or does not match the shards"));
     return new Result(dir, manifest, false);
   }
 
-  static ManifestHeader header(Recipe recipe, Stage stage, Path tokenizer) {
+  /** Adds the stage's transforms to {@code pipeline}; {@link #run} and job descriptions share it. */
+  public static void build(Pipeline pipeline, Recipe recipe, String dir, TokenizerRef tokenizer, ManifestHeader header) {
+    List<Source> sources = new ArrayList<>();
+    for (SourceSpec s : recipe.corpus().sources()) {
+      sources.add(SourceRegistry.create(s));
+    }
+    build(pipeline, recipe, sources, dir, tokenizer, header, true, null);
+  }
+
+  private static void build(Pipeline pipeline, Recipe recipe, List<Source> sources, String dir, TokenizerRef tokenizer,
+      ManifestHeader header, boolean fastEncoder, String runId) {
+    pipeline.apply(
+        "AssembleCorpus",
+        AssembleCorpus.builder(recipe.corpus(), sources, header, dir)
+            .tokenizer(tokenizer)
+            .fastEncoder(fastEncoder)
+            .progress(runId)
+            .build());
+  }
+
+  static ManifestHeader header(Recipe recipe, Stage stage, TokenizerRef ref) {
     int vocab;
     int bos;
     int eos;
     int pad;
-    Path file;
+    var tokenizer = ref.local();
+    var file = tokenizer;
     ByteLevelBpe json = ByteLevelBpe.tryLoad(tokenizer);
     if (json != null) {
       // Read in Java: the driver then never loads the native library (start-up time).
@@ -205,8 +211,8 @@ public final class CorpusStage {
         RecipeJson.fingerprint(recipe),
         stage.fingerprint(),
         RecipeJson.canonical(spec),
-        file.toAbsolutePath().toString(),
-        sha256(file),
+        ref.mainUri(),
+        ref.mainEntry().sha256(),
         vocab,
         bos,
         eos,
@@ -222,35 +228,12 @@ public final class CorpusStage {
             "java", System.getProperty("java.version")));
   }
 
-  private static int special(int id, String token, Path source) {
+  private static int special(int id, String token, Object source) {
     if (id < 0) {
       throw new IllegalArgumentException(
           "tokenizer " + source + " has no " + token + " token; RoBERTa blocks need <s>, </s> and <pad>");
     }
     return id;
-  }
-
-  static String sha256(Path file) {
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
-      return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read tokenizer " + file, e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static JsonNode readIfPresent(String path) {
-    try {
-      MatchResult m = FileSystems.match(List.of(path), EmptyMatchTreatment.ALLOW).get(0);
-      if (m.status() != MatchResult.Status.OK || m.metadata().isEmpty()) {
-        return null;
-      }
-      return CorpusManifest.read(path);
-    } catch (IOException e) {
-      return null;
-    }
   }
 
   /** Shards and temporary files a crashed run may have left; a manifest that did not match. */
@@ -269,7 +252,4 @@ public final class CorpusStage {
     }
   }
 
-  private static String stripSlash(String s) {
-    return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
-  }
 }

@@ -10,6 +10,8 @@ import java.io.Serializable;
  * @param documents document copies packed into it
  * @param contentTokens positions holding text tokens or separators
  * @param paddingTokens {@code <pad>} positions
+ * @param bytes the file's size
+ * @param sha256 the file's SHA-256, what workers check their staged copy against
  */
-public record ShardInfo(String file, String split, long documents, long blocks, long contentTokens, long paddingTokens)
-    implements Serializable {}
+public record ShardInfo(String file, String split, long documents, long blocks, long contentTokens, long paddingTokens,
+    long bytes, String sha256) implements Serializable {}

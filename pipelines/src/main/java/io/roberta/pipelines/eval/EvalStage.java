@@ -3,7 +3,16 @@ package io.roberta.pipelines.eval;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.roberta.pipelines.finetune.FinetuneStage;
-import io.roberta.pipelines.stage.Manifests;
+import io.roberta.pipelines.corpus.CorpusOutput;
+import io.roberta.pipelines.pretrain.BackendOptions;
+import io.roberta.pipelines.stage.Artifacts;
+import io.roberta.pipelines.stage.FileEntry;
+import io.roberta.pipelines.stage.FolderRef;
+import io.roberta.pipelines.stage.StageManifest;
+import io.roberta.pipelines.stage.Staging;
+import java.util.Optional;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.ResourceId;
 import io.roberta.pipelines.tasks.TaskData;
 import io.roberta.pipelines.tasks.TaskExample;
 import io.roberta.pipelines.tasks.TaskSource;
@@ -13,7 +22,6 @@ import io.roberta.spec.Recipe;
 import io.roberta.spec.RecipeJson;
 import io.roberta.spec.plan.Plan;
 import io.roberta.spec.plan.Stage;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,22 +52,19 @@ import org.joda.time.Duration;
  * }</pre>
  */
 public final class EvalStage {
-  public static final String MANIFEST = Manifests.FILE;
   /** The label of a task's random-init baseline evaluation. */
   public static final String BASELINE_SUFFIX = "-random-init";
 
-  /** Where the stage wrote, what its manifest says, and whether it had already run. */
+  /** Where the stage wrote (a URI), what its manifest says, and whether it had already run. */
   public record Result(String directory, JsonNode manifest, boolean skipped) {}
 
   /**
-   * The upstream artifacts: the pretraining export and the corpus holdout shards (for masked-LM;
-   * null without pretraining), and each evaluated model by label ({@code <task>} and {@code
+   * The upstream artifacts: the pretraining export and the corpus (for masked-LM; null without
+   * pretraining), and each evaluated model by label ({@code <task>} and {@code
    * <task>-random-init}).
    */
-  public record Inputs(
-      String pretrainedHf, List<String> holdoutShards, String holdoutDtype, Map<String, String> models) {
+  public record Inputs(FolderRef pretrainedHf, CorpusOutput corpus, Map<String, FolderRef> models) {
     public Inputs {
-      holdoutShards = holdoutShards == null ? List.of() : List.copyOf(holdoutShards);
       models = Map.copyOf(models);
     }
   }
@@ -71,8 +76,13 @@ public final class EvalStage {
         .orElseThrow(() -> new IllegalArgumentException("recipe " + recipe.name() + " has no eval stage"));
   }
 
-  public static Path directory(Recipe recipe, String workDir) {
-    return Path.of(workDir).resolve(stage(recipe).relativePath(recipe.name()));
+  public static ResourceId directory(Recipe recipe, String workDir) {
+    return Artifacts.stageDir(workDir, recipe.name(), stage(recipe));
+  }
+
+  /** The finished stage's manifest, if it verifies. */
+  public static Optional<JsonNode> done(Recipe recipe, String workDir) {
+    return StageManifest.verified(directory(recipe, workDir), stage(recipe).fingerprint());
   }
 
   /** The labels this stage evaluates, in report order. */
@@ -88,14 +98,15 @@ public final class EvalStage {
   }
 
   public static Result run(Recipe recipe, String workDir, Inputs inputs, PipelineOptions options, Consumer<String> log) {
+    FileSystems.setDefaultPipelineOptions(options);
     Stage stage = stage(recipe);
-    Path dir = directory(recipe, workDir);
-    JsonNode existing = Manifests.read(dir.resolve(MANIFEST));
-    if (Manifests.matches(existing, stage.fingerprint())) {
-      return new Result(dir.toString(), existing, true);
+    ResourceId dir = directory(recipe, workDir);
+    Optional<JsonNode> existing = StageManifest.verified(dir, stage.fingerprint());
+    if (existing.isPresent()) {
+      return new Result(Artifacts.uri(dir), existing.get(), true);
     }
     Pipeline p = Pipeline.create(options);
-    long examples = build(p, recipe, dir.toString(), inputs);
+    long examples = build(p, recipe, Artifacts.uri(dir), inputs, options.as(BackendOptions.class).getBackend());
     log.accept(String.format(Locale.ROOT, "eval: %d task example(s) over %s", examples, labels(recipe)));
     PipelineResult result = p.run();
     long started = System.nanoTime();
@@ -116,40 +127,37 @@ public final class EvalStage {
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("the evaluation pipeline ended in state " + state);
     }
-    ObjectNode manifest = Manifests.object();
-    manifest.put("stage", "eval");
-    manifest.put("recipe", recipe.name());
-    manifest.put("fingerprint", stage.fingerprint());
-    manifest.put("recipeFingerprint", RecipeJson.fingerprint(recipe));
-    ObjectNode reports = manifest.putObject("reports");
-    Map<String, JsonNode> byLabel = new LinkedHashMap<>();
+    ObjectNode body = StageManifest.object();
+    body.put("recipeFingerprint", RecipeJson.fingerprint(recipe));
+    ObjectNode reports = body.putObject("reports");
+    List<FileEntry> files = new ArrayList<>();
     for (String label : labels(recipe)) {
-      JsonNode report = Manifests.read(dir.resolve(label).resolve("report.json"));
-      if (report == null) {
-        throw new IllegalStateException("the evaluation of " + label + " wrote no " + dir.resolve(label).resolve("report.json"));
+      ResourceId reportFile = Artifacts.file(dir, label + "/report.json");
+      JsonNode report = Artifacts.readJsonIfPresent(reportFile).orElseThrow(
+          () -> new IllegalStateException("the evaluation of " + label + " wrote no " + reportFile));
+      reports.set(label, report);
+      for (ResourceId f : Artifacts.list(Artifacts.dir(dir, label), "*")) {
+        files.add(new FileEntry(label + "/" + f.getFilename(), Artifacts.size(f).orElseThrow(), Artifacts.sha256(f)));
       }
-      byLabel.put(label, report);
     }
-    byLabel.forEach(reports::set);
-    Manifests.write(dir.resolve(MANIFEST), manifest);
-    return new Result(dir.toString(), manifest, false);
+    ObjectNode manifest = StageManifest.commit(dir, "eval", recipe.name(), stage.fingerprint(), files, body);
+    return new Result(Artifacts.uri(dir), manifest, false);
   }
 
   /**
    * Adds every evaluation of the recipe to {@code p}, writing under {@code dir}; returns the
    * number of task examples it will score. {@link #run} and job descriptions share it.
    */
-  public static long build(Pipeline p, Recipe recipe, String dir, Inputs inputs) {
+  public static long build(Pipeline p, Recipe recipe, String dir, Inputs inputs, String backend) {
     EvalSpec eval = recipe.eval();
     long examples = 0;
     for (EvalSpec.Task t : eval.tasks()) {
       if (t.kind() == EvalSpec.Task.Kind.MASKED_LM) {
-        if (inputs.pretrainedHf() == null || inputs.holdoutShards().isEmpty()) {
+        if (inputs.pretrainedHf() == null || inputs.corpus() == null || inputs.corpus().holdout().isEmpty()) {
           throw new IllegalArgumentException("eval masked-lm needs the pretraining export and the corpus holdout shards");
         }
-        p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(inputs.pretrainedHf(), inputs.holdoutShards(), inputs.holdoutDtype(),
-                recipe.corpus().packing().blockLength(), recipe.pretrain().masking())
-            .shards(t.shards()).batchSize(eval.batchSize()).writeTo(dir + "/" + t.label()));
+        p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(inputs.pretrainedHf(), inputs.corpus(), recipe.pretrain().masking())
+            .shards(t.shards()).batchSize(eval.batchSize()).backend(backend).writeTo(dir + "/" + t.label()));
         continue;
       }
       FinetuneSpec f = FinetuneStage.spec(recipe, t.task());
@@ -157,20 +165,22 @@ public final class EvalStage {
         throw new IllegalArgumentException("finetune[" + t.task() + "].data is missing: the evaluation reads the task's"
             + " evaluation split from it");
       }
-      TaskData data = TaskSource.read(t.task(), Path.of(f.data()), TaskSource.Split.EVAL);
+      // the driver reads the split once for its labels and rejected rows; the examples themselves
+      // are read again inside the pipeline, so no job request carries them
+      TaskData data = TaskSource.read(t.task(), Staging.input(f.data()), TaskSource.Split.EVAL);
       EvalTask task = EvalTask.of(data, f.maxSequenceLength()); // refuses data with rejected rows, naming them
       List<String> labels = new ArrayList<>(List.of(t.task()));
       if (f.randomInitBaseline()) {
         labels.add(t.task() + BASELINE_SUFFIX);
       }
       for (String label : labels) {
-        String model = inputs.models().get(label);
+        FolderRef model = inputs.models().get(label);
         if (model == null) {
           throw new IllegalArgumentException("eval " + label + ": no fine-tuned model given (have " + inputs.models().keySet() + ")");
         }
-        p.apply("Read " + label, Create.of(data.examples()).withCoder(SerializableCoder.of(TaskExample.class)))
+        p.apply("Read " + label, ReadTaskExamples.of(t.task(), f.data(), TaskSource.Split.EVAL))
             .apply("Evaluate " + label, EvaluateShards.of(model, task).shards(t.shards()).batchSize(eval.batchSize())
-                .writeTo(dir + "/" + label));
+                .backend(backend).writeTo(dir + "/" + label));
         examples += data.examples().size();
       }
     }

@@ -3,7 +3,11 @@ package io.roberta.pipelines.eval;
 import io.roberta.engine.data.DynamicMasker;
 import io.roberta.engine.data.TokenShards;
 import io.roberta.engine.kernels.KernelPrecision;
-import io.roberta.engine.kernels.Nd4jKernels;
+import io.roberta.engine.kernels.Backend;
+import io.roberta.engine.kernels.Backends;
+import io.roberta.pipelines.corpus.CorpusOutput;
+import io.roberta.pipelines.stage.FolderRef;
+import org.apache.beam.sdk.io.GenerateSequence;
 import io.roberta.engine.model.Batch;
 import io.roberta.engine.model.RobertaForMaskedLM;
 import io.roberta.engine.model.RunMode;
@@ -11,13 +15,11 @@ import io.roberta.spec.MaskingSpec;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.LongStream;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
@@ -27,7 +29,6 @@ import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.transforms.Combine;
-import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.MapElements;
@@ -46,73 +47,73 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  * so the numbers do not depend on the shard count or runner.
  *
  * <pre>{@code
- * p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(mlmDir, holdoutFiles, "UINT16", 128, masking).shards(4).writeTo(out));
+ * p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(model, corpus, masking).shards(4).writeTo(out));
  * }</pre>
  */
 public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskReport>> {
   /** The epoch number of evaluation masks, as the trainer's holdout score uses. */
   static final long EVAL_EPOCH = -1;
 
-  private final String modelDir;
-  private final List<String> holdoutFiles;
-  private final String dtype;
-  private final int blockLength;
+  private final FolderRef model;
+  private final CorpusOutput corpus;
   private final MaskingSpec masking;
   private final int shards;
   private final int batchSize;
   private final String outputDir;
+  private final String backend;
 
   /** Sums over one batch of blocks. */
   public record BatchScore(long batch, long blocks, double lossSum, long correct, long masked) implements Serializable {}
 
-  private EvaluateMaskedLm(String modelDir, List<String> holdoutFiles, String dtype, int blockLength, MaskingSpec masking,
-      int shards, int batchSize, String outputDir) {
+  private EvaluateMaskedLm(FolderRef model, CorpusOutput corpus, MaskingSpec masking, int shards, int batchSize,
+      String outputDir, String backend) {
     if (shards < 1 || batchSize < 1) {
       throw new IllegalArgumentException("shards = " + shards + " and batchSize = " + batchSize + " must be >= 1");
     }
-    this.modelDir = modelDir;
-    this.holdoutFiles = List.copyOf(holdoutFiles);
-    this.dtype = dtype;
-    this.blockLength = blockLength;
+    this.model = model;
+    this.corpus = corpus;
     this.masking = masking;
     this.shards = shards;
     this.batchSize = batchSize;
     this.outputDir = outputDir;
+    this.backend = backend;
   }
 
-  public static EvaluateMaskedLm of(String modelDir, List<String> holdoutFiles, String dtype, int blockLength, MaskingSpec masking) {
-    return new EvaluateMaskedLm(modelDir, holdoutFiles, dtype, blockLength, masking, 1, 16, null);
+  /**
+   * Scores the masked-LM model {@code model} on {@code corpus}' holdout blocks; block count and
+   * token type come from the corpus manifest, and each worker stages the shards it reads.
+   */
+  public static EvaluateMaskedLm of(FolderRef model, CorpusOutput corpus, MaskingSpec masking) {
+    return new EvaluateMaskedLm(model, corpus, masking, 1, 16, null, "auto");
   }
 
   public EvaluateMaskedLm shards(int n) {
-    return new EvaluateMaskedLm(modelDir, holdoutFiles, dtype, blockLength, masking, n, batchSize, outputDir);
+    return new EvaluateMaskedLm(model, corpus, masking, n, batchSize, outputDir, backend);
   }
 
   public EvaluateMaskedLm batchSize(int n) {
-    return new EvaluateMaskedLm(modelDir, holdoutFiles, dtype, blockLength, masking, shards, n, outputDir);
+    return new EvaluateMaskedLm(model, corpus, masking, shards, n, outputDir, backend);
+  }
+
+  /** The kernels backend ({@code --backend}: nd4j, cuda, auto). */
+  public EvaluateMaskedLm backend(String name) {
+    return new EvaluateMaskedLm(model, corpus, masking, shards, batchSize, outputDir, name);
   }
 
   public EvaluateMaskedLm writeTo(String dir) {
-    return new EvaluateMaskedLm(modelDir, holdoutFiles, dtype, blockLength, masking, shards, batchSize, dir);
-  }
-
-  private TokenShards open() {
-    return TokenShards.open(holdoutFiles.stream().map(Path::of).toList(), TokenShards.Dtype.valueOf(dtype), blockLength);
+    return new EvaluateMaskedLm(model, corpus, masking, shards, batchSize, dir, backend);
   }
 
   @Override
   public PCollection<TaskReport> expand(PBegin begin) {
-    long blocks;
-    try (TokenShards s = open()) {
-      blocks = s.blockCount();
-    }
+    long blocks = corpus.holdoutBlocks(); // from the manifest: the driver opens no shard
     if (blocks == 0) {
-      throw new IllegalArgumentException("the holdout shards " + holdoutFiles + " hold no blocks");
+      throw new IllegalArgumentException("the holdout shards " + corpus.uris(corpus.holdout()) + " hold no blocks");
     }
     int b = batchSize;
     int n = shards;
     return begin
-        .apply("BlockIndices", Create.of(LongStream.range(0, blocks).boxed().toList()).withCoder(VarLongCoder.of()))
+        .apply("BlockIndices", GenerateSequence.from(0).to(blocks))
         .apply("AssignShards", MapElements.into(new TypeDescriptor<KV<Integer, Long>>() {})
             .via(i -> KV.of((int) ((i / b) % n), i)))
         .setCoder(KvCoder.of(VarIntCoder.of(), VarLongCoder.of()))
@@ -126,8 +127,12 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
   }
 
   /** What a worker needs, serializable (the spec records are not). */
-  record Job(String modelDir, List<String> holdoutFiles, String dtype, int blockLength, String maskingJson, int batchSize)
+  record Job(FolderRef model, CorpusOutput corpus, String maskingJson, int batchSize, String backend)
       implements Serializable {
+    int blockLength() {
+      return corpus.blockLength();
+    }
+
     MaskingSpec masking() {
       try {
         return JSON.readValue(maskingJson, MaskingSpec.class);
@@ -137,7 +142,8 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
     }
 
     TokenShards open() {
-      return TokenShards.open(holdoutFiles.stream().map(Path::of).toList(), TokenShards.Dtype.valueOf(dtype), blockLength);
+      return TokenShards.open(corpus.stageLocally(corpus.holdout()), TokenShards.Dtype.valueOf(corpus.dtype()),
+          corpus.blockLength());
     }
   }
 
@@ -145,7 +151,7 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
 
   private Job job() {
     try {
-      return new Job(modelDir, holdoutFiles, dtype, blockLength, JSON.writeValueAsString(masking), batchSize);
+      return new Job(model, corpus, JSON.writeValueAsString(masking), batchSize, backend);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -164,9 +170,10 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
     @Setup
     public void setup() {
       try {
-        model = RobertaForMaskedLM.load(Path.of(spec.modelDir()), new Nd4jKernels(KernelPrecision.FP32));
+        model = RobertaForMaskedLM.load(spec.model().local(),
+            Backends.create(Backend.parse(spec.backend()), KernelPrecision.FP32));
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot load the masked-LM model in " + spec.modelDir() + ": " + e.getMessage(), e);
+        throw new UncheckedIOException("cannot load the masked-LM model in " + spec.model().dir() + ": " + e.getMessage(), e);
       }
       holdout = spec.open();
       masker = new DynamicMasker(spec.masking(), model.spec().specialTokens(), model.spec().vocabSize());

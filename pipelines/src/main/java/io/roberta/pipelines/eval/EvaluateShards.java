@@ -2,7 +2,9 @@ package io.roberta.pipelines.eval;
 
 import io.roberta.engine.kernels.KernelPrecision;
 import io.roberta.engine.kernels.Kernels;
-import io.roberta.engine.kernels.Nd4jKernels;
+import io.roberta.engine.kernels.Backend;
+import io.roberta.engine.kernels.Backends;
+import io.roberta.pipelines.stage.FolderRef;
 import io.roberta.engine.tokenizer.RobertaTokenizer;
 import io.roberta.pipelines.finetune.Feature;
 import io.roberta.pipelines.finetune.TaskEncoder;
@@ -10,7 +12,6 @@ import io.roberta.pipelines.finetune.TaskHead;
 import io.roberta.pipelines.tasks.TaskExample;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -48,46 +49,56 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  *
  * <pre>{@code
  * EvaluateShards.Result r = examples.apply("EvaluateGenre",
- *     EvaluateShards.of(modelDir, EvalTask.of(testData, 128)).shards(8).batchSize(32).writeTo(outDir));
+ *     EvaluateShards.of(model, EvalTask.of(testData, 128)).shards(8).batchSize(32).writeTo(outDir));
  * }</pre>
  */
 public final class EvaluateShards extends PTransform<PCollection<TaskExample>, EvaluateShards.Result> {
-  private final String modelDir;
+  private final FolderRef model;
   private final EvalTask task;
   private final int shards;
   private final int batchSize;
   private final String outputDir;
+  private final String backend;
 
-  private EvaluateShards(String modelDir, EvalTask task, int shards, int batchSize, String outputDir) {
+  private EvaluateShards(FolderRef model, EvalTask task, int shards, int batchSize, String outputDir, String backend) {
     if (shards < 1) {
       throw new IllegalArgumentException("eval shards = " + shards + ", must be >= 1");
     }
     if (batchSize < 1) {
       throw new IllegalArgumentException("eval batchSize = " + batchSize + ", must be >= 1");
     }
-    this.modelDir = modelDir;
+    this.model = model;
     this.task = task;
     this.shards = shards;
     this.batchSize = batchSize;
     this.outputDir = outputDir;
+    this.backend = backend;
   }
 
-  /** Evaluates the fine-tuned model in {@code modelDir} (HF files plus {@code tokenizer.json}). */
-  public static EvaluateShards of(String modelDir, EvalTask task) {
-    return new EvaluateShards(modelDir, task, 1, 32, null);
+  /**
+   * Evaluates the fine-tuned model {@code model} (HF files plus {@code tokenizer.json}, on any
+   * file system; each worker stages a checked local copy once).
+   */
+  public static EvaluateShards of(FolderRef model, EvalTask task) {
+    return new EvaluateShards(model, task, 1, 32, null, "auto");
   }
 
   public EvaluateShards shards(int shards) {
-    return new EvaluateShards(modelDir, task, shards, batchSize, outputDir);
+    return new EvaluateShards(model, task, shards, batchSize, outputDir, backend);
   }
 
   public EvaluateShards batchSize(int batchSize) {
-    return new EvaluateShards(modelDir, task, shards, batchSize, outputDir);
+    return new EvaluateShards(model, task, shards, batchSize, outputDir, backend);
+  }
+
+  /** The kernels backend ({@code --backend}: nd4j, cuda, auto). */
+  public EvaluateShards backend(String name) {
+    return new EvaluateShards(model, task, shards, batchSize, outputDir, name);
   }
 
   /** Also writes {@code predictions.jsonl}, {@code report.json} and {@code report.md} there. */
   public EvaluateShards writeTo(String dir) {
-    return new EvaluateShards(modelDir, task, shards, batchSize, dir);
+    return new EvaluateShards(model, task, shards, batchSize, dir, backend);
   }
 
   /** The predictions (one per example) and the single report. */
@@ -135,7 +146,7 @@ public final class EvaluateShards extends PTransform<PCollection<TaskExample>, E
         .setCoder(KvCoder.of(VarIntCoder.of(), SerializableCoder.of(TaskExample.class)));
     PCollection<Prediction> predictions = byShard
         .apply("GroupByShard", GroupByKey.create())
-        .apply("RunModel", ParDo.of(new RunModelFn(modelDir, task, batchSize)))
+        .apply("RunModel", ParDo.of(new RunModelFn(model, task, batchSize, backend)))
         .setCoder(SerializableCoder.of(Prediction.class));
     PCollection<ScoreTask.Scored> scored = predictions
         .apply("CombineMetrics", Combine.globally(new ScoreTask(task)).withoutDefaults())
@@ -152,30 +163,33 @@ public final class EvaluateShards extends PTransform<PCollection<TaskExample>, E
   /** Runs each batch of a shard through the model, loaded once per DoFn instance. */
   static final class RunModelFn extends DoFn<KV<Integer, Iterable<TaskExample>>, Prediction> {
     private final Counter scored = Metrics.counter(EvaluateShards.class, EXAMPLES_SCORED);
-    private final String modelDir;
+    private final FolderRef model;
     private final EvalTask task;
     private final int batchSize;
+    private final String backend;
     private transient RobertaTokenizer tokenizer;
     private transient TaskEncoder encoder;
     private transient TaskHead head;
 
-    RunModelFn(String modelDir, EvalTask task, int batchSize) {
-      this.modelDir = modelDir;
+    RunModelFn(FolderRef model, EvalTask task, int batchSize, String backend) {
+      this.model = model;
       this.task = task;
       this.batchSize = batchSize;
+      this.backend = backend;
     }
 
     @Setup
     public void setup() {
       // One tokenizer and model per DoFn instance: DJL's encoder is not promised thread safe, and
       // the kernels free activations per thread.
-      Kernels kernels = new Nd4jKernels(KernelPrecision.FP32);
+      Kernels kernels = Backends.create(Backend.parse(backend), KernelPrecision.FP32);
+      var local = model.local();
       try {
-        head = TaskHead.load(Path.of(modelDir), task.head(), kernels);
+        head = TaskHead.load(local, task.head(), kernels);
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot load the model in " + modelDir + ": " + e.getMessage(), e);
+        throw new UncheckedIOException("cannot load the model in " + model.dir() + ": " + e.getMessage(), e);
       }
-      tokenizer = RobertaTokenizer.load(Path.of(modelDir));
+      tokenizer = RobertaTokenizer.load(local);
       encoder = new TaskEncoder(tokenizer, head.model().spec().specialTokens(), task.head(), task.labels(),
           Math.min(task.maxSequenceLength(), head.model().spec().maxPositions() - 2));
     }

@@ -39,7 +39,12 @@ public final class FinetuneRun {
 
   /** Starts from the encoder in {@code pretrained} (config.json, model.safetensors, tokenizer.json). */
   public static Result fromPretrained(FinetuneSpec spec, TaskData train, Path pretrained, Path out, Consumer<String> log) {
-    Kernels kernels = new Nd4jKernels(KernelPrecision.FP32);
+    return fromPretrained(spec, train, pretrained, out, new Nd4jKernels(KernelPrecision.FP32), log);
+  }
+
+  /** As above, on the given kernels ({@code --backend}). */
+  public static Result fromPretrained(FinetuneSpec spec, TaskData train, Path pretrained, Path out, Kernels kernels,
+      Consumer<String> log) {
     try {
       TaskHead head = TaskHead.fromPretrained(pretrained, spec.head(), spec.numLabels(), spec.seed(), kernels);
       return run(spec, train, head, pretrained, out, log);
@@ -51,7 +56,13 @@ public final class FinetuneRun {
   /** Starts from random weights of {@code shape}, with the tokenizer in {@code tokenizerDir}. */
   public static Result fromRandom(FinetuneSpec spec, TaskData train, ModelSpec shape, Path tokenizerDir, Path out,
       Consumer<String> log) {
-    TaskHead head = TaskHead.random(shape, spec.head(), spec.numLabels(), spec.seed(), new Nd4jKernels(KernelPrecision.FP32));
+    return fromRandom(spec, train, shape, tokenizerDir, out, new Nd4jKernels(KernelPrecision.FP32), log);
+  }
+
+  /** As above, on the given kernels ({@code --backend}). */
+  public static Result fromRandom(FinetuneSpec spec, TaskData train, ModelSpec shape, Path tokenizerDir, Path out,
+      Kernels kernels, Consumer<String> log) {
+    TaskHead head = TaskHead.random(shape, spec.head(), spec.numLabels(), spec.seed(), kernels);
     return run(spec, train, head, tokenizerDir, out, log);
   }
 

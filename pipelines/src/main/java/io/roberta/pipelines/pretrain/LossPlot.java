@@ -5,7 +5,6 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.util.List;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
@@ -19,12 +18,12 @@ import org.jfree.data.xy.XYSeriesCollection;
  * The PNG people look at after a run: training loss (left axis) and learning rate (right axis)
  * against the optimizer step, from {@code metrics.jsonl}.
  *
- * <pre>{@code LossPlot.write(MetricsLog.read(dir.resolve("metrics.jsonl")), dir.resolve("loss.png"), "tiny-brown");}</pre>
+ * <pre>{@code byte[] png = LossPlot.png(metrics, "tiny-brown");}</pre>
  */
 public final class LossPlot {
   private LossPlot() {}
 
-  public static void write(List<StepMetrics> metrics, Path png, String title) {
+  public static byte[] png(List<StepMetrics> metrics, String title) {
     System.setProperty("java.awt.headless", "true");
     XYSeries loss = new XYSeries("training loss");
     XYSeries lr = new XYSeries("learning rate");
@@ -53,10 +52,12 @@ public final class LossPlot {
 
     JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
     chart.setBackgroundPaint(Color.WHITE);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     try {
-      ChartUtils.saveChartAsPNG(png.toFile(), chart, 900, 500);
+      ChartUtils.writeChartAsPNG(out, chart, 900, 500);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the loss plot " + png + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot draw the loss plot: " + e.getMessage(), e);
     }
+    return out.toByteArray();
   }
 }

@@ -1,6 +1,6 @@
 package io.roberta.pipelines.pretrain;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.roberta.engine.data.TokenShards;
 import io.roberta.engine.kernels.Backend;
@@ -10,25 +10,31 @@ import io.roberta.engine.train.HoldoutScore;
 import io.roberta.engine.train.MetricsLog;
 import io.roberta.engine.train.Pretrainer;
 import io.roberta.engine.train.StepMetrics;
+import io.roberta.pipelines.corpus.CorpusOutput;
+import io.roberta.pipelines.stage.Artifacts;
+import io.roberta.pipelines.stage.FileEntry;
+import io.roberta.pipelines.stage.StageManifest;
+import io.roberta.pipelines.stage.Staging;
 import io.roberta.spec.Recipe;
 import io.roberta.spec.RecipeJson;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import org.apache.beam.sdk.io.fs.ResourceId;
 
 /**
- * One training job from start (or its newest checkpoint) to the exported model: the plain-Java
- * body of {@link TrainModel}'s worker, also what benchmarks call. Writes under the job's folder:
- * {@code checkpoints/}, {@code metrics.jsonl}, {@code loss.png}, {@code hf/} (config, weights,
- * tokenizer) and {@code result.json}.
+ * One training job from start (or its newest committed checkpoint) to the exported model: the
+ * plain-Java body of {@link TrainModel}'s worker, also what benchmarks call. The trainer works in
+ * a worker-local scratch folder ({@link Staging}); everything that outlives the worker goes to the
+ * job's stage folder on its file system: {@code checkpoints/} and {@code metrics/} segments
+ * ({@link RemoteCheckpoints}), {@code metrics.jsonl}, {@code loss.png}, {@code hf/} (config,
+ * weights, tokenizer) and last {@code result.json}, which lists every file with its SHA-256.
  */
 public final class PretrainRun {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  public static final String RESULT = "result.json";
+  private static final String INITIAL = "initial-holdout.json";
 
   private PretrainRun() {}
 
@@ -41,115 +47,100 @@ public final class PretrainRun {
     // --backend and what was looked for
     Kernels kernels = Backends.create(Backend.parse(job.backend()), Backends.precision(recipe.pretrain().precision()));
     console.println("pretrain: backend " + kernels.getClass().getSimpleName() + ", " + kernels.precision());
-    Path out = Path.of(job.outDir());
-    TokenShards.Dtype dtype = TokenShards.Dtype.valueOf(job.dtype());
+    ResourceId out = Artifacts.dir(job.outDir());
+    CorpusOutput corpus = job.corpus();
+    TokenShards.Dtype dtype = TokenShards.Dtype.valueOf(corpus.dtype());
     long started = System.nanoTime();
-    try (TokenShards train = TokenShards.open(paths(job.trainShards()), dtype, job.blockLength());
-        Pretrainer trainer = new Pretrainer(recipe.model(), recipe.pretrain(), train, out,
-            kernels, job.stageFingerprint())) {
-      long from = trainer.resume(msg -> console.println("pretrain: " + msg));
-      long total = recipe.pretrain().schedule().totalSteps();
-      long until = job.untilStep() < 0 ? total : Math.min(job.untilStep(), total);
-      console.printf("pretrain: %s, steps %d..%d of %d, %,d training blocks of %d tokens%n",
-          recipe.name(), from + 1, until, total, train.blockCount(), train.blockLength());
-      HoldoutScore initial = null;
-      if (from == 0 && !job.holdoutShards().isEmpty() && job.holdoutBlocks() > 0) {
-        // the untrained model's score: what "the holdout loss falls" is measured against
-        initial = holdout(trainer, job, dtype, recipe.pretrain().microBatch());
-        writeInitial(out.resolve("initial-holdout.json"), initial);
-        console.printf("pretrain: untrained holdout loss %.4f, accuracy %.4f%n", initial.loss(), initial.accuracy());
-      }
-      ProgressLine progress = new ProgressLine(console, 10);
-      trainer.train(until, new Pretrainer.Listener() {
-        @Override
-        public void onStep(StepMetrics m, long totalSteps) {
-          progress.onStep(m, totalSteps);
+    Path local = Staging.scratch("pretrain-" + job.stageFingerprint().substring(0, Math.min(12, job.stageFingerprint().length())));
+    try {
+      RemoteCheckpoints remote = new RemoteCheckpoints(out, recipe.pretrain().keepCheckpoints());
+      remote.restore(local, msg -> console.println("pretrain: " + msg));
+      try (TokenShards train = TokenShards.open(corpus.stageLocally(corpus.train()), dtype, corpus.blockLength());
+          Pretrainer trainer = new Pretrainer(recipe.model(), recipe.pretrain(), train, local,
+              kernels, job.stageFingerprint())) {
+        long from = trainer.resume(msg -> console.println("pretrain: " + msg));
+        long total = recipe.pretrain().schedule().totalSteps();
+        long until = job.untilStep() < 0 ? total : Math.min(job.untilStep(), total);
+        console.printf("pretrain: %s, steps %d..%d of %d, %,d training blocks of %d tokens%n",
+            recipe.name(), from + 1, until, total, train.blockCount(), train.blockLength());
+        boolean scoreHoldout = !corpus.holdout().isEmpty() && job.holdoutBlocks() > 0;
+        if (from == 0 && scoreHoldout) {
+          // the untrained model's score: what "the holdout loss falls" is measured against
+          HoldoutScore initial = holdout(trainer, job, dtype, recipe.pretrain().microBatch());
+          ObjectNode o = StageManifest.object();
+          o.put("holdoutLoss", initial.loss());
+          o.put("holdoutAccuracy", initial.accuracy());
+          o.put("holdoutMaskedTokens", initial.maskedTokens());
+          Artifacts.writeJson(out, INITIAL, o);
+          console.printf("pretrain: untrained holdout loss %.4f, accuracy %.4f%n", initial.loss(), initial.accuracy());
         }
+        ProgressLine progress = new ProgressLine(console, 10);
+        Path metricsFile = local.resolve("metrics.jsonl");
+        trainer.train(until, new Pretrainer.Listener() {
+          @Override
+          public void onStep(StepMetrics m, long totalSteps) {
+            progress.onStep(m, totalSteps);
+          }
 
-        @Override
-        public void onCheckpoint(long step, Path dir) {
-          console.println("pretrain: checkpoint " + dir);
+          @Override
+          public void onCheckpoint(long step, Path dir) {
+            remote.publish(step, dir, MetricsLog.read(metricsFile));
+            console.println("pretrain: checkpoint " + Artifacts.uri(out) + "/checkpoints/" + dir.getFileName());
+          }
+        });
+        if (trainer.step() > remote.lastPublished()) {
+          // a time-boxed stop: keep its steps, so the next run resumes here
+          Path dir = trainer.saveCheckpoint();
+          remote.publish(trainer.step(), dir, MetricsLog.read(metricsFile));
+          console.println("pretrain: checkpoint " + Artifacts.uri(out) + "/checkpoints/" + dir.getFileName());
         }
-      });
-      double seconds = (System.nanoTime() - started) / 1e9;
-      List<StepMetrics> metrics = MetricsLog.read(out.resolve("metrics.jsonl"));
-      if (!metrics.isEmpty()) {
-        LossPlot.write(metrics, out.resolve("loss.png"), recipe.name() + ": masked-LM pretraining");
+        double seconds = (System.nanoTime() - started) / 1e9;
+        List<StepMetrics> metrics = MetricsLog.read(metricsFile);
+        List<FileEntry> files = new ArrayList<>();
+        files.add(Staging.publishFile(metricsFile, out, "metrics.jsonl"));
+        if (!metrics.isEmpty()) {
+          files.add(Artifacts.write(out, "loss.png", LossPlot.png(metrics, recipe.name() + ": masked-LM pretraining")));
+        }
+        HoldoutScore score = scoreHoldout ? holdout(trainer, job, dtype, recipe.pretrain().microBatch()) : null;
+        Path hf = local.resolve("hf");
+        trainer.exportHuggingFace(hf);
+        files.addAll(Staging.publish(hf, out, "hf/"));
+        if (job.tokenizer() != null) {
+          for (FileEntry f : job.tokenizer().files()) {
+            files.add(Artifacts.copy(Artifacts.file(job.tokenizer().resource(), f.name()), out, "hf/" + f.name()));
+          }
+        }
+        Optional<JsonNode> initial = Artifacts.readJsonIfPresent(Artifacts.file(out, INITIAL));
+        if (initial.isPresent()) {
+          files.add(new FileEntry(INITIAL, Artifacts.size(Artifacts.file(out, INITIAL)).orElseThrow(),
+              Artifacts.sha256(Artifacts.file(out, INITIAL))));
+        }
+        TrainingResult result = new TrainingResult(
+            Artifacts.uri(out), trainer.step(), metrics.isEmpty() ? Double.NaN : metrics.get(metrics.size() - 1).loss(),
+            score == null ? Double.NaN : score.loss(), score == null ? Double.NaN : score.accuracy(),
+            score == null ? Double.NaN : score.baselineAccuracy(), score == null ? 0 : score.maskedTokens(), seconds);
+        writeResult(out, result, score, initial.orElse(null), files);
+        if (score != null) {
+          console.printf("pretrain: holdout masked-token accuracy %.4f vs %.4f for the best constant guess (token %d), loss %.4f, %,d masked tokens%n",
+              score.accuracy(), score.baselineAccuracy(), score.baselineToken(), score.loss(), score.maskedTokens());
+        }
+        return result;
       }
-      HoldoutScore score = job.holdoutShards().isEmpty() || job.holdoutBlocks() <= 0
-          ? null : holdout(trainer, job, dtype, recipe.pretrain().microBatch());
-      Path hf = out.resolve("hf");
-      trainer.exportHuggingFace(hf);
-      copyTokenizer(job.tokenizerDir(), hf);
-      TrainingResult result = new TrainingResult(
-          out.toString(), trainer.step(), metrics.isEmpty() ? Double.NaN : metrics.get(metrics.size() - 1).loss(),
-          score == null ? Double.NaN : score.loss(), score == null ? Double.NaN : score.accuracy(),
-          score == null ? Double.NaN : score.baselineAccuracy(), score == null ? 0 : score.maskedTokens(), seconds);
-      writeResult(out.resolve("result.json"), result, score, read(out.resolve("initial-holdout.json")));
-      if (score != null) {
-        console.printf("pretrain: holdout masked-token accuracy %.4f vs %.4f for the best constant guess (token %d), loss %.4f, %,d masked tokens%n",
-            score.accuracy(), score.baselineAccuracy(), score.baselineToken(), score.loss(), score.maskedTokens());
-      }
-      return result;
+    } finally {
+      Staging.delete(local);
     }
   }
 
   private static HoldoutScore holdout(Pretrainer trainer, TrainingJob job, TokenShards.Dtype dtype, int batch) {
-    try (TokenShards holdout = TokenShards.open(paths(job.holdoutShards()), dtype, job.blockLength())) {
+    CorpusOutput corpus = job.corpus();
+    try (TokenShards holdout = TokenShards.open(corpus.stageLocally(corpus.holdout()), dtype, corpus.blockLength())) {
       return trainer.evaluate(holdout, job.holdoutBlocks(), batch);
     }
   }
 
-  private static void writeInitial(Path file, HoldoutScore s) {
-    ObjectNode o = JSON.createObjectNode();
-    o.put("holdoutLoss", s.loss());
-    o.put("holdoutAccuracy", s.accuracy());
-    o.put("holdoutMaskedTokens", s.maskedTokens());
-    try {
-      JSON.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), o);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file, e);
-    }
-  }
-
-  private static com.fasterxml.jackson.databind.JsonNode read(Path file) {
-    try {
-      return Files.isRegularFile(file) ? JSON.readTree(file.toFile()) : null;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
-    }
-  }
-
-  private static List<Path> paths(List<String> files) {
-    List<Path> paths = new ArrayList<>();
-    for (String f : files) {
-      if (f.contains("://") && !f.startsWith("file://")) {
-        throw new IllegalArgumentException(
-            f + ": the trainer memory-maps its shards and reads local files only; stage them on the worker's disk first");
-      }
-      paths.add(Path.of(f.startsWith("file://") ? f.substring("file://".length()) : f));
-    }
-    return paths;
-  }
-
-  private static void copyTokenizer(String tokenizerDir, Path hf) {
-    if (tokenizerDir == null) {
-      return;
-    }
-    try {
-      for (String name : new String[] {"tokenizer.json", "vocab.json", "merges.txt"}) {
-        Path f = Path.of(tokenizerDir).resolve(name);
-        if (Files.isRegularFile(f)) {
-          Files.copy(f, hf.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot copy the tokenizer from " + tokenizerDir + " to " + hf, e);
-    }
-  }
-
-  private static void writeResult(Path file, TrainingResult r, HoldoutScore score, com.fasterxml.jackson.databind.JsonNode initial) {
-    ObjectNode o = JSON.createObjectNode();
+  private static void writeResult(ResourceId out, TrainingResult r, HoldoutScore score, JsonNode initial,
+      List<FileEntry> files) {
+    ObjectNode o = StageManifest.object();
     o.put("steps", r.steps());
     o.put("finalTrainingLoss", r.finalTrainingLoss());
     o.put("trainingSeconds", r.trainingSeconds());
@@ -165,10 +156,7 @@ public final class PretrainRun {
       o.put("untrainedHoldoutLoss", initial.path("holdoutLoss").asDouble());
       o.put("untrainedHoldoutAccuracy", initial.path("holdoutAccuracy").asDouble());
     }
-    try {
-      JSON.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), o);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file, e);
-    }
+    o.set("files", StageManifest.filesNode(files));
+    Artifacts.writeJson(out, RESULT, o);
   }
 }

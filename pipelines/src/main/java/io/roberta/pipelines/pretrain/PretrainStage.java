@@ -2,36 +2,45 @@ package io.roberta.pipelines.pretrain;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.roberta.pipelines.stage.Manifests;
+import io.roberta.pipelines.corpus.CorpusOutput;
+import io.roberta.pipelines.stage.Artifacts;
+import io.roberta.pipelines.stage.FileEntry;
+import io.roberta.pipelines.stage.StageManifest;
+import io.roberta.pipelines.tokenizer.TokenizerRef;
 import io.roberta.spec.Recipe;
 import io.roberta.spec.RecipeJson;
 import io.roberta.spec.plan.Plan;
 import io.roberta.spec.plan.Stage;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.util.Optional;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.Create;
 
 /**
  * Runs the pretraining stage of a recipe on the runner the options name: builds the
- * {@link TrainingJob} from the corpus stage's manifest, runs {@link TrainModel}, and writes the
- * stage's {@code manifest.json} once the whole schedule is done. A stage folder whose manifest has
- * the same fingerprint is skipped; an unfinished one resumes from its newest checkpoint.
+ * {@link TrainingJob} from the corpus stage's output, runs {@link TrainModel}, and commits the
+ * stage's {@code manifest.json} (every file with its SHA-256) once the whole schedule is done. A
+ * stage folder whose manifest verifies for the same fingerprint is skipped; an unfinished one
+ * resumes from its newest committed checkpoint.
  *
  * <pre>{@code
- * PretrainStage.Result r = PretrainStage.run(recipe, "work", corpusDir, corpusManifest, tokenizerJson, options, -1, 2000, null);
+ * PretrainStage.Result r = PretrainStage.run(recipe, "gs://b/work", corpus, tokenizer, options, -1, 2000, null);
  * }</pre>
  */
 public final class PretrainStage {
-  public static final String MANIFEST = Manifests.FILE;
-
-  /** Where the stage wrote, what its manifest says, and whether it had already run. */
-  public record Result(String directory, JsonNode manifest, boolean skipped) {}
+  /** Where the stage wrote (a URI), what its manifest says, and whether it had already run. */
+  public record Result(String directory, JsonNode manifest, boolean skipped) {
+    /** The exported Hugging Face model folder (files checked by SHA-256 where a worker stages them). */
+    public io.roberta.pipelines.stage.FolderRef huggingFace() {
+      return io.roberta.pipelines.stage.FolderRef.fromManifest(directory, manifest, "hf/");
+    }
+  }
 
   private PretrainStage() {}
 
@@ -43,88 +52,77 @@ public final class PretrainStage {
   }
 
   /** {@code <workDir>/<recipe>/pretrain/<fingerprint>}. */
-  public static Path directory(Recipe recipe, String workDir) {
-    return Path.of(workDir).resolve(stage(recipe).relativePath(recipe.name()));
+  public static ResourceId directory(Recipe recipe, String workDir) {
+    return Artifacts.stageDir(workDir, recipe.name(), stage(recipe));
+  }
+
+  /** The training job for this recipe from the corpus stage's output. */
+  public static TrainingJob job(Recipe recipe, String workDir, CorpusOutput corpus, TokenizerRef tokenizer,
+      long untilStep, int holdoutBlocks, String backend) {
+    int expected = recipe.corpus().packing().blockLength();
+    if (corpus.blockLength() != expected) {
+      throw new IllegalArgumentException(corpus.dir() + "/manifest.json: format.blockLength = " + corpus.blockLength()
+          + " but the recipe packs blocks of " + expected + "; the corpus stage is stale");
+    }
+    return new TrainingJob(RecipeJson.write(recipe), stage(recipe).fingerprint(), corpus, tokenizer,
+        Artifacts.uri(directory(recipe, workDir)), untilStep, holdoutBlocks, backend);
+  }
+
+  /** The finished stage's manifest, if it verifies. */
+  public static Optional<JsonNode> done(Recipe recipe, String workDir) {
+    return StageManifest.verified(directory(recipe, workDir), stage(recipe).fingerprint());
+  }
+
+  /** Adds the stage's transforms to {@code pipeline} ({@link #run} and job descriptions share it). */
+  public static void build(Pipeline pipeline, TrainingJob job, String accelerator) {
+    pipeline
+        .apply("TrainingJob", Create.of(job).withCoder(SerializableCoder.of(TrainingJob.class)))
+        .apply("TrainModel", TrainModel.withAccelerator(accelerator));
   }
 
   /**
-   * The training job for this recipe from the corpus stage's manifest ({@code format.dtype},
-   * {@code format.blockLength}, {@code splits.<split>.shards[].file} relative to its folder).
+   * Runs the stage (or finds it done); {@code untilStep < 0} trains the whole schedule. {@code
+   * accelerator} is the resource hint of the training step (null: none).
    */
-  public static TrainingJob job(
-      Recipe recipe, String workDir, Path corpusDir, JsonNode corpusManifest, Path tokenizerJson, long untilStep, int holdoutBlocks) {
-    JsonNode format = corpusManifest.path("format");
-    String dtype = format.path("dtype").asText().toUpperCase(Locale.ROOT);
-    int blockLength = format.path("blockLength").asInt();
-    if (dtype.isEmpty() || blockLength <= 0) {
-      throw new IllegalArgumentException(
-          corpusDir.resolve("manifest.json") + ": format.dtype and format.blockLength are required, found " + format);
-    }
-    int expected = recipe.corpus().packing().blockLength();
-    if (blockLength != expected) {
-      throw new IllegalArgumentException(corpusDir.resolve("manifest.json") + ": format.blockLength = " + blockLength
-          + " but the recipe packs blocks of " + expected + "; the corpus stage is stale");
-    }
-    List<String> train = shards(corpusDir, corpusManifest, "train");
-    if (train.isEmpty()) {
-      throw new IllegalArgumentException(corpusDir.resolve("manifest.json") + ": the corpus has no training shards (splits.train.shards is empty)");
-    }
-    return new TrainingJob(
-        RecipeJson.write(recipe), stage(recipe).fingerprint(), train, shards(corpusDir, corpusManifest, "holdout"),
-        dtype, blockLength, tokenizerJson == null ? null : tokenizerJson.getParent().toString(),
-        directory(recipe, workDir).toString(), untilStep, holdoutBlocks);
-  }
-
-  /** Runs the stage (or finds it done); {@code untilStep < 0} trains the whole schedule. */
-  public static Result run(
-      Recipe recipe, String workDir, Path corpusDir, JsonNode corpusManifest, Path tokenizerJson,
-      PipelineOptions options, long untilStep, int holdoutBlocks, String acceleratorOverride) {
+  public static Result run(Recipe recipe, String workDir, CorpusOutput corpus, TokenizerRef tokenizer,
+      PipelineOptions options, long untilStep, int holdoutBlocks, String accelerator) {
+    FileSystems.setDefaultPipelineOptions(options);
     Stage stage = stage(recipe);
-    Path dir = directory(recipe, workDir);
-    Path manifestFile = dir.resolve(MANIFEST);
-    JsonNode existing = Manifests.read(manifestFile);
-    if (Manifests.matches(existing, stage.fingerprint())) {
-      return new Result(dir.toString(), existing, true);
+    ResourceId dir = directory(recipe, workDir);
+    Optional<JsonNode> existing = StageManifest.verified(dir, stage.fingerprint());
+    if (existing.isPresent()) {
+      return new Result(Artifacts.uri(dir), existing.get(), true);
     }
-    TrainingJob base = job(recipe, workDir, corpusDir, corpusManifest, tokenizerJson, untilStep, holdoutBlocks);
-    TrainingJob job = new TrainingJob(base.recipeJson(), base.stageFingerprint(), base.trainShards(),
-        base.holdoutShards(), base.dtype(), base.blockLength(), base.tokenizerDir(), base.outDir(), base.untilStep(),
-        base.holdoutBlocks(), options.as(BackendOptions.class).getBackend());
+    TrainingJob job = job(recipe, workDir, corpus, tokenizer, untilStep, holdoutBlocks,
+        options.as(BackendOptions.class).getBackend());
     Pipeline pipeline = Pipeline.create(options);
-    pipeline
-        .apply("TrainingJob", Create.of(job).withCoder(SerializableCoder.of(TrainingJob.class)))
-        .apply("TrainModel", TrainModel.withAccelerator(
-            acceleratorOverride != null ? acceleratorOverride : recipe.pretrain().accelerator()));
+    build(pipeline, job, accelerator);
     PipelineResult.State state = pipeline.run().waitUntilFinish();
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("the pretraining pipeline ended in state " + state);
     }
-    JsonNode result = Manifests.read(dir.resolve("result.json"));
-    if (result == null) {
-      throw new IllegalStateException("the pretraining pipeline finished without writing " + dir.resolve("result.json"));
-    }
+    ResourceId resultFile = Artifacts.file(dir, PretrainRun.RESULT);
+    JsonNode result = Artifacts.readJsonIfPresent(resultFile).orElseThrow(
+        () -> new IllegalStateException("the pretraining pipeline finished without writing " + resultFile));
     long total = recipe.pretrain().schedule().totalSteps();
-    ObjectNode manifest = Manifests.object();
-    manifest.put("stage", "pretrain");
-    manifest.put("recipe", recipe.name());
-    manifest.put("fingerprint", stage.fingerprint());
-    manifest.put("recipeFingerprint", RecipeJson.fingerprint(recipe));
-    manifest.put("corpus", corpusDir.toString());
-    manifest.put("steps", result.path("steps").asLong());
-    manifest.put("totalSteps", total);
-    manifest.set("result", result);
-    manifest.put("huggingFace", dir.resolve("hf").toString());
+    List<FileEntry> files = new ArrayList<>(StageManifest.files(result));
+    files.add(new FileEntry(PretrainRun.RESULT, Artifacts.size(resultFile).orElseThrow(), Artifacts.sha256(resultFile)));
+    ObjectNode body = StageManifest.object();
+    body.put("recipeFingerprint", RecipeJson.fingerprint(recipe));
+    body.put("corpus", corpus.dir());
+    body.put("steps", result.path("steps").asLong());
+    body.put("totalSteps", total);
+    ObjectNode resultCopy = result.deepCopy();
+    resultCopy.remove("files");
+    body.set("result", resultCopy);
+    body.put("huggingFace", Artifacts.uri(dir) + "/hf");
     if (result.path("steps").asLong() >= total) {
-      Manifests.write(manifestFile, manifest); // only a finished schedule marks the stage done
+      // only a finished schedule marks the stage done
+      return new Result(Artifacts.uri(dir), StageManifest.commit(dir, "pretrain", recipe.name(), stage.fingerprint(),
+          files, body), false);
     }
-    return new Result(dir.toString(), manifest, false);
-  }
-
-  private static List<String> shards(Path corpusDir, JsonNode manifest, String split) {
-    List<String> files = new ArrayList<>();
-    for (JsonNode s : manifest.path("splits").path(split).path("shards")) {
-      files.add(corpusDir.resolve(s.path("file").asText()).toString());
-    }
-    return files;
+    body.put("fingerprint", stage.fingerprint());
+    body.set("files", StageManifest.filesNode(files)); // not committed: the stage is not done
+    return new Result(Artifacts.uri(dir), body, false);
   }
 }

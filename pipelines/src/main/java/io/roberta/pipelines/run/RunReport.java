@@ -8,8 +8,8 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.roberta.pipelines.stage.Artifacts;
+import org.apache.beam.sdk.io.fs.ResourceId;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -36,7 +36,7 @@ import org.jfree.data.xy.XYSeriesCollection;
  * evaluation score, each task beside its random-init baseline when the recipe trains one
  * ({@code scores.png}).
  *
- * <pre>{@code Path md = RunReport.write(recipe, reportDir, stages, corpusManifest, pretrainManifest, finetunes, evalManifest);}</pre>
+ * <pre>{@code String md = RunReport.write(recipe, reportDir, stages, corpusManifest, pretrainManifest, finetunes, evalManifest);}</pre>
  */
 public final class RunReport {
   public static final String FILE = "report.md";
@@ -66,8 +66,8 @@ public final class RunReport {
    * recipe has no such stage. {@code finetunes} maps a fine-tuning stage's label ({@code <task>}
    * or {@code <task>-random-init}) to its manifest and folder.
    */
-  public static Path write(
-      Recipe recipe, Path dir, List<StageRun> stages, JsonNode corpus, JsonNode pretrain, String pretrainDir,
+  public static String write(
+      Recipe recipe, ResourceId dir, List<StageRun> stages, JsonNode corpus, JsonNode pretrain, String pretrainDir,
       Map<String, Finetuned> finetunes, JsonNode eval) {
     System.setProperty("java.awt.headless", "true");
     StringBuilder md = new StringBuilder();
@@ -95,14 +95,8 @@ public final class RunReport {
     if (eval != null) {
       evalSection(md, dir, eval);
     }
-    Path file = dir.resolve(FILE);
-    try {
-      Files.createDirectories(dir);
-      Files.writeString(file, md.toString());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-    }
-    return file;
+    Artifacts.write(dir, FILE, md.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return Artifacts.uri(Artifacts.file(dir, FILE));
   }
 
   /** A fine-tuning stage's manifest, its folder, and its loss per step. */
@@ -114,17 +108,14 @@ public final class RunReport {
     /** Reads {@code metrics.jsonl} ({"step":..,"loss":..} per line) from the stage folder. */
     public static Finetuned read(JsonNode manifest, String directory) {
       List<Double> losses = new ArrayList<>();
-      Path metrics = Path.of(directory, "metrics.jsonl");
-      if (Files.isRegularFile(metrics)) {
-        try {
-          for (String line : Files.readAllLines(metrics)) {
-            int at = line.indexOf("\"loss\":");
-            if (at >= 0) {
-              losses.add(Double.parseDouble(line.substring(at + 7, line.lastIndexOf('}')).trim()));
-            }
+      ResourceId metrics = Artifacts.file(Artifacts.dir(directory), "metrics.jsonl");
+      if (Artifacts.exists(metrics)) {
+        String text = new String(Artifacts.read(metrics), java.nio.charset.StandardCharsets.UTF_8);
+        for (String line : text.split("\n")) {
+          int at = line.indexOf("\"loss\":");
+          if (at >= 0) {
+            losses.add(Double.parseDouble(line.substring(at + 7, line.lastIndexOf('}')).trim()));
           }
-        } catch (IOException e) {
-          throw new UncheckedIOException("cannot read " + metrics + ": " + e.getMessage(), e);
         }
       }
       return new Finetuned(manifest, directory, losses);
@@ -157,7 +148,7 @@ public final class RunReport {
     md.append('\n');
   }
 
-  private static void pretrainSection(StringBuilder md, Path dir, JsonNode pretrain, String pretrainDir) {
+  private static void pretrainSection(StringBuilder md, ResourceId dir, JsonNode pretrain, String pretrainDir) {
     JsonNode r = pretrain.has("result") ? pretrain.path("result") : pretrain;
     md.append("## Pretraining\n\n");
     md.append(String.format(Locale.ROOT, "%d of %d optimizer steps; final training loss %.4f.%n%n",
@@ -174,7 +165,7 @@ public final class RunReport {
     md.append("Hugging Face model: `").append(relative(dir, pretrainDir + "/hf")).append("`\n\n");
   }
 
-  private static void finetuneSection(StringBuilder md, Path dir, Map<String, Finetuned> finetunes) {
+  private static void finetuneSection(StringBuilder md, ResourceId dir, Map<String, Finetuned> finetunes) {
     md.append("## Fine-tuning\n\n| model | init | examples | steps | loss first 10 -> last 10 | seconds | folder |\n"
         + "|---|---|---|---|---|---|---|\n");
     XYSeriesCollection curves = new XYSeriesCollection();
@@ -216,10 +207,10 @@ public final class RunReport {
     NumberAxis loss = new NumberAxis("training loss (mean over a window of steps)");
     loss.setAutoRangeIncludesZero(false);
     XYPlot plot = new XYPlot(curves, new NumberAxis("fine-tuning step"), loss, lines);
-    save(plot(new JFreeChart("fine-tuning loss", JFreeChart.DEFAULT_TITLE_FONT, plot, true)), dir.resolve(FINETUNE_LOSS_PNG));
+    save(plot(new JFreeChart("fine-tuning loss", JFreeChart.DEFAULT_TITLE_FONT, plot, true)), dir, FINETUNE_LOSS_PNG);
   }
 
-  private static void evalSection(StringBuilder md, Path dir, JsonNode eval) {
+  private static void evalSection(StringBuilder md, ResourceId dir, JsonNode eval) {
     md.append("## Evaluation\n\n| evaluation | examples | metrics |\n|---|---|---|\n");
     Map<String, JsonNode> reports = new LinkedHashMap<>();
     eval.path("reports").fields().forEachRemaining(e -> reports.put(e.getKey(), e.getValue()));
@@ -257,7 +248,7 @@ public final class RunReport {
       bars.setSeriesPaint(1, Color.GRAY);
       CategoryPlot plot = new CategoryPlot(scores, new CategoryAxis("task"), new NumberAxis("score"), bars);
       save(plot(new JFreeChart("pretrained vs random init", JFreeChart.DEFAULT_TITLE_FONT, plot, true)),
-          dir.resolve(SCORES_PNG));
+          dir, SCORES_PNG);
     }
   }
 
@@ -289,20 +280,19 @@ public final class RunReport {
     return chart;
   }
 
-  private static void save(JFreeChart chart, Path png) {
+  private static void save(JFreeChart chart, ResourceId dir, String name) {
+    java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
     try {
-      Files.createDirectories(png.getParent());
-      ChartUtils.saveChartAsPNG(png.toFile(), chart, 900, 500);
+      ChartUtils.writeChartAsPNG(png, chart, 900, 500);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the plot " + png + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot draw the plot " + name + ": " + e.getMessage(), e);
     }
+    Artifacts.write(dir, name, png.toByteArray());
   }
 
-  private static String relative(Path dir, String path) {
-    try {
-      return dir.toAbsolutePath().normalize().relativize(Path.of(path).toAbsolutePath().normalize()).toString();
-    } catch (IllegalArgumentException e) {
-      return path;
-    }
+  /** {@code path} relative to the report's folder when it lies under it (links in the report), else as is. */
+  private static String relative(ResourceId dir, String path) {
+    String base = Artifacts.uri(dir) + "/";
+    return path.startsWith(base) ? path.substring(base.length()) : path;
   }
 }

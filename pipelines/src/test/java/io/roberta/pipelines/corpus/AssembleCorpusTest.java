@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class AssembleCorpusTest {
 
   static CorpusStage.Result run(Recipe recipe, Path work) {
-    return CorpusStage.of(recipe, work.toString(), CorpusFixture.tokenizer())
+    return CorpusStage.of(recipe, work.toString(), io.roberta.pipelines.tokenizer.TokenizerRef.of(CorpusFixture.tokenizer().toString()))
         .run(PipelineOptionsFactory.create());
   }
 

@@ -48,7 +48,7 @@ class RunnerEquivalenceTest {
     Map<String, byte[]> referenceShards = null;
     for (Map.Entry<String, PipelineOptions> runner : runners.entrySet()) {
       CorpusStage.Result r =
-          CorpusStage.of(recipe, dir.resolve("work-" + runner.getKey()).toString(), CorpusFixture.tokenizer())
+          CorpusStage.of(recipe, dir.resolve("work-" + runner.getKey()).toString(), io.roberta.pipelines.tokenizer.TokenizerRef.of(CorpusFixture.tokenizer().toString()))
               .run(runner.getValue());
       Map<String, byte[]> shards = new TreeMap<>();
       try (var files = Files.list(Path.of(r.directory()))) {

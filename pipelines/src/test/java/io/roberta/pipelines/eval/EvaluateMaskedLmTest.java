@@ -47,7 +47,8 @@ class EvaluateMaskedLmTest {
     MaskingSpec masking = MaskingSpec.roberta(3);
     for (int shards : new int[] {1, 5}) {
       Pipeline p = Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--targetParallelism=2").create());
-      p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(dir.resolve("mlm").toString(), List.of(shard.toString()), "UINT16", BLOCK, masking)
+      p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(io.roberta.pipelines.stage.FolderRef.of(dir.resolve("mlm").toString()),
+              io.roberta.pipelines.corpus.CorpusOutput.ofHoldoutFiles(List.of(shard.toString()), "UINT16", BLOCK), masking)
           .shards(shards).batchSize(4).writeTo(dir.resolve("out" + shards).toString()));
       p.run().waitUntilFinish();
     }

@@ -74,16 +74,16 @@ class EvaluateShardsTest {
     Pipeline p = Pipeline.create(options);
     PCollection<TaskExample> sentiment = p.apply("Sentiment", Create.of(TinyTasks.sentiment(37, 9))
         .withCoder(SerializableCoder.of(TaskExample.class)));
-    sentiment.apply("EvaluateSentiment", EvaluateShards.of(classifier.toString(), classification())
+    sentiment.apply("EvaluateSentiment", EvaluateShards.of(io.roberta.pipelines.stage.FolderRef.of(classifier.toString()), classification())
         .shards(shards).batchSize(BATCH).writeTo(out.resolve("sentiment").toString()));
     PCollection<TaskExample> count = p.apply("Count", Create.of(TinyTasks.regression(29, 5))
         .withCoder(SerializableCoder.of(TaskExample.class)));
-    count.apply("EvaluateCount", EvaluateShards.of(regressor.toString(), regression())
+    count.apply("EvaluateCount", EvaluateShards.of(io.roberta.pipelines.stage.FolderRef.of(regressor.toString()), regression())
         .shards(shards).batchSize(BATCH).writeTo(out.resolve("count").toString()));
     // 16 tokens: the question takes 7, so contexts split into several windows
     PCollection<TaskExample> questions = p.apply("Questions", Create.of(TinyTasks.questions(13, 6))
         .withCoder(SerializableCoder.of(TaskExample.class)));
-    questions.apply("EvaluateQuestions", EvaluateShards.of(reader.toString(),
+    questions.apply("EvaluateQuestions", EvaluateShards.of(io.roberta.pipelines.stage.FolderRef.of(reader.toString()),
             new EvalTask("qa", Head.QUESTION_ANSWERING, List.of(), 16, List.of()))
         .shards(shards).batchSize(BATCH).writeTo(out.resolve("qa").toString()));
     p.run().waitUntilFinish();

@@ -58,7 +58,8 @@ final class TinyJob {
     Path holdout = shard(dir.resolve("corpus/holdout-00000.bin"), 4, 2);
     Path tok = Files.createDirectories(dir.resolve("tokenizer"));
     Files.writeString(tok.resolve("tokenizer.json"), "{\"version\":\"1.0\"}");
-    return new TrainingJob(RecipeJson.write(recipe), "fp-" + recipe.name(), List.of(train.toString()), List.of(holdout.toString()),
-        "UINT16", BLOCK, tok.toString(), dir.resolve("pretrain").toString(), untilStep, 16);
+    return new TrainingJob(RecipeJson.write(recipe), "fp-" + recipe.name(),
+        io.roberta.pipelines.corpus.CorpusOutput.ofFiles(List.of(train.toString()), List.of(holdout.toString()), "UINT16", BLOCK),
+        io.roberta.pipelines.tokenizer.TokenizerRef.of(tok.toString()), dir.resolve("pretrain").toString(), untilStep, 16, "auto");
   }
 }

@@ -111,7 +111,7 @@ public final class EvalBench {
     long t0 = System.nanoTime();
     Pipeline p = Pipeline.create(options);
     p.apply("Examples", Create.of(examples).withCoder(SerializableCoder.of(TaskExample.class)))
-        .apply("Evaluate", EvaluateShards.of(model.toString(), task).shards(1).batchSize(batch));
+        .apply("Evaluate", EvaluateShards.of(io.roberta.pipelines.stage.FolderRef.of(model.toString()), task).shards(1).batchSize(batch));
     p.run().waitUntilFinish();
     return (System.nanoTime() - t0) / 1e9;
   }

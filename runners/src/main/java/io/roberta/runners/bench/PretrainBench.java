@@ -49,10 +49,10 @@ public final class PretrainBench {
     Recipe recipe = RecipeJson.read(job.recipeJson(), "bench job");
     ModelSpec model = recipe.model();
     PretrainSpec pre = recipe.pretrain();
-    long tokensPerStep = (long) pre.batchSize() * job.blockLength();
+    long tokensPerStep = (long) pre.batchSize() * job.corpus().blockLength();
     List<StepBatches.Step> batches = new ArrayList<>(); // the trainer's own first steps, drawn untimed
-    try (TokenShards shards = TokenShards.open(
-        job.trainShards().stream().map(Path::of).toList(), TokenShards.Dtype.valueOf(job.dtype()), job.blockLength())) {
+    try (TokenShards shards = TokenShards.open(job.corpus().stageLocally(job.corpus().train()),
+        TokenShards.Dtype.valueOf(job.corpus().dtype()), job.corpus().blockLength())) {
       StepBatches source = new StepBatches(model, pre, shards);
       for (long s = 0; s < steps; s++) {
         batches.add(source.forStep(s));
@@ -61,8 +61,8 @@ public final class PretrainBench {
     double bare1 = bare(model, pre, batches);
     out.printf("bare engine loop   : %d steps in %.2f s, %,.0f tokens/s%n", steps, bare1, steps * tokensPerStep / bare1);
     out.flush();
-    TrainingJob timed = new TrainingJob(job.recipeJson(), job.stageFingerprint(), job.trainShards(), job.holdoutShards(),
-        job.dtype(), job.blockLength(), job.tokenizerDir(), job.outDir(), steps, 0);
+    TrainingJob timed = new TrainingJob(job.recipeJson(), job.stageFingerprint(), job.corpus(), job.tokenizer(),
+        job.outDir(), steps, 0, job.backend());
     DirectOptions options = PipelineOptionsFactory.fromArgs("--runner=DirectRunner").as(DirectOptions.class);
     options.setEnforceEncodability(false);
     options.setEnforceImmutability(false);

@@ -68,7 +68,7 @@ public final class BenchCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     java.util.function.Consumer<String> log = line -> spec.commandLine().getErr().println(line);
     var options = io.roberta.runners.options.OptionsCheck.parse(List.of(), workDir);
-    java.nio.file.Path tokenizer = io.roberta.pipelines.corpus.RecipeTokenizer.ensure(r, workDir, options, log);
+    var tokenizer = io.roberta.pipelines.corpus.RecipeTokenizer.ensure(r, workDir, options, log);
     var corpus = io.roberta.pipelines.corpus.CorpusStage.of(r, workDir, tokenizer).run(options);
     java.nio.file.Path scratch;
     try {
@@ -76,8 +76,8 @@ public final class BenchCommand implements Callable<Integer> {
     } catch (java.io.IOException e) {
       throw new UserError("cannot create a scratch folder: " + e.getMessage(), e);
     }
-    var job = io.roberta.pipelines.pretrain.PretrainStage.job(r, scratch.toString(), java.nio.file.Path.of(corpus.directory()),
-        corpus.manifest(), tokenizer, steps, 0);
+    var job = io.roberta.pipelines.pretrain.PretrainStage.job(r, scratch.toString(),
+        io.roberta.pipelines.corpus.CorpusOutput.of(corpus.directory(), corpus.manifest()), tokenizer, steps, 0, "nd4j");
     out.printf(Locale.ROOT, "bench pretrain: %s, %d steps of %d x %d tokens, scratch output %s%n", r.name(), steps,
         r.pretrain().batchSize(), r.corpus().packing().blockLength(), scratch);
     out.flush();

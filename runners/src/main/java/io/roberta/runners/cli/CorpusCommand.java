@@ -75,7 +75,7 @@ public final class CorpusCommand implements Callable<Integer> {
       err.println(line);
       err.flush();
     };
-    Path tokenizer;
+    io.roberta.pipelines.tokenizer.TokenizerRef tokenizer;
     CorpusStage.Result result;
     try {
       tokenizer = RecipeTokenizer.ensure(r, workDir, options, log);

@@ -2,6 +2,9 @@ package io.roberta.runners.cli;
 
 import io.roberta.pipelines.eval.EvalTask;
 import io.roberta.pipelines.eval.EvaluateMaskedLm;
+import io.roberta.pipelines.corpus.CorpusOutput;
+import io.roberta.pipelines.pretrain.BackendOptions;
+import io.roberta.pipelines.stage.FolderRef;
 import io.roberta.pipelines.eval.EvaluateShards;
 import io.roberta.pipelines.tasks.TaskData;
 import io.roberta.pipelines.tasks.TaskDataException;
@@ -107,9 +110,9 @@ public final class EvalCommand implements Callable<Integer> {
       if (holdout.isEmpty()) {
         throw new UserError("--masked-lm needs --holdout FILE[,FILE...]");
       }
-      p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(model.toString(), holdout, dtype, blockLength,
-              masking != null ? masking : MaskingSpec.roberta(maskSeed))
-          .shards(shards).batchSize(batchSize).writeTo(out));
+      p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(FolderRef.of(model.toString()),
+              CorpusOutput.ofHoldoutFiles(holdout, dtype, blockLength), masking != null ? masking : MaskingSpec.roberta(maskSeed))
+          .shards(shards).batchSize(batchSize).backend(options.as(BackendOptions.class).getBackend()).writeTo(out));
       label = "masked-lm";
     } else {
       if (task == null || data == null) {
@@ -123,7 +126,8 @@ public final class EvalCommand implements Callable<Integer> {
         throw new UserError(e.getMessage(), e);
       }
       p.apply("ReadExamples", Create.of(eval.examples()).withCoder(SerializableCoder.of(TaskExample.class)))
-          .apply("Evaluate", EvaluateShards.of(model.toString(), evalTask).shards(shards).batchSize(batchSize).writeTo(out));
+          .apply("Evaluate", EvaluateShards.of(FolderRef.of(model.toString()), evalTask).shards(shards).batchSize(batchSize)
+              .backend(options.as(BackendOptions.class).getBackend()).writeTo(out));
       label = task;
       total = eval.examples().size();
     }

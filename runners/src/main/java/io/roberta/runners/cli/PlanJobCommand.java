@@ -44,14 +44,18 @@ public final class PlanJobCommand implements Callable<Integer> {
   @Option(names = "--work-dir", description = "Where the stages will write (gs://... on Dataflow); default: Beam's --workDir, else work.")
   String workDir;
 
+  @Option(names = "--planned-only", description = "Describe every stage as not run yet and read nothing from the work dir"
+      + " (on gs:// reading needs credentials and the network).")
+  boolean plannedOnly;
+
   @Unmatched List<String> beamArgs = new ArrayList<>();
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
-    JobDescription description = JobDescription.of(RecipeLoader.load(recipe), beamArgs, workDir);
-    description.write(out);
+    JobDescription description = JobDescription.of(RecipeLoader.load(recipe), beamArgs, workDir, plannedOnly);
+    description.write(out.toString());
     PrintWriter err = spec.commandLine().getErr();
     for (JsonNode s : description.toJson().path("stages")) {
       err.printf(Locale.ROOT, "%-9s %s  %s%s%n", s.path("stage").asText(), s.path("fingerprint").asText(),

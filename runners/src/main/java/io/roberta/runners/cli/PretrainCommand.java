@@ -5,6 +5,10 @@ import io.roberta.engine.fillmask.FillMask;
 import io.roberta.engine.kernels.KernelPrecision;
 import io.roberta.engine.kernels.Nd4jKernels;
 import io.roberta.pipelines.corpus.CorpusStage;
+import io.roberta.pipelines.corpus.CorpusOutput;
+import io.roberta.pipelines.stage.FolderRef;
+import io.roberta.pipelines.stage.WorkLock;
+import io.roberta.pipelines.tokenizer.TokenizerRef;
 import io.roberta.pipelines.corpus.RecipeTokenizer;
 import io.roberta.pipelines.pretrain.PretrainStage;
 import io.roberta.runners.options.DirectTraining;
@@ -13,7 +17,6 @@ import io.roberta.runners.options.RobertaPipelineOptions;
 import io.roberta.spec.Recipe;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -65,22 +68,22 @@ public final class PretrainCommand implements Callable<Integer> {
     RobertaPipelineOptions options = OptionsCheck.parse(beamArgs, run.workDir);
     String trainingAccelerator = run.accelerator != null
         ? OptionsCheck.accelerator(run.accelerator, "--training-accelerator") : options.getTrainingAccelerator();
-    try {
+    try (WorkLock lock = WorkLock.acquire(options.getWorkDir(), r.name())) {
       long started = System.nanoTime();
-      Path tokenizer = RecipeTokenizer.ensure(r, run.workDir, options, log);
+      TokenizerRef tokenizer = RecipeTokenizer.ensure(r, run.workDir, options, log);
       CorpusStage.Result corpus = CorpusStage.of(r, run.workDir, tokenizer).progress(log, Duration.ofSeconds(10)).run(options);
       log.accept("corpus: " + corpus.directory() + (corpus.skipped() ? " (already built)" : ""));
       int parallelism = DirectTraining.apply(options);
       PretrainStage.Result pre;
       try {
-        pre = PretrainStage.run(r, run.workDir, Path.of(corpus.directory()), corpus.manifest(), tokenizer,
+        pre = PretrainStage.run(r, run.workDir, CorpusOutput.of(corpus.directory(), corpus.manifest()), tokenizer,
             options, run.stopAfterSteps, run.holdoutBlocks, trainingAccelerator);
       } finally {
         DirectTraining.restore(options, parallelism);
       }
       summary(pre, out, (System.nanoTime() - started) / 1e9);
-      fillMask(Path.of(pre.directory(), "hf"), run.sample, out);
-    } catch (IllegalArgumentException e) {
+      fillMask(pre.huggingFace(), run.sample, out);
+    } catch (IllegalArgumentException | WorkLock.LockedException e) {
       throw new UserError(e.getMessage(), e);
     }
     return 0;
@@ -103,10 +106,11 @@ public final class PretrainCommand implements Callable<Integer> {
     out.flush();
   }
 
-  static void fillMask(Path hf, String text, PrintWriter out) {
-    if (!Files.isRegularFile(hf.resolve("tokenizer.json")) || !text.contains(FillMask.MASK)) {
+  static void fillMask(FolderRef model, String text, PrintWriter out) {
+    if (!model.has("tokenizer.json") || !text.contains(FillMask.MASK)) {
       return;
     }
+    Path hf = model.local();
     try (FillMask fm = FillMask.load(hf, new Nd4jKernels(KernelPrecision.FP32))) {
       List<List<FillMask.Prediction>> predictions = fm.predict(text, 5);
       out.printf("  fill-mask: %s%n", text);

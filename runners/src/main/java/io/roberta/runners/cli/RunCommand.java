@@ -59,16 +59,16 @@ public final class RunCommand implements Callable<Integer> {
     try {
       RecipeRun.checkInputs(r);
       o = RecipeRun.run(r, options, log);
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | io.roberta.pipelines.stage.WorkLock.LockedException e) {
       throw new UserError(e.getMessage(), e);
     }
     out.printf(Locale.ROOT, "%n%s: %s in %.0f s%n", r.name(), o.complete() ? "all stages done" : "stopped early",
         (System.nanoTime() - started) / 1e9);
     out.printf("  report:             %s%n", o.report());
     if (o.pretrainedHf() != null) {
-      out.printf("  Hugging Face model: %s%n", o.pretrainedHf());
+      out.printf("  Hugging Face model: %s%n", o.pretrainedHf().dir());
     }
-    o.models().forEach((task, dir) -> out.printf("  fine-tuned %-8s %s%n", task + ":", dir));
+    o.models().forEach((task, dir) -> out.printf("  fine-tuned %-8s %s%n", task + ":", dir.dir()));
     if (o.evalManifest() != null) {
       out.println("  scores:");
       o.evalManifest().path("reports").fields().forEachRemaining(e -> {

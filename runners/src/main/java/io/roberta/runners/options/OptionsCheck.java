@@ -1,9 +1,11 @@
 package io.roberta.runners.options;
 
+import io.roberta.pipelines.stage.Artifacts;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.options.PipelineOptions;
+
 import java.io.IOException;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -75,10 +77,13 @@ public final class OptionsCheck {
 
     if (runner.equals("DataflowRunner")) {
       dataflow(given, dir, dirOption);
+      fileSystem(dir, dirOption, options);
     } else {
-      if (runner.equals("FlinkRunner") && remoteFlink(args) && scheme(dir) == null && !Path.of(dir).isAbsolute()) {
+      fileSystem(dir, dirOption, options);
+      if (runner.equals("FlinkRunner") && remoteFlink(args) && scheme(dir) == null && !dir.startsWith("/")) {
         throw new InvalidOptionException(dirOption, dirOption + " " + dir + " is relative: the cluster's TaskManagers would resolve it against"
-            + " their own working directory; give an absolute path (" + dirOption + "=" + Path.of(dir).toAbsolutePath() + ")");
+            + " their own working directory; give an absolute path (" + dirOption + "="
+            + Artifacts.uri(Artifacts.dir(dir)) + ")");
       }
       writableLocalDirectory(dir, dirOption);
     }
@@ -214,19 +219,45 @@ public final class OptionsCheck {
     }
   }
 
+  /**
+   * The work dir is a well-formed URI of a file system Beam has registered: {@code gs:/b} (one
+   * slash) and a scheme without its module on the class path fail here, before any stage.
+   */
+  static void fileSystem(String workDir, String option, PipelineOptions options) {
+    try {
+      Artifacts.checkUri(workDir);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidOptionException(option, option + " " + e.getMessage(), e);
+    }
+    FileSystems.setDefaultPipelineOptions(options);
+    try {
+      FileSystems.matchNewResource(workDir, true);
+    } catch (IllegalArgumentException e) {
+      if (e.getMessage() == null || !e.getMessage().startsWith("No filesystem found")) {
+        throw new InvalidOptionException(option, option + " " + workDir + ": " + e.getMessage(), e);
+      }
+      String scheme = scheme(workDir);
+      String module = "gs".equals(scheme)
+          ? "org.apache.beam:beam-sdks-java-extensions-google-cloud-platform-core (Google Cloud Storage)"
+          : "the Beam module that registers a FileSystemRegistrar for " + scheme + "://";
+      throw new InvalidOptionException(option, option + " " + workDir + ": no Beam file system is registered for the scheme "
+          + scheme + "://; add " + module + " to the class path", e);
+    }
+  }
+
+  /** A local work dir (no scheme, or file://) can be created and written: a file is written there and deleted. */
   private static void writableLocalDirectory(String workDir, String option) {
     String scheme = scheme(workDir);
     if (scheme != null && !scheme.equals("file")) {
       return; // another Beam file system (gs://, ...): its own errors name the path
     }
-    Path dir = scheme == null ? Path.of(workDir) : Path.of(URI.create(workDir));
     try {
-      Files.createDirectories(dir);
-    } catch (IOException | SecurityException e) {
-      throw new InvalidOptionException(option, option + " " + workDir + " cannot be created: " + e, e);
-    }
-    if (!Files.isWritable(dir)) {
-      throw new InvalidOptionException(option, option + " " + workDir + " is not writable");
+      var dir = Artifacts.dir(workDir);
+      String probe = ".write-probe-" + java.util.UUID.randomUUID();
+      Artifacts.write(dir, probe, new byte[0]);
+      Artifacts.delete(java.util.List.of(Artifacts.file(dir, probe)));
+    } catch (RuntimeException e) {
+      throw new InvalidOptionException(option, option + " " + workDir + " cannot be created or written: " + e.getMessage(), e);
     }
   }
 

@@ -6,7 +6,14 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.roberta.engine.tokenizer.RobertaTokenizer;
 import io.roberta.pipelines.corpus.AssembleCorpus;
-import io.roberta.pipelines.corpus.CorpusManifest;
+import io.roberta.pipelines.corpus.CorpusOutput;
+import io.roberta.pipelines.corpus.CorpusStage;
+import io.roberta.pipelines.corpus.RecipeTokenizer;
+import io.roberta.pipelines.stage.Artifacts;
+import io.roberta.pipelines.stage.FileEntry;
+import io.roberta.pipelines.stage.FolderRef;
+import io.roberta.pipelines.tokenizer.TokenizerRef;
+import org.apache.beam.sdk.io.FileSystems;
 import io.roberta.pipelines.corpus.CorpusText;
 import io.roberta.pipelines.corpus.ManifestHeader;
 import io.roberta.pipelines.corpus.ShardFormat;
@@ -31,8 +38,6 @@ import io.roberta.spec.plan.Plan;
 import io.roberta.spec.plan.Stage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -90,6 +95,20 @@ public final class JobDescription {
 
   /** As {@link #of(Recipe, List)}, with the command's {@code --work-dir} (null: Beam's {@code --workDir}). */
   public static JobDescription of(Recipe recipe, List<String> args, String workDirOverride) {
+    return of(recipe, args, workDirOverride, false);
+  }
+
+  /**
+   * Every stage described as not run yet: nothing is read from the work dir (on {@code gs://}
+   * that needs credentials and the network), so finished stages' outputs are placeholders too and
+   * the masked-LM evaluation is announced, not built.
+   */
+  public static JobDescription planned(Recipe recipe, List<String> args) {
+    return of(recipe, args, null, true);
+  }
+
+  /** {@code plannedOnly}: see {@link #planned}. */
+  public static JobDescription of(Recipe recipe, List<String> args, String workDirOverride, boolean plannedOnly) {
     RobertaPipelineOptions options = OptionsCheck.parse(args, workDirOverride);
     String runner = OptionsCheck.runner(args);
     String workDir = strip(options.getWorkDir());
@@ -101,70 +120,66 @@ public final class JobDescription {
       OptionsCheck.accelerator(accelerator, options.getTrainingAccelerator() != null ? "--trainingAccelerator" : "pretrain.accelerator");
     }
 
+    FileSystems.setDefaultPipelineOptions(options);
     Plan plan = Plan.compile(recipe);
     Map<Stage.Kind, Stage> byKind = new LinkedHashMap<>();
     plan.stages().forEach(s -> byKind.putIfAbsent(s.kind(), s));
     List<StageJob> jobs = new ArrayList<>();
-    String tokenizerFile = tokenizerFile(recipe, workDir, byKind.get(Stage.Kind.TOKENIZER));
+    String backend = options.getBackend();
 
     Stage tok = byKind.get(Stage.Kind.TOKENIZER);
+    TokenizerRef tokenizer = tokenizer(recipe, workDir, tok, plannedOnly);
     if (tok != null && recipe.tokenizer().isTrained()) {
       Pipeline p = newPipeline();
-      p.apply("CorpusText", CorpusText.of(recipe.corpus()))
-          .apply("TrainTokenizer", TrainTokenizer.from(recipe.tokenizer()).writingTo(dir(workDir, recipe, tok)));
+      RecipeTokenizer.build(p, recipe, dir(workDir, recipe, tok), CorpusText.of(recipe.corpus()));
       jobs.add(new StageJob(tok.kind(), tok.fingerprint(), dir(workDir, recipe, tok), given, PipelineTranslation.toProto(p), null));
     }
 
     Stage corpus = byKind.get(Stage.Kind.CORPUS);
-    JsonNode corpusManifest = null;
+    CorpusOutput corpusOutput = null;
     if (corpus != null) {
       String corpusDir = dir(workDir, recipe, corpus);
-      corpusManifest = readLocal(corpusDir + "/" + CorpusManifest.FILE_NAME);
-      List<Source> sources = new ArrayList<>();
-      for (SourceSpec s : recipe.corpus().sources()) {
-        sources.add(SourceRegistry.create(s));
-      }
+      JsonNode corpusManifest = plannedOnly ? null : CorpusStage.done(recipe, workDir).orElse(null);
       Pipeline p = newPipeline();
-      p.apply("AssembleCorpus", AssembleCorpus.builder(recipe.corpus(), sources, placeholderHeader(recipe, corpus, tokenizerFile), corpusDir)
-          .tokenizer(Path.of(tokenizerFile)).build());
+      CorpusStage.build(p, recipe, corpusDir, tokenizer, placeholderHeader(recipe, corpus, tokenizer));
       jobs.add(new StageJob(corpus.kind(), corpus.fingerprint(), corpusDir, given, PipelineTranslation.toProto(p), null));
+      corpusOutput = corpusManifest != null ? CorpusOutput.of(corpusDir, corpusManifest) : plannedCorpus(recipe, corpusDir, tokenizer);
     }
 
+    // Training stages: their step carries the accelerator as a resource hint (Dataflow right-fits
+    // those steps' workers); the job gets the training machine type. worker_accelerator is not
+    // set as well: Dataflow's right-fitting guide says not to combine it with resource hints.
     Map<String, String> trainingOptions = new LinkedHashMap<>(given);
     if (options.getTrainingMachineType() != null) {
       trainingOptions.put("workerMachineType", options.getTrainingMachineType());
     }
-    if (accelerator != null && runner.equals("DataflowRunner")) {
-      String services = trainingOptions.get("dataflowServiceOptions");
-      String gpu = "worker_accelerator=" + accelerator;
-      trainingOptions.put("dataflowServiceOptions", services == null ? gpu : services + "," + gpu);
-    }
-    TrainingJob trainingJob = null;
     Stage pretrain = byKind.get(Stage.Kind.PRETRAIN);
+    FolderRef pretrainedHf = null;
     if (pretrain != null && corpus != null) {
-      String corpusDir = dir(workDir, recipe, corpus);
-      JsonNode manifest = corpusManifest != null ? corpusManifest : plannedCorpusManifest(recipe, tokenizerFile);
-      TrainingJob job = PretrainStage.job(recipe, workDir, Path.of(corpusDir), manifest, Path.of(tokenizerFile), -1, 2_000);
-      trainingJob = corpusManifest != null ? job : null;
+      TrainingJob job = PretrainStage.job(recipe, workDir, corpusOutput, tokenizer, -1, 2_000, backend);
       Pipeline p = newPipeline();
-      p.apply("TrainingJob", Create.of(job).withCoder(SerializableCoder.of(TrainingJob.class)))
-          .apply("TrainModel", TrainModel.withAccelerator(accelerator));
+      PretrainStage.build(p, job, accelerator);
       jobs.add(new StageJob(pretrain.kind(), pretrain.fingerprint(), dir(workDir, recipe, pretrain), trainingOptions,
           PipelineTranslation.toProto(p), null));
+      pretrainedHf = (plannedOnly ? java.util.Optional.<JsonNode>empty() : PretrainStage.done(recipe, workDir))
+          .map(m -> FolderRef.fromManifest(dir(workDir, recipe, pretrain), m, "hf/"))
+          .orElse(placeholderModel(dir(workDir, recipe, pretrain) + "/hf"));
     }
 
-    // Fine-tuning: one training job per task (and per random-init baseline), hint and GPU as pretraining.
-    Map<String, String> models = new LinkedHashMap<>();
-    String pretrainedHf = pretrain == null ? null : dir(workDir, recipe, pretrain) + "/hf";
+    // Fine-tuning: one training job per task (and per random-init baseline), hinted as pretraining.
+    Map<String, FolderRef> models = new LinkedHashMap<>();
     for (FinetuneSpec f : recipe.finetune()) {
       for (boolean random : f.randomInitBaseline() ? new boolean[] {false, true} : new boolean[] {false}) {
         Stage s = FinetuneStage.stage(recipe, f.task(), random);
         String out = dir(workDir, recipe, s);
-        String init = f.initFrom() != null ? f.initFrom() : pretrainedHf;
+        FolderRef init = FinetuneStage.init(recipe, f.task(), pretrainedHf);
         Pipeline p = newPipeline();
-        FinetuneStage.build(p, new FinetuneStage.FinetuneJob(RecipeJson.write(recipe), f.task(), random, init, out), accelerator);
+        FinetuneStage.build(p, FinetuneStage.job(recipe, f.task(), random, workDir, init, backend), accelerator);
         jobs.add(new StageJob(s.kind(), s.fingerprint(), out, trainingOptions, PipelineTranslation.toProto(p), null));
-        models.put(random ? f.task() + EvalStage.BASELINE_SUFFIX : f.task(), out + "/hf");
+        models.put(random ? f.task() + EvalStage.BASELINE_SUFFIX : f.task(),
+            (plannedOnly ? java.util.Optional.<FinetuneStage.Result>empty() : FinetuneStage.done(recipe, f.task(), random, workDir))
+                .map(FinetuneStage.Result::model)
+                .orElse(placeholderModel(out + "/hf")));
       }
     }
 
@@ -172,13 +187,13 @@ public final class JobDescription {
     if (evalStage != null) {
       String evalDir = dir(workDir, recipe, evalStage);
       boolean maskedLm = recipe.eval().tasks().stream().anyMatch(t -> t.kind() == EvalSpec.Task.Kind.MASKED_LM);
-      if (maskedLm && (trainingJob == null || corpusManifest == null || trainingJob.holdoutShards().isEmpty())) {
+      if (maskedLm && (corpus == null || plannedOnly || CorpusStage.done(recipe, workDir).isEmpty())) {
         jobs.add(new StageJob(Stage.Kind.EVAL, evalStage.fingerprint(), evalDir, given, null,
-            "the masked-LM evaluation counts the holdout blocks while it is built: described once the corpus stage has run"));
+            "the masked-LM evaluation takes its holdout block count from the corpus manifest: described once the corpus"
+                + " stage has run"));
       } else {
         Pipeline e = newPipeline();
-        EvalStage.build(e, recipe, evalDir, new EvalStage.Inputs(pretrainedHf,
-            trainingJob == null ? List.of() : trainingJob.holdoutShards(), trainingJob == null ? null : trainingJob.dtype(), models));
+        EvalStage.build(e, recipe, evalDir, new EvalStage.Inputs(pretrainedHf, corpusOutput, models), backend);
         jobs.add(new StageJob(Stage.Kind.EVAL, evalStage.fingerprint(), evalDir, given, PipelineTranslation.toProto(e), null));
       }
     }
@@ -202,6 +217,7 @@ public final class JobDescription {
     root.put("note", "Each stage is its own job, run in this order; pipelines are Beam portable protos (PipelineTranslation.toProto)"
         + " before the runner's own overrides. Values only an earlier stage's output knows are placeholders until it has run.");
     ArrayNode list = root.putArray("stages");
+    // (checked below, once every stage is in)
     for (StageJob s : stages) {
       ObjectNode o = list.addObject();
       o.put("stage", s.kind().name().toLowerCase(java.util.Locale.ROOT));
@@ -222,19 +238,39 @@ public final class JobDescription {
         o.put("note", s.note());
       }
     }
+    checkUris(root, "$");
     return root;
   }
 
-  public void write(Path file) {
-    try {
-      if (file.toAbsolutePath().getParent() != null) {
-        Files.createDirectories(file.toAbsolutePath().getParent());
+  /** Writes the JSON to {@code uri} (a local path or any Beam file system). */
+  public void write(String uri) {
+    var file = Artifacts.file(uri);
+    Artifacts.writeJson(file.getCurrentDirectory(), file.getFilename(), toJson());
+  }
+
+  /**
+   * Throws when a string anywhere in {@code node} holds a URI with one slash after its scheme
+   * ({@code gs:/b/x}): what {@code java.nio} makes of {@code gs://b/x}.
+   */
+  static void checkUris(JsonNode node, String at) {
+    if (node.isTextual()) {
+      java.util.regex.Matcher m = SINGLE_SLASH.matcher(node.asText());
+      if (m.find()) {
+        throw new IllegalStateException("job description " + at + " holds a malformed URI (one slash after the scheme): "
+            + m.group() + " in " + node.asText());
       }
-      JSON.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), toJson());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file, e);
+    } else if (node.isContainerNode()) {
+      node.fields().forEachRemaining(e -> checkUris(e.getValue(), at + "." + e.getKey()));
+      if (node.isArray()) {
+        for (int i = 0; i < node.size(); i++) {
+          checkUris(node.get(i), at + "[" + i + "]");
+        }
+      }
     }
   }
+
+  private static final java.util.regex.Pattern SINGLE_SLASH =
+      java.util.regex.Pattern.compile("\\b(gs|s3|hdfs|fakegs|file|gcs):/(?!/)[^\\s\"]*");
 
   /** Transform name to accelerator hint, for every transform whose environment asks for one. */
   public static Map<String, String> acceleratorHints(RunnerApi.Pipeline pipeline) {
@@ -267,67 +303,62 @@ public final class JobDescription {
     return out;
   }
 
-  private static String tokenizerFile(Recipe recipe, String workDir, Stage tok) {
+  /** A file entry for what a stage has not written yet (size 0, all-zero hash): job descriptions only. */
+  private static final FileEntry PLANNED = new FileEntry("planned", 0, "0".repeat(64));
+
+  private static TokenizerRef tokenizer(Recipe recipe, String workDir, Stage tok, boolean plannedOnly) {
     if (!recipe.tokenizer().isTrained()) {
-      return recipe.tokenizer().path();
+      return TokenizerRef.of(recipe.tokenizer().path());
     }
-    return dir(workDir, recipe, tok) + "/" + RobertaTokenizer.TOKENIZER_JSON;
+    return (plannedOnly ? java.util.Optional.<TokenizerRef>empty() : RecipeTokenizer.done(recipe, workDir)).orElse(new TokenizerRef(dir(workDir, recipe, tok),
+        RobertaTokenizer.TOKENIZER_JSON, List.of(new FileEntry(RobertaTokenizer.TOKENIZER_JSON, 0, PLANNED.sha256()))));
   }
 
-  private static ManifestHeader placeholderHeader(Recipe recipe, Stage corpus, String tokenizerFile) {
-    int vocab = vocabSize(recipe, tokenizerFile);
+  private static FolderRef placeholderModel(String dir) {
+    return new FolderRef(dir, List.of(new FileEntry("config.json", 0, PLANNED.sha256()),
+        new FileEntry("model.safetensors", 0, PLANNED.sha256()), new FileEntry("tokenizer.json", 0, PLANNED.sha256())));
+  }
+
+  private static ManifestHeader placeholderHeader(Recipe recipe, Stage corpus, TokenizerRef tokenizer) {
+    int vocab = vocabSize(recipe, tokenizer);
     Map<String, Integer> weights = new LinkedHashMap<>();
     recipe.corpus().sources().forEach(s -> weights.put(s.name(), s.weight()));
     // <s>, <pad>, </s> are 0, 1, 2 in RoBERTa's vocabularies; the run reads them from the file.
     return new ManifestHeader(recipe.name(), RecipeJson.fingerprint(recipe), corpus.fingerprint(), RecipeJson.canonical(recipe.corpus()),
-        tokenizerFile, "(computed when the tokenizer stage has run)", vocab, 0, 2, 1, ShardFormat.forVocabulary(vocab).dtype(),
+        tokenizer.mainUri(), "(computed when the tokenizer stage has run)", vocab, 0, 2, 1, ShardFormat.forVocabulary(vocab).dtype(),
         recipe.corpus().packing().mode().name(), recipe.corpus().packing().blockLength(), recipe.corpus().holdoutFraction(), weights,
         Map.of("beam", org.apache.beam.sdk.util.ReleaseInfo.getReleaseInfo().getVersion()));
   }
 
-  private static int vocabSize(Recipe recipe, String tokenizerFile) {
+  private static int vocabSize(Recipe recipe, TokenizerRef tokenizer) {
     if (recipe.tokenizer().isTrained()) {
       return recipe.tokenizer().vocabSize();
     }
-    try (RobertaTokenizer t = RobertaTokenizer.load(Path.of(tokenizerFile))) {
+    try (RobertaTokenizer t = RobertaTokenizer.load(tokenizer.local())) {
       return t.vocabSize();
     }
   }
 
   /** The shard names and format the corpus stage will write, for a plan made before it has run. */
-  private static JsonNode plannedCorpusManifest(Recipe recipe, String tokenizerFile) {
-    ObjectNode m = JSON.createObjectNode();
-    m.putObject("format")
-        .put("dtype", ShardFormat.forVocabulary(vocabSize(recipe, tokenizerFile)).dtype())
-        .put("blockLength", recipe.corpus().packing().blockLength());
-    ObjectNode splits = m.putObject("splits");
+  private static CorpusOutput plannedCorpus(Recipe recipe, String corpusDir, TokenizerRef tokenizer) {
+    List<List<CorpusOutput.Shard>> splits = new ArrayList<>();
     for (String split : List.of("train", "holdout")) {
       int n = split.equals("train") ? AssembleCorpus.TRAIN_SHARDS : AssembleCorpus.HOLDOUT_SHARDS;
-      ArrayNode shards = splits.putObject(split).putArray("shards");
+      List<CorpusOutput.Shard> shards = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        shards.addObject().put("file", String.format("%s-%05d-of-%05d.bin", split, i, n));
+        shards.add(new CorpusOutput.Shard(new FileEntry(String.format("%s-%05d-of-%05d.bin", split, i, n), 0, PLANNED.sha256()), 0));
       }
+      splits.add(shards);
     }
-    return m;
-  }
-
-  private static JsonNode readLocal(String file) {
-    Path p = Path.of(file);
-    if (file.contains("://") || !Files.isRegularFile(p)) {
-      return null;
-    }
-    try {
-      return JSON.readTree(p.toFile());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
-    }
+    return new CorpusOutput(corpusDir, ShardFormat.forVocabulary(vocabSize(recipe, tokenizer)).dtype().toUpperCase(java.util.Locale.ROOT),
+        recipe.corpus().packing().blockLength(), splits.get(0), splits.get(1));
   }
 
   private static String dir(String workDir, Recipe recipe, Stage stage) {
-    return workDir + "/" + stage.relativePath(recipe.name());
+    return Artifacts.uri(Artifacts.stageDir(workDir, recipe.name(), stage));
   }
 
   private static String strip(String s) {
-    return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+    return s.endsWith("/") && s.length() > 1 ? s.substring(0, s.length() - 1) : s;
   }
 }

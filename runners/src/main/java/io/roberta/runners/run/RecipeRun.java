@@ -14,8 +14,13 @@ import io.roberta.spec.FinetuneSpec;
 import io.roberta.spec.Recipe;
 import io.roberta.spec.plan.Plan;
 import io.roberta.spec.plan.Stage;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.roberta.pipelines.corpus.CorpusOutput;
+import io.roberta.pipelines.stage.Artifacts;
+import io.roberta.pipelines.stage.FolderRef;
+import io.roberta.pipelines.stage.WorkLock;
+import io.roberta.pipelines.tokenizer.TokenizerRef;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.ResourceId;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,7 +44,7 @@ import org.apache.beam.runners.direct.DirectOptions;
 public final class RecipeRun {
   /** What the run produced. {@code pretrainedHf} is null without pretraining; {@code complete} is false after a time-boxed stop. */
   public record Outcome(
-      Plan plan, List<RunReport.StageRun> stages, Path report, Path pretrainedHf, Map<String, Path> models,
+      Plan plan, List<RunReport.StageRun> stages, String report, FolderRef pretrainedHf, Map<String, FolderRef> models,
       JsonNode evalManifest, boolean complete) {}
 
   private final Recipe recipe;
@@ -72,27 +77,35 @@ public final class RecipeRun {
       if (f.data() == null) {
         throw new IllegalArgumentException(field + ".data is missing: roberta run reads the task's files from it");
       }
-      if (!Files.exists(Path.of(f.data()))) {
+      Artifacts.checkUri(f.data());
+      if (!Artifacts.exists(Artifacts.file(f.data())) && Artifacts.list(Artifacts.dir(f.data()), "*").isEmpty()) {
         throw new IllegalArgumentException(field + ".data = " + f.data() + " does not exist");
       }
-      if (f.initFrom() != null && !Files.isRegularFile(Path.of(f.initFrom(), "config.json"))) {
+      if (f.initFrom() != null && !Artifacts.exists(Artifacts.file(Artifacts.dir(f.initFrom()), "config.json"))) {
         throw new IllegalArgumentException(field + ".initFrom = " + f.initFrom() + " is not a model directory (no config.json)");
       }
     }
   }
 
   private Outcome run() {
+    FileSystems.setDefaultPipelineOptions(options);
     checkInputs(recipe);
+    try (WorkLock lock = WorkLock.acquire(options.getWorkDir(), recipe.name())) {
+      return runLocked();
+    }
+  }
+
+  private Outcome runLocked() {
     // Stages poll their pipelines for progress lines; the DirectRunner would otherwise block in run().
     options.as(DirectOptions.class).setBlockOnRun(false);
     String workDir = options.getWorkDir();
     log.accept(String.format(Locale.ROOT, "run %s: %d stages on %s, artifacts under %s/%s/", recipe.name(), stageCount,
         options.getRunner().getSimpleName(), workDir, recipe.name()));
 
-    Path tokenizer = stage("tokenizer", () -> {
-      boolean done = !recipe.tokenizer().isTrained() || Files.isRegularFile(CorpusStage.tokenizerFor(recipe, workDir));
-      Path t = RecipeTokenizer.ensure(recipe, workDir, options, log);
-      return new Done<>(t, t.getParent().toString(), done);
+    TokenizerRef tokenizer = stage("tokenizer", () -> {
+      boolean done = !recipe.tokenizer().isTrained() || RecipeTokenizer.done(recipe, workDir).isPresent();
+      TokenizerRef t = RecipeTokenizer.ensure(recipe, workDir, options, log);
+      return new Done<>(t, t.dir(), done);
     });
 
     CorpusStage.Result corpus = null;
@@ -104,39 +117,38 @@ public final class RecipeRun {
     }
 
     PretrainStage.Result pretrain = null;
-    Path pretrainedHf = null;
+    FolderRef pretrainedHf = null;
     if (recipe.pretrain() != null) {
       CorpusStage.Result c = corpus;
       pretrain = stage("pretrain", () -> {
         int parallelism = DirectTraining.apply(options);
         try {
-          PretrainStage.Result p = PretrainStage.run(recipe, workDir, Path.of(c.directory()), c.manifest(), tokenizer, options,
-              options.getStopAfterSteps(), options.getHoldoutBlocks(), options.getTrainingAccelerator());
+          PretrainStage.Result p = PretrainStage.run(recipe, workDir, CorpusOutput.of(c.directory(), c.manifest()), tokenizer, options,
+              options.getStopAfterSteps(), options.getHoldoutBlocks(), trainingAccelerator());
           return new Done<>(p, p.directory(), p.skipped());
         } finally {
           DirectTraining.restore(options, parallelism);
         }
       });
-      pretrainedHf = Path.of(pretrain.directory(), "hf");
+      pretrainedHf = pretrain.huggingFace();
       long steps = pretrain.manifest().path("steps").asLong();
       long total = recipe.pretrain().schedule().totalSteps();
       if (steps < total) {
         log.accept(String.format(Locale.ROOT, "pretraining stopped at step %d of %d (--stopAfterSteps); the later stages"
             + " wait for the whole schedule: run again without it to resume", steps, total));
-        Path report = writeReport(corpus, pretrain, Map.of(), null);
+        String report = writeReport(corpus, pretrain, Map.of(), null);
         return new Outcome(plan, List.copyOf(stages), report, pretrainedHf, Map.of(), null, false);
       }
     }
 
-    Map<String, Path> models = new LinkedHashMap<>();
+    Map<String, FolderRef> models = new LinkedHashMap<>();
     Map<String, RunReport.Finetuned> finetuned = new LinkedHashMap<>();
-    String accelerator = options.getTrainingAccelerator() != null ? options.getTrainingAccelerator()
-        : recipe.pretrain() != null ? recipe.pretrain().accelerator() : null;
+    String accelerator = trainingAccelerator();
     for (FinetuneSpec f : recipe.finetune()) {
       for (boolean random : f.randomInitBaseline() ? new boolean[] {false, true} : new boolean[] {false}) {
         String label = random ? f.task() + EvalStage.BASELINE_SUFFIX : f.task();
-        Path init = pretrainedHf;
-        FinetuneStage.Result r = stage(random ? Plan.baselineStageName(f.task()) : "finetune-" + f.task(), () -> {
+        FolderRef init = pretrainedHf;
+        FinetuneStage.Result r = stage(random ? Plan.baselineStageName(f.task()) : Plan.finetuneStageName(f.task()), () -> {
           int parallelism = DirectTraining.apply(options);
           try {
             FinetuneStage.Result x = FinetuneStage.run(recipe, f.task(), random, workDir, init, options, accelerator);
@@ -145,38 +157,38 @@ public final class RecipeRun {
             DirectTraining.restore(options, parallelism);
           }
         });
-        models.put(label, r.modelDir());
+        models.put(label, r.model());
         finetuned.put(label, RunReport.Finetuned.read(r.manifest(), r.directory()));
       }
     }
 
     JsonNode evalManifest = null;
     if (recipe.eval() != null) {
-      List<String> holdout = new ArrayList<>();
-      String dtype = null;
-      if (corpus != null) {
-        for (JsonNode s : corpus.manifest().path("splits").path("holdout").path("shards")) {
-          holdout.add(Path.of(corpus.directory()).resolve(s.path("file").asText()).toString());
-        }
-        dtype = corpus.manifest().path("format").path("dtype").asText().toUpperCase(Locale.ROOT);
-      }
-      Map<String, String> modelDirs = new LinkedHashMap<>();
-      models.forEach((k, v) -> modelDirs.put(k, v.toString()));
       EvalStage.Inputs inputs = new EvalStage.Inputs(
-          pretrainedHf == null ? null : pretrainedHf.toString(), holdout, dtype, modelDirs);
+          pretrainedHf, corpus == null ? null : CorpusOutput.of(corpus.directory(), corpus.manifest()), models);
       EvalStage.Result e = stage("eval", () -> {
         EvalStage.Result x = EvalStage.run(recipe, workDir, inputs, options, log);
         return new Done<>(x, x.directory(), x.skipped());
       });
       evalManifest = e.manifest();
     }
-    Path report = writeReport(corpus, pretrain, finetuned, evalManifest);
+    String report = writeReport(corpus, pretrain, finetuned, evalManifest);
     return new Outcome(plan, List.copyOf(stages), report, pretrainedHf, models, evalManifest, true);
   }
 
-  private Path writeReport(CorpusStage.Result corpus, PretrainStage.Result pretrain, Map<String, RunReport.Finetuned> finetuned,
+  /**
+   * The training steps' accelerator hint: {@code --trainingAccelerator}, else the recipe's default.
+   * Where to run is an option; the recipe's {@code pretrain.accelerator} is only a default and is not
+   * part of any stage fingerprint.
+   */
+  private String trainingAccelerator() {
+    return options.getTrainingAccelerator() != null ? options.getTrainingAccelerator()
+        : recipe.pretrain() != null ? recipe.pretrain().accelerator() : null;
+  }
+
+  private String writeReport(CorpusStage.Result corpus, PretrainStage.Result pretrain, Map<String, RunReport.Finetuned> finetuned,
       JsonNode eval) {
-    Path dir = Path.of(options.getWorkDir(), recipe.name());
+    ResourceId dir = Artifacts.dir(Artifacts.dir(options.getWorkDir()), recipe.name());
     return RunReport.write(recipe, dir, stages, corpus == null ? null : corpus.manifest(),
         pretrain == null ? null : pretrain.manifest(), pretrain == null ? null : pretrain.directory(), finetuned, eval);
   }

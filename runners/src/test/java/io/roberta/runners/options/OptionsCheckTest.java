@@ -37,6 +37,21 @@ class OptionsCheckTest {
   }
 
   @Test
+  void aWorkDirWithoutARegisteredFileSystemFailsNamingTheOptionAndWhatToAdd() {
+    InvalidOptionException e = fails("nosuchfs://bucket/work");
+    assertEquals("--work-dir", e.option());
+    assertTrue(e.getMessage().contains("no Beam file system is registered for the scheme nosuchfs://"), e.getMessage());
+    assertTrue(e.getMessage().contains("add "), e.getMessage());
+  }
+
+  @Test
+  void aWorkDirThatLostASlashIsRefused() {
+    InvalidOptionException e = fails("gs:/bucket/work");
+    assertEquals("--work-dir", e.option());
+    assertTrue(e.getMessage().contains("gs:/bucket/work is not a well-formed URI"), e.getMessage());
+  }
+
+  @Test
   void beamsSpellingsOfTheRunnersAreAccepted() {
     assertEquals("FlinkRunner", OptionsCheck.runner(List.of("--runner=flink")));
     assertEquals("FlinkRunner", OptionsCheck.runner(List.of("--runner=org.apache.beam.runners.flink.FlinkRunner")));

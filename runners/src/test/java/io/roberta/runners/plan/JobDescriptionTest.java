@@ -1,6 +1,7 @@
 package io.roberta.runners.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -96,7 +97,7 @@ class JobDescriptionTest {
   @Test
   void dataflowPlanPutsTheGpuOnTheTrainingStageOnly(@TempDir Path dir) throws Exception {
     Recipe recipe = recipe(dir, null);
-    JobDescription d = JobDescription.of(recipe, dataflow("--trainingMachineType=g2-standard-8", "--trainingAccelerator=" + GPU));
+    JobDescription d = JobDescription.planned(recipe, dataflow("--trainingMachineType=g2-standard-8", "--trainingAccelerator=" + GPU));
     assertEquals(List.of(Stage.Kind.TOKENIZER, Stage.Kind.CORPUS, Stage.Kind.PRETRAIN, Stage.Kind.EVAL),
         d.stages().stream().map(JobDescription.StageJob::kind).toList());
     assertOnlyTrainingAsksForTheGpu(d, GPU);
@@ -108,16 +109,30 @@ class JobDescriptionTest {
       assertTrue(s.directory().startsWith("gs://roberta-test/work/plan/"), s.directory());
       if (s.kind() == Stage.Kind.PRETRAIN) {
         assertEquals("g2-standard-8", s.options().get("workerMachineType"));
-        assertEquals("worker_accelerator=" + GPU, s.options().get("dataflowServiceOptions"));
       } else {
         assertEquals("n2-standard-4", s.options().get("workerMachineType"));
-        assertNull(s.options().get("dataflowServiceOptions"), s.kind().name());
       }
+      // exactly one way to ask for the GPU: the training step's resource hint, never also the
+      // worker_accelerator service option (Dataflow's right-fitting guide says not to combine them)
+      assertNull(s.options().get("dataflowServiceOptions"), s.kind().name());
     }
+    // every path in the description is a well-formed gs:// URI
+    String text = d.toJson().toString();
+    assertFalse(java.util.regex.Pattern.compile("gs:/[^/]").matcher(text).find(), "a one-slash gs:/ URI in the description");
+    assertTrue(text.contains("gs://roberta-test/work/plan/pretrain/"), "the training job names its gs:// stage folder");
+    assertTrue(text.contains("gs://roberta-test/work/plan/corpus/"), "the corpus job names its gs:// stage folder");
     // The corpus has not run (and is on gs://), so the masked-LM evaluation is announced, not built.
     JobDescription.StageJob eval = d.stages().get(3);
     assertNull(eval.pipeline());
     assertTrue(eval.note().contains("once the corpus stage has run"), eval.note());
+  }
+
+  @Test
+  void aMalformedURIInADescriptionIsRefused() {
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+    json.putObject("stage").put("directory", "gs:/bucket/work/x");
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> JobDescription.checkUris(json, "$"));
+    assertTrue(e.getMessage().contains("$.stage.directory") && e.getMessage().contains("gs:/bucket/work/x"), e.getMessage());
   }
 
   @Test
@@ -126,7 +141,7 @@ class JobDescriptionTest {
     Recipe recipe = new Recipe(base.schemaVersion(), base.name(), base.model(), base.tokenizer(), base.corpus(), base.pretrain(),
         List.of(Finetune.tokenClassification("brown-pos", 12).maxSequenceLength(32).data(dir.toString()).withRandomInitBaseline().build()),
         base.eval());
-    JobDescription d = JobDescription.of(recipe, dataflow("--trainingMachineType=g2-standard-8", "--trainingAccelerator=" + GPU));
+    JobDescription d = JobDescription.planned(recipe, dataflow("--trainingMachineType=g2-standard-8", "--trainingAccelerator=" + GPU));
     assertEquals(List.of(Stage.Kind.TOKENIZER, Stage.Kind.CORPUS, Stage.Kind.PRETRAIN, Stage.Kind.FINETUNE, Stage.Kind.FINETUNE,
         Stage.Kind.EVAL), d.stages().stream().map(JobDescription.StageJob::kind).toList());
     assertOnlyTrainingAsksForTheGpu(d, GPU);
@@ -160,14 +175,14 @@ class JobDescriptionTest {
     CommandLine cli = RobertaCli.newCommandLine();
     StringWriter err = new StringWriter();
     cli.setErr(new PrintWriter(err));
-    List<String> args = new java.util.ArrayList<>(List.of("plan-job", json.toString(), "--out", out.toString()));
+    List<String> args = new java.util.ArrayList<>(List.of("plan-job", json.toString(), "--out", out.toString(), "--planned-only"));
     args.addAll(dataflow("--trainingAccelerator=" + GPU));
     assertEquals(0, cli.execute(args.toArray(String[]::new)), err.toString());
     assertTrue(err.toString().contains("accelerator on " + TRAIN_STEP), err.toString());
 
     JsonNode written = new ObjectMapper().readTree(out.toFile());
     assertEquals("DataflowRunner", written.path("runner").asText());
-    JobDescription d = JobDescription.of(recipe, dataflow("--trainingAccelerator=" + GPU));
+    JobDescription d = JobDescription.planned(recipe, dataflow("--trainingAccelerator=" + GPU));
     for (int i = 0; i < 3; i++) {
       JsonNode stage = written.path("stages").get(i);
       RunnerApi.Pipeline.Builder back = RunnerApi.Pipeline.newBuilder();
@@ -182,10 +197,10 @@ class JobDescriptionTest {
   void badOptionsFailBeforeAnythingIsBuilt(@TempDir Path dir) throws Exception {
     Recipe recipe = recipe(dir, null);
     InvalidOptionException e = assertThrows(InvalidOptionException.class,
-        () -> JobDescription.of(recipe, List.of("--runner=DataflowRunner", "--project=p", "--region=r", "--workDir=gs://b/w")));
+        () -> JobDescription.planned(recipe, List.of("--runner=DataflowRunner", "--project=p", "--region=r", "--workDir=gs://b/w")));
     assertEquals("--tempLocation", e.option());
     InvalidOptionException gpu = assertThrows(InvalidOptionException.class,
-        () -> JobDescription.of(recipe, dataflow("--trainingAccelerator=nvidia-l4")));
+        () -> JobDescription.planned(recipe, dataflow("--trainingAccelerator=nvidia-l4")));
     assertEquals("--trainingAccelerator", gpu.option());
   }
 }

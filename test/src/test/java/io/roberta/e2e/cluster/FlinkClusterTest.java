@@ -16,6 +16,7 @@ import io.roberta.dsl.Roberta;
 import io.roberta.dsl.Sources;
 import io.roberta.dsl.Tokenizer;
 import io.roberta.pipelines.corpus.CorpusStage;
+import io.roberta.pipelines.tokenizer.TokenizerRef;
 import io.roberta.pipelines.corpus.RecipeTokenizer;
 import io.roberta.spec.Recipe;
 import java.io.IOException;
@@ -62,7 +63,7 @@ class FlinkClusterTest {
 
   private static LocalFlinkCluster cluster;
   private static Path work;
-  private static Path directTokenizer;
+  private static TokenizerRef directTokenizer;
   private static final Consumer<String> LOG = line -> System.out.println("[test] " + line);
 
   @BeforeAll
@@ -120,7 +121,7 @@ class FlinkClusterTest {
         .create();
   }
 
-  static synchronized Path directTokenizer() {
+  static synchronized TokenizerRef directTokenizer() {
     if (directTokenizer == null) {
       directTokenizer = RecipeTokenizer.ensure(smallRecipe(), work.resolve("direct").toString(), direct(), LOG);
     }
@@ -133,11 +134,11 @@ class FlinkClusterTest {
     try {
       Recipe recipe = smallRecipe();
       long t0 = System.nanoTime();
-      Path directTok = directTokenizer();
+      TokenizerRef directTok = directTokenizer();
       CorpusStage.Result directCorpus = CorpusStage.of(recipe, work.resolve("direct").toString(), directTok).run(direct());
       long t1 = System.nanoTime();
       String flinkWork = work.resolve("flink").toString();
-      Path flinkTok = RecipeTokenizer.ensure(recipe, flinkWork, flink("tokenizer-small"), LOG);
+      TokenizerRef flinkTok = RecipeTokenizer.ensure(recipe, flinkWork, flink("tokenizer-small"), LOG);
       long t2 = System.nanoTime();
       CorpusStage.Result flinkCorpus = CorpusStage.of(recipe, flinkWork, flinkTok).run(flink("corpus-small"));
       long t3 = System.nanoTime();
@@ -146,7 +147,7 @@ class FlinkClusterTest {
 
       assertFalse(flinkCorpus.skipped());
       for (String name : new String[] {"tokenizer.json", "vocab.json", "merges.txt"}) {
-        assertArrayEquals(Files.readAllBytes(directTok.resolveSibling(name)), Files.readAllBytes(flinkTok.resolveSibling(name)),
+        assertArrayEquals(Files.readAllBytes(Path.of(directTok.dir(), name)), Files.readAllBytes(Path.of(flinkTok.dir(), name)),
             name + " differs between the DirectRunner and the cluster");
       }
       // The manifests name their own tokenizer file (same bytes, checked above, and same sha256).
@@ -164,7 +165,7 @@ class FlinkClusterTest {
   void aCorpusJobSurvivesTheLossOfATaskManager() throws Exception {
     try {
       Recipe recipe = faultRecipe();
-      Path tokenizer = directTokenizer();
+      TokenizerRef tokenizer = directTokenizer();
       long t0 = System.nanoTime();
       // DJL's encoder (native code) rather than the Java one: the restart on the surviving
       // TaskManager then also shows that the native library survives a second job class loader.

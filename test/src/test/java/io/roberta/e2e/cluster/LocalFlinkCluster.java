@@ -84,14 +84,17 @@ public final class LocalFlinkCluster implements AutoCloseable {
   private final Path confDir;
   private final int restPort;
   private final String classPath;
+  /** Added to every process's JVM flags (e.g. a system property the jobs' code reads). */
+  private final List<String> extraJvmFlags;
   private final List<Process> all = new ArrayList<>();
   private final Map<String, Process> taskManagers = new LinkedHashMap<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final Thread shutdownHook;
   private final long startedNanos = System.nanoTime();
 
-  private LocalFlinkCluster(Path dir, Path confDir, int restPort, String classPath) {
+  private LocalFlinkCluster(Path dir, Path confDir, int restPort, String classPath, List<String> extraJvmFlags) {
     this.dir = dir;
+    this.extraJvmFlags = List.copyOf(extraJvmFlags);
     this.confDir = confDir;
     this.restPort = restPort;
     this.classPath = classPath;
@@ -107,6 +110,12 @@ public final class LocalFlinkCluster implements AutoCloseable {
    */
   public static LocalFlinkCluster start(Path dir, int taskManagers, int slots, Map<String, String> extraConf)
       throws IOException, InterruptedException {
+    return start(dir, taskManagers, slots, extraConf, List.of());
+  }
+
+  /** As {@link #start(Path, int, int, Map)}, every JVM (JobManager and TaskManagers) also getting {@code extraJvmFlags}. */
+  public static LocalFlinkCluster start(Path dir, int taskManagers, int slots, Map<String, String> extraConf,
+      List<String> extraJvmFlags) throws IOException, InterruptedException {
     Files.createDirectories(dir);
     Path conf = Files.createDirectories(dir.resolve("conf"));
     int rpcPort = freePort();
@@ -144,7 +153,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
     c.forEach((k, v) -> yaml.append(k).append(": ").append(v).append('\n'));
     Files.writeString(conf.resolve("flink-conf.yaml"), yaml.toString());
 
-    LocalFlinkCluster cluster = new LocalFlinkCluster(dir, conf, restPort, testClassPath());
+    LocalFlinkCluster cluster = new LocalFlinkCluster(dir, conf, restPort, testClassPath(), extraJvmFlags);
     boolean ok = false;
     try {
       cluster.launch("jobmanager", "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
@@ -301,6 +310,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
     command.addAll(jvmFlags);
     command.addAll(JAVA17_FLAGS);
     command.add("-XX:+UseSerialGC"); // two cores shared by four JVMs: no parallel GC threads
+    command.addAll(extraJvmFlags);
     command.add("-Dorg.slf4j.simpleLogger.showDateTime=true");
     command.add("-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS");
     command.add("-Dorg.slf4j.simpleLogger.log.org.apache.flink.runtime.checkpoint=warn");

@@ -1,0 +1,41 @@
+package io.roberta.pipelines.stage;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Named points where a crash would hurt most (between a stage's files and its commit), for the
+ * tests that kill a run there: with {@code -Droberta.crashAt=NAME} (or {@code NAME:N}, the N-th
+ * time the point is reached) the JVM halts at once, like {@code kill -9}: no shutdown hooks, no
+ * finally blocks, no flushing. Without the property this does nothing.
+ *
+ * <pre>{@code CrashPoint.reached(CrashPoint.CHECKPOINT_BEFORE_COMMIT);}</pre>
+ */
+public final class CrashPoint {
+  /** A checkpoint's files are published, its commit marker is not. */
+  public static final String CHECKPOINT_BEFORE_COMMIT = "checkpoint-before-commit";
+  /** A stage's files are written, its manifest is not. */
+  public static final String MANIFEST_BEFORE_COMMIT = "manifest-before-commit";
+  /** The tokenizer stage's files are written, its manifest is not. */
+  public static final String TOKENIZER_BEFORE_COMMIT = "tokenizer-before-commit";
+
+  private static final AtomicInteger COUNT = new AtomicInteger();
+
+  private CrashPoint() {}
+
+  public static void reached(String name) {
+    String at = System.getProperty("roberta.crashAt");
+    if (at == null) {
+      return;
+    }
+    String[] parts = at.split(":");
+    if (!parts[0].equals(name)) {
+      return;
+    }
+    int nth = parts.length > 1 ? Integer.parseInt(parts[1]) : 1;
+    if (COUNT.incrementAndGet() == nth) {
+      System.err.println("roberta: crashing at " + name + " (-Droberta.crashAt=" + at + ")");
+      System.err.flush();
+      Runtime.getRuntime().halt(137);
+    }
+  }
+}
