@@ -10,6 +10,7 @@ import io.roberta.engine.kernels.KernelPrecision;
 import io.roberta.engine.kernels.Kernels;
 import io.roberta.engine.kernels.Tensor;
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
@@ -131,6 +132,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
 
   private static void written(CudaTensor t) {
     t.version++;
+    t.scale = 1f;
   }
 
   @Override
@@ -157,27 +159,79 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     return fromFloats(f, shape);
   }
 
+  /**
+   * Host copies go through one direct staging buffer of at most this many bytes, in chunks: byte
+   * counts are longs, so a tensor of more than 536 M floats (full-vocabulary logits at 32 x 512)
+   * copies whole, and no copy allocates.
+   */
+  static final int STAGING_BYTES = 32 << 20;
+
+  private final Object stagingLock = new Object();
+  private int stagingBytes = STAGING_BYTES;
+  private ByteBuffer staging;
+
+  /** Test hook: a smaller staging buffer makes every copy take many chunks. */
+  void stagingBytes(int bytes) {
+    synchronized (stagingLock) {
+      stagingBytes = Math.max(8, bytes / 8 * 8);
+      staging = null;
+    }
+  }
+
+  private ByteBuffer staging(long bytes) {
+    if (staging == null) {
+      staging = ByteBuffer.allocateDirect(stagingBytes).order(ByteOrder.nativeOrder());
+    }
+    staging.clear();
+    staging.limit((int) bytes);
+    return staging;
+  }
+
+  /** Elements a chunk of {@code type} carries: a whole number of them in the staging buffer. */
+  static long chunkElements(int stagingBytes, DType type) {
+    return stagingBytes / type.bytes;
+  }
+
   private void upload(CudaTensor t, long index, float[] data) {
-    ByteBuffer b = ByteBuffer.allocateDirect(data.length * t.type.bytes).order(ByteOrder.nativeOrder());
-    if (t.type == DType.F32) {
-      b.asFloatBuffer().put(data);
-    } else {
-      for (int i = 0; i < data.length; i++) {
-        b.putShort(i * 2, Bf16.fromFloat(data[i]));
+    synchronized (stagingLock) {
+      long chunk = chunkElements(stagingBytes, t.type);
+      for (long from = 0; from < data.length; from += chunk) {
+        int n = (int) Math.min(chunk, data.length - from);
+        ByteBuffer b = staging((long) n * t.type.bytes);
+        int f = (int) from;
+        if (t.type == DType.F32) {
+          for (int i = 0; i < n; i++) {
+            b.putFloat(i * 4, data[f + i]);
+          }
+        } else {
+          for (int i = 0; i < n; i++) {
+            b.putShort(i * 2, Bf16.fromFloat(data[f + i]));
+          }
+        }
+        device.upload(t.buffer(), (index + from) * t.type.bytes, b);
       }
     }
-    device.upload(t.buffer(), index * t.type.bytes, b);
     written(t);
+    Reference.reachabilityFence(t);
   }
 
   private float[] download(CudaTensor t, long from, int count) {
-    ByteBuffer b = ByteBuffer.allocateDirect(Math.max(1, count * t.type.bytes)).order(ByteOrder.nativeOrder());
-    b.limit(count * t.type.bytes);
-    device.download(b, t.buffer(), from * t.type.bytes);
     float[] out = new float[count];
-    for (int i = 0; i < count; i++) {
-      out[i] = t.type == DType.F32 ? b.getFloat(i * 4) : Bf16.toFloat(b.getShort(i * 2));
+    float scale = t.scale;
+    synchronized (stagingLock) {
+      long chunk = chunkElements(stagingBytes, t.type);
+      for (long done = 0; done < count; done += chunk) {
+        int n = (int) Math.min(chunk, count - done);
+        ByteBuffer b = staging((long) n * t.type.bytes);
+        device.download(b, t.buffer(), (from + done) * t.type.bytes);
+        int o = (int) done;
+        for (int i = 0; i < n; i++) {
+          float v = t.type == DType.F32 ? b.getFloat(i * 4) : Bf16.toFloat(b.getShort(i * 2));
+          out[o + i] = scale == 1f ? v : v * scale;
+        }
+      }
     }
+    Reference.reachabilityFence(t);
     return out;
   }
 
@@ -208,6 +262,9 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   public void set(Tensor tensor, long index, double value) {
     CudaTensor c = t(tensor);
     checkIndex(c, index);
+    if (c.scale != 1f) {
+      throw new IllegalStateException(c + " is a dropout mask: only dropoutMask writes it");
+    }
     upload(c, index, new float[] {(float) value});
   }
 
@@ -219,9 +276,18 @@ public final class CudaKernels implements Kernels, AutoCloseable {
 
   // ---- launch helpers ----------------------------------------------------------------------
 
-  /** The pointer argument of a whole tensor. */
+  /** The pointer argument of a whole tensor whose stored elements are its values. */
   private static Ptr ptr(CudaTensor t) {
-    return new Ptr(t.buffer(), 0, t.bytes());
+    if (t.scale != 1f) {
+      throw new IllegalStateException(t + " is a dropout mask (keep bits and a scale of " + t.scale
+          + "): only multiply and attention read it");
+    }
+    return scaledPtr(t);
+  }
+
+  /** The pointer argument of a tensor that may carry a {@link CudaTensor#scale}. */
+  private static Ptr scaledPtr(CudaTensor t) {
+    return new Ptr(t.buffer(), 0, t.bytes(), t);
   }
 
   private static I32 flag(CudaTensor t) {
@@ -257,7 +323,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   private DeviceBuffer ints(int[] values) {
     DeviceBuffer b = scratch(4L * values.length);
     if (values.length > 0) {
-      ByteBuffer bytes = ByteBuffer.allocateDirect(4 * values.length).order(ByteOrder.nativeOrder());
+      ByteBuffer bytes = ByteBuffer.allocateDirect(Math.multiplyExact(4, values.length)).order(ByteOrder.nativeOrder());
       bytes.asIntBuffer().put(values);
       device.upload(b, 0, bytes);
     }
@@ -311,11 +377,14 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   }
 
   private Gemm.Operand in(CudaTensor t, long offsetElements, long ld, long stride) {
-    return new Gemm.Operand(gemmInput(t), offsetElements * gemmType.bytes, gemmType, Math.toIntExact(ld), stride);
+    if (t.scale != 1f) {
+      throw new IllegalStateException(t + " is a dropout mask: a product does not read it");
+    }
+    return new Gemm.Operand(gemmInput(t), offsetElements * gemmType.bytes, gemmType, Math.toIntExact(ld), stride, t);
   }
 
   private static Gemm.Operand out(CudaTensor t, long offsetElements, long ld, long stride) {
-    return new Gemm.Operand(t.buffer(), offsetElements * t.type.bytes, t.type, Math.toIntExact(ld), stride);
+    return new Gemm.Operand(t.buffer(), offsetElements * t.type.bytes, t.type, Math.toIntExact(ld), stride, t);
   }
 
   private static Gemm.Operand scratchOperand(DeviceBuffer b, DType type, long offsetElements, long ld, long stride) {
@@ -373,7 +442,8 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     CudaTensor y = t(b);
     checkSameSize(d, x, "multiply");
     checkSameSize(d, y, "multiply");
-    elementwise("multiply", d.size, ptr(d), flag(d), ptr(x), flag(x), ptr(y), flag(y), i64(d.size));
+    elementwise("multiply", d.size, scaledPtr(d), flag(d), scaledPtr(x), flag(x), scaledPtr(y), flag(y),
+        i64(d.size), new F32(x.scale * y.scale));
     written(d);
   }
 
@@ -665,7 +735,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
       checkSameSize(p, mask, "attention dropout mask");
       scratch[0] = scratch(h.probs() * gemmType.bytes);
       elementwise("multiply", p.size, new Ptr(scratch[0], 0, p.size * gemmType.bytes), new I32(gemmType.flag()),
-          ptr(p), flag(p), ptr(mask), flag(mask), i64(p.size));
+          ptr(p), flag(p), scaledPtr(mask), flag(mask), i64(p.size), new F32(mask.scale));
     }
     return scratchOperand(scratch[0], gemmType, head * h.t * h.t, h.t, h.nh * h.t * h.t);
   }
@@ -749,8 +819,9 @@ public final class CudaKernels implements Kernels, AutoCloseable {
       written(dvt);
       launch("attention_softmax_backward", LaunchShape.rows(h.b * h.nh * h.t), LaunchShape.rowThreads(h.t), 0,
           new Ptr(dScores, 0, h.probs() * gemmType.bytes), new I32(gemmType.flag()), ptr(dProbs, h.probs() * 4),
-          ptr(p), flag(p), mask == null ? Ptr.NULL : ptr(mask), new I32(mask == null ? 0 : mask.type.flag()),
-          new I32(mask == null ? 0 : 1), i64(h.b * h.nh * h.t), i32(h.t), f32(1.0 / Math.sqrt(h.d)));
+          ptr(p), flag(p), mask == null ? Ptr.NULL : scaledPtr(mask), new I32(mask == null ? 0 : mask.type.flag()),
+          new I32(mask == null ? 0 : 1), new F32(mask == null ? 1f : mask.scale), i64(h.b * h.nh * h.t), i32(h.t),
+          f32(1.0 / Math.sqrt(h.d)));
       for (long head = 0; head < h.nh; head++) {
         long hd = head * h.d;
         Gemm.Operand ds = scratchOperand(dScores, gemmType, head * h.t * h.t, h.t, probStride);
@@ -776,8 +847,9 @@ public final class CudaKernels implements Kernels, AutoCloseable {
       throw new IllegalArgumentException("dropout probability " + p + " outside [0, 1)");
     }
     CudaTensor m = t(mask);
-    elementwise("dropout_mask", m.size, ptr(m), flag(m), i64(m.size), f32(p), f32(1.0 / (1.0 - p)), i64(seed));
+    elementwise("dropout_mask", m.size, scaledPtr(m), flag(m), i64(m.size), f32(p), i64(seed));
     written(m);
+    m.scale = (float) (1.0 / (1.0 - p));
   }
 
   @Override
@@ -877,7 +949,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     DeviceBuffer copy = p.buffers.copy;
     elementwise("adamw_step", p.size, ptr(p), ptr(g), flag(g), ptr(m1), ptr(m2),
         copy == null ? Ptr.NULL : new Ptr(copy, 0, p.size * 2), i64(p.size), f32(beta1), f32(beta2), f32(eps),
-        f32(1.0 - lr * weightDecay), f32(lr / (1.0 - Math.pow(beta1, step))),
+        f32(lr * weightDecay), f32(lr / (1.0 - Math.pow(beta1, step))),
         f32(Math.sqrt(1.0 - Math.pow(beta2, step))));
     written(p);
     written(m1);

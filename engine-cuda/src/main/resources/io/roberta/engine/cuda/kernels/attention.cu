@@ -24,22 +24,24 @@ extern "C" __global__ void attention_softmax_forward(void* probs, int pb, const 
   }
 }
 
-// dscores = p * (dp' - sum_j dp'_j p_j) * scale with dp' = dprobs * mask (mask optional: has_mask
-// 0 ignores it). dprobs fp32 scratch; dscores in the GEMM input type. One block per row.
+// dscores = p * (dp' - sum_j dp'_j p_j) * scale with dp' = dprobs * mask * mask_scale (mask
+// optional: has_mask 0 ignores it; mask_scale is the dropout's 1/(1-p)). dprobs fp32 scratch;
+// dscores in the GEMM input type. One block per row.
 extern "C" __global__ void attention_softmax_backward(void* dscores, int sb, const float* dprobs,
-    const void* probs, int pb, const void* mask, int mb, int has_mask, i64 rows, int t, float scale) {
+    const void* probs, int pb, const void* mask, int mb, int has_mask, float mask_scale, i64 rows, int t,
+    float scale) {
   __shared__ float scratch[32];
   i64 row = blockIdx.x;
   if (row >= rows) return;
   i64 base = row * t;
   float dot = 0.0f;
   for (int j = threadIdx.x; j < t; j += blockDim.x) {
-    float g = dprobs[base + j] * (has_mask ? ld(mask, mb, base + j) : 1.0f);
+    float g = dprobs[base + j] * (has_mask ? ld(mask, mb, base + j) * mask_scale : 1.0f);
     dot += g * ld(probs, pb, base + j);
   }
   dot = block_sum(dot, scratch);
   for (int j = threadIdx.x; j < t; j += blockDim.x) {
-    float g = dprobs[base + j] * (has_mask ? ld(mask, mb, base + j) : 1.0f);
+    float g = dprobs[base + j] * (has_mask ? ld(mask, mb, base + j) * mask_scale : 1.0f);
     st(dscores, sb, base + j, ld(probs, pb, base + j) * (g - dot) * scale);
   }
 }

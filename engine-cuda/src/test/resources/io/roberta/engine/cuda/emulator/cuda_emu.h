@@ -1,7 +1,8 @@
 // CUDA's execution model on the CPU, for running the backend's real kernel sources in tests.
 //
-// Each CUDA thread of a block is a fiber with its own stack (ucontext creates it; switches are
-// _setjmp/_longjmp, or swapcontext with -DEMU_SWAPCONTEXT). Blocks run one after another; inside a
+// Each CUDA thread of a block is a fiber with its own stack. On x86-64 a few lines of assembly
+// switch between fibers (emu_switch); elsewhere ucontext creates them and _setjmp/_longjmp switch;
+// with -DEMU_SWAPCONTEXT (the sanitizer builds) ucontext's swapcontext does both. Blocks run one after another; inside a
 // block every thread runs until it waits at __syncthreads, at a warp shuffle or returns, in an order
 // that can be forward, reverse or random. A barrier opens only when every thread of the block waits
 // at the same __syncthreads (same source line); a shuffle only when all lanes its mask names wait at
@@ -55,6 +56,42 @@ void __tsan_release(void* addr);
 }
 #endif
 
+#if defined(__x86_64__) && !defined(EMU_SWAPCONTEXT)
+#define EMU_ASM_SWITCH 1
+// Saves the callee-saved registers, MXCSR and the x87 control word on the current stack, stores
+// the stack pointer in *save, and resumes the stack `load` (saved the same way, or made by
+// make_stack). A few nanoseconds, where swapcontext makes a system call for the signal mask.
+extern "C" void emu_switch(void** save, void* load);
+asm(R"(
+.text
+.globl emu_switch
+.type emu_switch,@function
+emu_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+.size emu_switch, .-emu_switch
+)");
+#endif
+
 struct dim3 {
   unsigned int x = 1, y = 1, z = 1;
 };
@@ -72,6 +109,7 @@ enum class State { READY, BARRIER, SHUFFLE, DONE };
 struct Fiber {
   ucontext_t uc;
   jmp_buf jb;
+  void* sp = nullptr;
   bool started = false;
   char* stack = nullptr;
   size_t stack_size = 0;
@@ -94,6 +132,7 @@ struct Runtime {
   Fiber* current = nullptr;
   jmp_buf sched_jb;
   ucontext_t sched_uc;
+  void* sched_sp = nullptr;
   void (*body)(const uint64_t*) = nullptr;  // the kernel's trampoline
   const uint64_t* args = nullptr;
   Order order = Order::FORWARD;
@@ -135,7 +174,9 @@ inline void switch_to_scheduler(Fiber* from) {
 #ifdef EMU_TSAN
   __tsan_switch_to_fiber(rt.tsan_sched, 1 /* no sync */);
 #endif
-#ifdef EMU_SWAPCONTEXT
+#if defined(EMU_ASM_SWITCH)
+  emu_switch(&from->sp, rt.sched_sp);
+#elif defined(EMU_SWAPCONTEXT)
   swapcontext(&from->uc, &rt.sched_uc);
 #else
   if (!_setjmp(from->jb)) _longjmp(rt.sched_jb, 1);
@@ -164,7 +205,10 @@ inline void switch_to_fiber(Fiber* f) {
 #ifdef EMU_TSAN
   __tsan_switch_to_fiber(f->tsan_fiber, 1 /* no sync */);
 #endif
-#ifdef EMU_SWAPCONTEXT
+#if defined(EMU_ASM_SWITCH)
+  f->started = true;
+  emu_switch(&rt.sched_sp, f->sp);
+#elif defined(EMU_SWAPCONTEXT)
   swapcontext(&rt.sched_uc, &f->uc);
 #else
   if (!_setjmp(rt.sched_jb)) {
@@ -210,11 +254,22 @@ inline Fiber* fiber(size_t i) {
     f->stack_size = 128 * 1024;
 #endif
     f->stack = (char*) malloc(f->stack_size);
+#ifdef EMU_ASM_SWITCH
+    // the frame emu_switch pops: MXCSR and control word, six registers, then fiber_entry's address
+    uintptr_t top = ((uintptr_t) f->stack + f->stack_size) & ~(uintptr_t) 15;
+    uint64_t* sp = (uint64_t*) (top - 72);
+    sp[0] = 0x1F80ull | (0x037Full << 32);
+    for (int r = 1; r <= 6; r++) sp[r] = 0;
+    sp[7] = (uint64_t) (uintptr_t) &fiber_entry;
+    sp[8] = 0;
+    f->sp = sp;
+#else
     getcontext(&f->uc);
     f->uc.uc_stack.ss_sp = f->stack;
     f->uc.uc_stack.ss_size = f->stack_size;
     f->uc.uc_link = nullptr;
     makecontext(&f->uc, (void (*)()) fiber_entry, 0);
+#endif
 #ifdef EMU_TSAN
     f->tsan_fiber = __tsan_create_fiber(0);
 #endif
