@@ -45,7 +45,15 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   private final ThreadLocal<ArrayDeque<List<CudaTensor.Buffers>>> scopes =
       ThreadLocal.withInitial(ArrayDeque::new);
 
+  private final boolean ownsDevice;
+
   CudaKernels(Device device, KernelPrecision precision) {
+    this(device, precision, true);
+  }
+
+  /** A backend over {@code device}; {@link #close()} closes the device only if it {@code ownsDevice}. */
+  CudaKernels(Device device, KernelPrecision precision, boolean ownsDevice) {
+    this.ownsDevice = ownsDevice;
     if (precision != KernelPrecision.FP32 && precision != KernelPrecision.BF16) {
       throw new IllegalArgumentException("the CUDA backend computes in FP32 or BF16, not " + precision);
     }
@@ -71,7 +79,9 @@ public final class CudaKernels implements Kernels, AutoCloseable {
 
   @Override
   public void close() {
-    device.close();
+    if (ownsDevice) {
+      device.close();
+    }
   }
 
   Device device() {

@@ -96,7 +96,11 @@ final class JavaCppDevice implements Device {
   private final FloatPointer alpha = new FloatPointer(1);
   private final FloatPointer beta = new FloatPointer(1);
   private final ThreadLocal<Boolean> contextSet = ThreadLocal.withInitial(() -> false);
-  private final boolean debugSync = debugSync();
+  private volatile boolean debugSync = debugSync();
+
+  void debugSync(boolean on) {
+    debugSync = on;
+  }
 
   /** Whether every launch is followed by a synchronisation that names a failing kernel. */
   static boolean debugSync() {

@@ -35,7 +35,7 @@ final class EmulatedDevice implements Device {
     RANDOM
   }
 
-  private final KernelSignatures signatures = KernelSignatures.load();
+  private final KernelSignatures signatures = EmulatorBuild.signatures();
   private final Process process;
   private final OutputStream out;
   private final InputStream in;

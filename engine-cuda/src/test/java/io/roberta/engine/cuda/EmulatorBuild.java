@@ -32,13 +32,15 @@ import java.util.regex.Pattern;
 final class EmulatorBuild {
   static final String RESOURCES = "io/roberta/engine/cuda/emulator/";
   static final Path CACHE = Path.of("target/cuda-emulator");
+  /** Kernels with deliberate defects that the emulator's own tests launch; not part of the backend. */
+  static final String SELFTEST = "emu_selftest.cu";
 
   /** How the emulator is compiled. */
   enum Variant {
     PLAIN(List.of("-O2", "-g0")),
     ASAN_UBSAN(List.of("-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
-        "-fno-omit-frame-pointer", "-DEMU_SWAPCONTEXT")),
-    TSAN(List.of("-O1", "-g", "-fsanitize=thread", "-DEMU_SWAPCONTEXT"));
+        "-fno-omit-frame-pointer")),
+    TSAN(List.of("-O1", "-g", "-fsanitize=thread"));
 
     final List<String> flags;
 
@@ -132,8 +134,10 @@ final class EmulatorBuild {
     StringBuilder includes = new StringBuilder();
     StringBuilder trampolines = new StringBuilder();
     StringBuilder table = new StringBuilder("static const KernelEntry KERNELS[] = {\n");
-    for (String file : KernelSources.FILES) {
-      String source = KernelSources.read(file);
+    List<String> kernelFiles = new ArrayList<>(KernelSources.FILES);
+    kernelFiles.add(SELFTEST);
+    for (String file : kernelFiles) {
+      String source = file.equals(SELFTEST) ? resource(SELFTEST) : KernelSources.read(file);
       files.put(file, rewrite(source));
       includes.append("#include \"").append(file).append("\"\n");
       Matcher m = KERNEL.matcher(source);
@@ -182,6 +186,13 @@ final class EmulatorBuild {
   static String rewrite(String source) {
     String s = DYNAMIC_SHARED.matcher(source).replaceAll("$1* $2 = ($1*) ::emu::dynamic_shared();");
     return STATIC_SHARED.matcher(s).replaceAll("$1 ::emu::note_shared($2, sizeof($2));");
+  }
+
+  /** The signatures of the backend's kernels and of the self-test kernels. */
+  static KernelSignatures signatures() {
+    KernelSignatures s = KernelSignatures.load();
+    s.add(SELFTEST, resource(SELFTEST));
+    return s;
   }
 
   private static String resource(String name) {

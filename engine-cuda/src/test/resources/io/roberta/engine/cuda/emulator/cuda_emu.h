@@ -53,7 +53,18 @@ void* __tsan_create_fiber(unsigned flags);
 void __tsan_switch_to_fiber(void* fiber, unsigned flags);
 void __tsan_acquire(void* addr);
 void __tsan_release(void* addr);
+void AnnotateIgnoreReadsBegin(const char* file, int line);
+void AnnotateIgnoreReadsEnd(const char* file, int line);
+void AnnotateIgnoreWritesBegin(const char* file, int line);
+void AnnotateIgnoreWritesEnd(const char* file, int line);
 }
+// The emulator's own bookkeeping (whose turn it is, who waits where) is ordered by the scheduler,
+// which TSan cannot see; only the kernels' own accesses are checked.
+#define EMU_TSAN_IGNORE_BEGIN() (AnnotateIgnoreReadsBegin(__FILE__, __LINE__), AnnotateIgnoreWritesBegin(__FILE__, __LINE__))
+#define EMU_TSAN_IGNORE_END() (AnnotateIgnoreReadsEnd(__FILE__, __LINE__), AnnotateIgnoreWritesEnd(__FILE__, __LINE__))
+#else
+#define EMU_TSAN_IGNORE_BEGIN() ((void) 0)
+#define EMU_TSAN_IGNORE_END() ((void) 0)
 #endif
 
 #if defined(__x86_64__) && !defined(EMU_SWAPCONTEXT)
@@ -231,17 +242,22 @@ inline void switch_to_fiber(Fiber* f) {
 // A fiber runs the kernel for whichever thread it is given, then reports DONE, forever.
 inline void fiber_main() {
   for (;;) {
-    Fiber* self = rt.current;
 #ifdef EMU_TSAN
     __tsan_acquire(&rt.sync_launch);
 #endif
-    rt.body(rt.args);
-    self = rt.current;
+    EMU_TSAN_IGNORE_BEGIN();
+    void (*body)(const uint64_t*) = rt.body;
+    const uint64_t* args = rt.args;
+    EMU_TSAN_IGNORE_END();
+    body(args);
 #ifdef EMU_TSAN
     __tsan_release(&rt.sync_launch);
 #endif
+    EMU_TSAN_IGNORE_BEGIN();
+    Fiber* self = rt.current;
     self->state = State::DONE;
     switch_to_scheduler(self);
+    EMU_TSAN_IGNORE_END();
   }
 }
 
@@ -271,6 +287,7 @@ inline Fiber* fiber(size_t i) {
     makecontext(&f->uc, (void (*)()) fiber_entry, 0);
 #endif
 #ifdef EMU_TSAN
+    if (!rt.tsan_sched) rt.tsan_sched = __tsan_get_current_fiber();
     f->tsan_fiber = __tsan_create_fiber(0);
 #endif
     rt.fibers.push_back(f);
@@ -280,12 +297,13 @@ inline Fiber* fiber(size_t i) {
 
 // ---- waiting: barriers and shuffles ------------------------------------------------------------
 inline void wait(State s, const char* file, int line) {
+  EMU_TSAN_IGNORE_BEGIN();
   Fiber* self = rt.current;
   self->state = s;
   self->wait_site = file;
   self->wait_line = line;
   switch_to_scheduler(self);
-  thread_idx = self->tid;
+  EMU_TSAN_IGNORE_END();
 }
 
 inline void syncthreads(const char* file, int line) {
@@ -299,6 +317,7 @@ inline void syncthreads(const char* file, int line) {
 }
 
 inline uint64_t shuffle(unsigned mask, uint64_t value, int src_lane, const char* file, int line) {
+  EMU_TSAN_IGNORE_BEGIN();
   Fiber* self = rt.current;
   self->shfl_mask = mask;
   self->shfl_value = value;
@@ -306,6 +325,7 @@ inline uint64_t shuffle(unsigned mask, uint64_t value, int src_lane, const char*
   int lin = (int) (self->tid.x + block_dim.x * (self->tid.y + block_dim.y * self->tid.z));
   char* sync = &rt.sync_warp[(lin >> 5) & 31];
   (void) sync;
+  EMU_TSAN_IGNORE_END();
 #ifdef EMU_TSAN
   __tsan_release(sync);
 #endif
@@ -313,7 +333,10 @@ inline uint64_t shuffle(unsigned mask, uint64_t value, int src_lane, const char*
 #ifdef EMU_TSAN
   __tsan_acquire(sync);
 #endif
-  return self->shfl_result;
+  EMU_TSAN_IGNORE_BEGIN();
+  uint64_t r = self->shfl_result;
+  EMU_TSAN_IGNORE_END();
+  return r;
 }
 
 template <typename T>
@@ -327,8 +350,11 @@ inline T shfl_bits(unsigned mask, T v, int src, const char* file, int line) {
 }
 
 inline int lane_id() {
+  EMU_TSAN_IGNORE_BEGIN();
   const dim3& t = rt.current->tid;
-  return (int) ((t.x + block_dim.x * (t.y + block_dim.y * t.z)) & 31);
+  int lane = (int) ((t.x + block_dim.x * (t.y + block_dim.y * t.z)) & 31);
+  EMU_TSAN_IGNORE_END();
+  return lane;
 }
 
 // ---- shared memory -----------------------------------------------------------------------------
@@ -338,10 +364,11 @@ inline void* dynamic_shared() {
 }
 
 inline void note_shared(void* p, size_t bytes) {
-  for (auto& s : rt.static_shared) {
-    if (s.first == p) return;
-  }
-  rt.static_shared.emplace_back(p, bytes);
+  EMU_TSAN_IGNORE_BEGIN();
+  bool known = false;
+  for (auto& s : rt.static_shared) known |= s.first == p;
+  if (!known) rt.static_shared.emplace_back(p, bytes);
+  EMU_TSAN_IGNORE_END();
 }
 
 // ---- atomics (fibers share one OS thread; TSan still sees atomic operations) ------------------
@@ -502,6 +529,7 @@ inline std::string describe_waits(size_t threads) {
 
 inline void launch(const char* kernel, void (*body)(const uint64_t*), const uint64_t* args, dim3 grid, dim3 block,
                    size_t shared_bytes) {
+  EMU_TSAN_IGNORE_BEGIN();
   rt.kernel = kernel;
   rt.body = body;
   rt.args = args;
@@ -522,6 +550,7 @@ inline void launch(const char* kernel, void (*body)(const uint64_t*), const uint
   free(rt.dynamic_shared);
   rt.dynamic_shared = nullptr;
   rt.dynamic_bytes = 0;
+  EMU_TSAN_IGNORE_END();
 }
 
 }  // namespace emu
