@@ -734,20 +734,46 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   }
 
   /**
-   * The probabilities that mix the values, in the products' type: probs, or probs times the
-   * dropout mask in a scratch buffer (returned in {@code scratch[0]} for the caller to free).
+   * The probabilities that mix the values, in the products' type, as a batch of {@code B*nh}
+   * {@code [T,T]} matrices: probs, or probs times the dropout mask in a scratch buffer (returned in
+   * {@code scratch[0]} for the caller to free).
    */
-  private Gemm.Operand mixing(CudaTensor p, CudaTensor mask, Heads h, long head, DeviceBuffer[] scratch) {
+  private Gemm.Operand mixing(CudaTensor p, CudaTensor mask, Heads h, DeviceBuffer[] scratch) {
     if (mask == null) {
-      return in(p, head * h.t * h.t, h.t, h.nh * h.t * h.t);
+      return in(p, 0, h.t, h.t * h.t);
     }
-    if (scratch[0] == null) {
-      checkSameSize(p, mask, "attention dropout mask");
-      scratch[0] = scratch(h.probs() * gemmType.bytes);
-      elementwise("multiply", p.size, new Ptr(scratch[0], 0, p.size * gemmType.bytes), new I32(gemmType.flag()),
-          ptr(p), flag(p), scaledPtr(mask), flag(mask), i64(p.size), new F32(mask.scale));
+    checkSameSize(p, mask, "attention dropout mask");
+    scratch[0] = scratch(h.probs() * gemmType.bytes);
+    elementwise("multiply", p.size, new Ptr(scratch[0], 0, p.size * gemmType.bytes), new I32(gemmType.flag()),
+        ptr(p), flag(p), scaledPtr(mask), flag(mask), i64(p.size), new F32(mask.scale));
+    return scratchOperand(scratch[0], gemmType, 0, h.t, h.t * h.t);
+  }
+
+  /** Lays {@code count} tensors [B*T, C] out as [B, nh, T, d], one after another in {@code dst}. */
+  private void splitHeads(DeviceBuffer dst, DType type, Heads h, CudaTensor... src) {
+    long n = h.b * h.t * h.c;
+    CudaTensor a = src[0];
+    CudaTensor b = src.length > 1 ? src[1] : null;
+    CudaTensor c = src.length > 2 ? src[2] : null;
+    elementwise("split_heads", src.length * n, new Ptr(dst, 0, src.length * n * type.bytes), new I32(type.flag()),
+        ptr(a), flag(a), b == null ? Ptr.NULL : ptr(b), new I32(b == null ? 0 : b.type.flag()),
+        c == null ? Ptr.NULL : ptr(c), new I32(c == null ? 0 : c.type.flag()), new I32(src.length), i64(n), i32(h.t),
+        i32(h.nh), i32(h.d));
+  }
+
+  /** The inverse of {@link #splitHeads}. */
+  private void mergeHeads(DeviceBuffer src, DType type, Heads h, CudaTensor... dst) {
+    long n = h.b * h.t * h.c;
+    CudaTensor a = dst[0];
+    CudaTensor b = dst.length > 1 ? dst[1] : null;
+    CudaTensor c = dst.length > 2 ? dst[2] : null;
+    elementwise("merge_heads", dst.length * n, ptr(a), flag(a), b == null ? Ptr.NULL : ptr(b),
+        new I32(b == null ? 0 : b.type.flag()), c == null ? Ptr.NULL : ptr(c), new I32(c == null ? 0 : c.type.flag()),
+        new Ptr(src, 0, dst.length * n * type.bytes), new I32(type.flag()), new I32(dst.length), i64(n), i32(h.t),
+        i32(h.nh), i32(h.d));
+    for (CudaTensor t : dst) {
+      written(t);
     }
-    return scratchOperand(scratch[0], gemmType, head * h.t * h.t, h.t, h.nh * h.t * h.t);
   }
 
   @Override
@@ -765,29 +791,33 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     if (p.size != h.probs()) {
       throw new IllegalArgumentException("attention: probs " + p + " is not [" + h.b + ", " + h.nh + ", " + h.t + ", " + h.t + "]");
     }
-    long seqStride = h.t * h.c; // one sequence of q, k, v, context
-    long probStride = h.nh * h.t * h.t; // one sequence of scores
+    long n = h.b * h.t * h.c; // one of q, k, v
+    long batch = h.b * h.nh; // every (sequence, head): one strided batch
+    long headStride = h.t * h.d;
+    DeviceBuffer qkv = scratch(3 * n * gemmType.bytes); // [3, B, nh, T, d]
     DeviceBuffer scores = scratch(h.probs() * 4);
+    DeviceBuffer ctxHeads = scratch(n * ctx.type.bytes);
     DeviceBuffer[] mixed = new DeviceBuffer[1];
     try {
-      // per head, batched over sequences: scores^T [T,T] = k_h [T,d] q_h^T [d,T] / sqrt(d)
-      for (long head = 0; head < h.nh; head++) {
-        gemm(true, false, h.t, h.t, h.d, 1.0 / Math.sqrt(h.d),
-            in(kt, head * h.d, h.c, seqStride), in(qt, head * h.d, h.c, seqStride), 0.0,
-            scratchOperand(scores, DType.F32, head * h.t * h.t, h.t, probStride), h.b);
-      }
+      splitHeads(qkv, gemmType, h, qt, kt, vt);
+      Gemm.Operand qh = scratchOperand(qkv, gemmType, 0, h.d, headStride);
+      Gemm.Operand kh = scratchOperand(qkv, gemmType, n, h.d, headStride);
+      Gemm.Operand vh = scratchOperand(qkv, gemmType, 2 * n, h.d, headStride);
+      // scores^T [T,T] = k [T,d] q^T [d,T] / sqrt(d), for all B*nh (sequence, head) pairs at once
+      gemm(true, false, h.t, h.t, h.d, 1.0 / Math.sqrt(h.d), kh, qh, 0.0,
+          scratchOperand(scores, DType.F32, 0, h.t, h.t * h.t), batch);
       launch("attention_softmax_forward", LaunchShape.rows(h.b * h.nh * h.t), LaunchShape.rowThreads(h.t), 0,
           ptr(p), flag(p), ptr(scores, h.probs() * 4), ptr(bias), flag(bias), i64(h.b * h.nh * h.t), i32(h.nh),
           i32(h.t));
       written(p);
-      // context_h^T [d,T] = v_h^T [d,T] mixing^T [T,T]
-      for (long head = 0; head < h.nh; head++) {
-        gemm(false, false, h.d, h.t, h.t, 1.0, in(vt, head * h.d, h.c, seqStride), mixing(p, mask, h, head, mixed),
-            0.0, out(ctx, head * h.d, h.c, seqStride), h.b);
-      }
-      written(ctx);
+      // context^T [d,T] = v^T [d,T] mixing^T [T,T]
+      gemm(false, false, h.d, h.t, h.t, 1.0, vh, mixing(p, mask, h, mixed), 0.0,
+          scratchOperand(ctxHeads, ctx.type, 0, h.d, headStride), batch);
+      mergeHeads(ctxHeads, ctx.type, h, ctx);
     } finally {
+      device.free(qkv);
       device.free(scores);
+      device.free(ctxHeads);
       if (mixed[0] != null) {
         device.free(mixed[0]);
       }
@@ -811,40 +841,49 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     long seq = p.dim(2);
     long c = qt.dim(1);
     Heads h = new Heads(b, seq, numHeads, c / numHeads, c);
-    long seqStride = h.t * h.c;
-    long probStride = h.nh * h.t * h.t;
+    long n = h.b * h.t * h.c;
+    long batch = h.b * h.nh;
+    long headStride = h.t * h.d;
+    DType outType = dqt.type;
+    if (dkt.type != outType || dvt.type != outType) {
+      throw new IllegalArgumentException("attentionBackward: dq, dk, dv of different types " + dqt + ", " + dkt + ", " + dvt);
+    }
+    DeviceBuffer qkvd = scratch(4 * n * gemmType.bytes); // q, k, v, dctx as [B, nh, T, d]
     DeviceBuffer dProbs = scratch(h.probs() * 4);
     DeviceBuffer dScores = scratch(h.probs() * gemmType.bytes);
+    DeviceBuffer grads = scratch(3 * n * outType.bytes); // dq, dk, dv as [B, nh, T, d]
     DeviceBuffer[] mixed = new DeviceBuffer[1];
     try {
-      for (long head = 0; head < h.nh; head++) {
-        long hd = head * h.d;
-        // in the forward pass this was: context = mixing v. dv_h^T [d,T] = dctx_h^T [d,T] mixing [T,T]
-        gemm(false, true, h.d, h.t, h.t, 1.0, in(dctx, hd, h.c, seqStride), mixing(p, mask, h, head, mixed), 0.0,
-            out(dvt, hd, h.c, seqStride), h.b);
-        // dmixing^T [T,T] = v_h [T,d] dctx_h^T [d,T]
-        gemm(true, false, h.t, h.t, h.d, 1.0, in(vt, hd, h.c, seqStride), in(dctx, hd, h.c, seqStride), 0.0,
-            scratchOperand(dProbs, DType.F32, head * h.t * h.t, h.t, probStride), h.b);
-      }
-      written(dvt);
+      splitHeads(qkvd, gemmType, h, qt, kt, vt);
+      DeviceBuffer dctxHeads = qkvd;
+      elementwise("split_heads", n, new Ptr(qkvd, 3 * n * gemmType.bytes, n * gemmType.bytes),
+          new I32(gemmType.flag()), ptr(dctx), flag(dctx), Ptr.NULL, new I32(0), Ptr.NULL, new I32(0), new I32(1),
+          i64(n), i32(h.t), i32(h.nh), i32(h.d));
+      Gemm.Operand qh = scratchOperand(qkvd, gemmType, 0, h.d, headStride);
+      Gemm.Operand kh = scratchOperand(qkvd, gemmType, n, h.d, headStride);
+      Gemm.Operand vh = scratchOperand(qkvd, gemmType, 2 * n, h.d, headStride);
+      Gemm.Operand dch = scratchOperand(dctxHeads, gemmType, 3 * n, h.d, headStride);
+      // in the forward pass this was: context = mixing v. dv^T [d,T] = dctx^T [d,T] mixing [T,T]
+      gemm(false, true, h.d, h.t, h.t, 1.0, dch, mixing(p, mask, h, mixed), 0.0,
+          scratchOperand(grads, outType, 2 * n, h.d, headStride), batch);
+      // dmixing^T [T,T] = v [T,d] dctx^T [d,T]
+      gemm(true, false, h.t, h.t, h.d, 1.0, vh, dch, 0.0, scratchOperand(dProbs, DType.F32, 0, h.t, h.t * h.t), batch);
       launch("attention_softmax_backward", LaunchShape.rows(h.b * h.nh * h.t), LaunchShape.rowThreads(h.t), 0,
           new Ptr(dScores, 0, h.probs() * gemmType.bytes), new I32(gemmType.flag()), ptr(dProbs, h.probs() * 4),
           ptr(p), flag(p), mask == null ? Ptr.NULL : scaledPtr(mask), new I32(mask == null ? 0 : mask.type.flag()),
           new I32(mask == null ? 0 : 1), new F32(mask == null ? 1f : mask.scale), i64(h.b * h.nh * h.t), i32(h.t),
           f32(1.0 / Math.sqrt(h.d)));
-      for (long head = 0; head < h.nh; head++) {
-        long hd = head * h.d;
-        Gemm.Operand ds = scratchOperand(dScores, gemmType, head * h.t * h.t, h.t, probStride);
-        // dq_h^T [d,T] = k_h^T [d,T] dscores^T [T,T]
-        gemm(false, false, h.d, h.t, h.t, 1.0, in(kt, hd, h.c, seqStride), ds, 0.0, out(dqt, hd, h.c, seqStride), h.b);
-        // dk_h^T [d,T] = q_h^T [d,T] dscores [T,T]
-        gemm(false, true, h.d, h.t, h.t, 1.0, in(qt, hd, h.c, seqStride), ds, 0.0, out(dkt, hd, h.c, seqStride), h.b);
-      }
-      written(dqt);
-      written(dkt);
+      Gemm.Operand ds = scratchOperand(dScores, gemmType, 0, h.t, h.t * h.t);
+      // dq^T [d,T] = k^T [d,T] dscores^T [T,T]
+      gemm(false, false, h.d, h.t, h.t, 1.0, kh, ds, 0.0, scratchOperand(grads, outType, 0, h.d, headStride), batch);
+      // dk^T [d,T] = q^T [d,T] dscores [T,T]
+      gemm(false, true, h.d, h.t, h.t, 1.0, qh, ds, 0.0, scratchOperand(grads, outType, n, h.d, headStride), batch);
+      mergeHeads(grads, outType, h, dqt, dkt, dvt);
     } finally {
+      device.free(qkvd);
       device.free(dProbs);
       device.free(dScores);
+      device.free(grads);
       if (mixed[0] != null) {
         device.free(mixed[0]);
       }
