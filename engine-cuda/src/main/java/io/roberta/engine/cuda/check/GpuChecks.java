@@ -30,9 +30,10 @@ import java.util.stream.Collectors;
  * path. Phases, in order, each reported even when an earlier one failed, the summary rewritten
  * after every phase (so a timeout still leaves the phases done): kernel checks at production shapes
  * with the debug sync on (one roberta-base step per precision, every launch waited for and a fault
- * named by its kernel; loss and every gradient finite); HF parity in FP32 and BF16; the tiny
- * example's 200-step curve against the ND4J curve recorded here; training throughput of
- * roberta-base (sequence 512, batch 32) with phase timings. Writes {@code <out>/java-results.txt}.
+ * named by its kernel; loss and every gradient finite); HF parity in FP32 and BF16 on the tiny
+ * fixture, then on a mid-size one when {@code -Droberta.gpu.midFixture=<dir>} names it; training
+ * throughput of roberta-base (sequence 512, batch 32) with phase timings; the tiny example's
+ * 200-step curve against the ND4J curve recorded here. Writes {@code <out>/java-results.txt}.
  *
  * <p>With {@code --dry} last, the device is the dry device (launches checked, nothing computed):
  * the whole program, roberta-base shapes included, runs on a machine without a GPU; its numbers
@@ -78,6 +79,19 @@ public final class GpuChecks {
           return new Outcome(List.of(report.toString().stripTrailing()), report.passed());
         });
       }
+      String mid = System.getProperty("roberta.gpu.midFixture");
+      if (mid != null && Files.isDirectory(Path.of(mid))) {
+        for (KernelPrecision precision : new KernelPrecision[] {KernelPrecision.FP32, KernelPrecision.BF16}) {
+          phases.put("parity mid-size (" + mid + ") " + precision, () -> {
+            HfParity.Report report = HfParity.run(Path.of(mid), gpu.kernels(precision));
+            return new Outcome(List.of(report.toString().stripTrailing()), report.passed());
+          });
+        }
+      }
+      for (KernelPrecision precision : new KernelPrecision[] {KernelPrecision.BF16, KernelPrecision.FP32}) {
+        phases.put("bench " + precision, () -> new Outcome(List.of(bench(gpu.kernels(precision), 32, 512, benchSteps)),
+            true));
+      }
       double[] reference = Files.readAllLines(curve).stream().filter(l -> !l.isBlank() && !l.startsWith("#"))
           .mapToDouble(Double::parseDouble).toArray();
       for (KernelPrecision precision : new KernelPrecision[] {KernelPrecision.FP32, KernelPrecision.BF16}) {
@@ -91,10 +105,6 @@ public final class GpuChecks {
               TinyCurve.mean(Arrays.copyOfRange(reference, reference.length - 50, reference.length)),
               verdict == null ? "within noise" : "DIFFERS " + verdict)), verdict == null);
         });
-      }
-      for (KernelPrecision precision : new KernelPrecision[] {KernelPrecision.BF16, KernelPrecision.FP32}) {
-        phases.put("bench " + precision, () -> new Outcome(List.of(bench(gpu.kernels(precision), 32, 512, benchSteps)),
-            true));
       }
       for (Map.Entry<String, Phase> phase : phases.entrySet()) {
         long t0 = System.nanoTime();
