@@ -140,6 +140,37 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     return c;
   }
 
+  /** Tensors the launch being prepared overwrites whole; their pending zero fill is dropped after it. */
+  private final ThreadLocal<List<CudaTensor>> overwrites = ThreadLocal.withInitial(ArrayList::new);
+
+  /** Issues a tensor's pending zero fill: something is about to read it. */
+  private void materialize(CudaTensor t) {
+    if (t.pendingZero) {
+      device.zero(t.buffer(), 0, t.bytes());
+      t.pendingZero = false;
+    }
+  }
+
+  /**
+   * The pointer argument of a whole tensor that the launch writes completely without reading it:
+   * no zero fill is issued for it (if the same tensor is also an input, {@link #ptr} issues it).
+   */
+  private Ptr overwrite(CudaTensor t) {
+    overwrites.get().add(t);
+    return new Ptr(t.buffer(), 0, t.bytes(), t);
+  }
+
+  /** After a launch or product was issued: its overwritten outputs hold their values now. */
+  private void settle(boolean issued) {
+    List<CudaTensor> list = overwrites.get();
+    if (issued) {
+      for (CudaTensor t : list) {
+        t.pendingZero = false;
+      }
+    }
+    list.clear();
+  }
+
   private static void written(CudaTensor t) {
     t.version++;
     t.scale = 1f;
@@ -148,7 +179,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   @Override
   public Tensor zeros(long... shape) {
     CudaTensor t = allocate(shape);
-    device.zero(t.buffer(), 0, t.bytes());
+    t.pendingZero = true;
     return t;
   }
 
@@ -203,6 +234,11 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   }
 
   private void upload(CudaTensor t, long index, float[] data) {
+    if (index == 0 && data.length == t.size) {
+      t.pendingZero = false; // written whole
+    } else {
+      materialize(t);
+    }
     synchronized (stagingLock) {
       long chunk = chunkElements(stagingBytes, t.type);
       for (long from = 0; from < data.length; from += chunk) {
@@ -227,6 +263,9 @@ public final class CudaKernels implements Kernels, AutoCloseable {
 
   private float[] download(CudaTensor t, long from, int count) {
     float[] out = new float[count];
+    if (t.pendingZero) {
+      return out; // zeros: nothing to copy
+    }
     float scale = t.scale;
     synchronized (stagingLock) {
       long chunk = chunkElements(stagingBytes, t.type);
@@ -287,7 +326,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   // ---- launch helpers ----------------------------------------------------------------------
 
   /** The pointer argument of a whole tensor whose stored elements are its values. */
-  private static Ptr ptr(CudaTensor t) {
+  private Ptr ptr(CudaTensor t) {
     if (t.scale != 1f) {
       throw new IllegalStateException(t + " is a dropout mask (keep bits and a scale of " + t.scale
           + "): only multiply and attention read it");
@@ -296,7 +335,8 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   }
 
   /** The pointer argument of a tensor that may carry a {@link CudaTensor#scale}. */
-  private static Ptr scaledPtr(CudaTensor t) {
+  private Ptr scaledPtr(CudaTensor t) {
+    materialize(t);
     return new Ptr(t.buffer(), 0, t.bytes(), t);
   }
 
@@ -317,7 +357,13 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   }
 
   private void launch(String kernel, Dim3 grid, Dim3 block, int shared, Arg... args) {
-    device.launch(new Launch(kernel, grid, block, shared, List.of(args)));
+    boolean issued = false;
+    try {
+      device.launch(new Launch(kernel, grid, block, shared, List.of(args)));
+      issued = true;
+    } finally {
+      settle(issued);
+    }
   }
 
   private void elementwise(String kernel, long n, Arg... args) {
@@ -370,6 +416,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
    * remade when the tensor was written since.
    */
   private DeviceBuffer gemmInput(CudaTensor t) {
+    materialize(t);
     if (t.type == gemmType) {
       return t.buffer();
     }
@@ -393,8 +440,16 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     return new Gemm.Operand(gemmInput(t), offsetElements * gemmType.bytes, gemmType, Math.toIntExact(ld), stride, t);
   }
 
-  private static Gemm.Operand out(CudaTensor t, long offsetElements, long ld, long stride) {
+  /** A product's output that it adds into (beta 1): its pending zeros are issued first. */
+  private Gemm.Operand out(CudaTensor t, long offsetElements, long ld, long stride) {
+    materialize(t);
     return new Gemm.Operand(t.buffer(), offsetElements * t.type.bytes, t.type, Math.toIntExact(ld), stride, t);
+  }
+
+  /** A product's output that it writes whole (beta 0). */
+  private Gemm.Operand outWhole(CudaTensor t) {
+    overwrites.get().add(t);
+    return new Gemm.Operand(t.buffer(), 0, t.type, Math.toIntExact(t.dim(t.rank() - 1)), 0, t);
   }
 
   private static Gemm.Operand scratchOperand(DeviceBuffer b, DType type, long offsetElements, long ld, long stride) {
@@ -403,8 +458,14 @@ public final class CudaKernels implements Kernels, AutoCloseable {
 
   private void gemm(boolean ta, boolean tb, long m, long n, long k, double alpha, Gemm.Operand a,
       Gemm.Operand b, double beta, Gemm.Operand c, long batch) {
-    device.gemm(new Gemm(ta, tb, Math.toIntExact(m), Math.toIntExact(n), Math.toIntExact(k), (float) alpha, a, b,
-        (float) beta, c, Math.toIntExact(batch)));
+    boolean issued = false;
+    try {
+      device.gemm(new Gemm(ta, tb, Math.toIntExact(m), Math.toIntExact(n), Math.toIntExact(k), (float) alpha, a, b,
+          (float) beta, c, Math.toIntExact(batch)));
+      issued = true;
+    } finally {
+      settle(issued);
+    }
   }
 
   // ---- elementwise -------------------------------------------------------------------------
@@ -414,7 +475,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     CudaTensor d = t(dst);
     CudaTensor s = t(src);
     checkSameSize(d, s, "copy");
-    elementwise("copy_convert", d.size, ptr(d), flag(d), ptr(s), flag(s), i64(d.size));
+    elementwise("copy_convert", d.size, overwrite(d), flag(d), ptr(s), flag(s), i64(d.size));
     written(d);
   }
 
@@ -422,10 +483,11 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   public void fill(Tensor tensor, double value) {
     CudaTensor x = t(tensor);
     if (value == 0.0) {
-      device.zero(x.buffer(), 0, x.bytes());
-    } else {
-      elementwise("fill_value", x.size, ptr(x), flag(x), i64(x.size), f32(value));
+      written(x);
+      x.pendingZero = true;
+      return;
     }
+    elementwise("fill_value", x.size, overwrite(x), flag(x), i64(x.size), f32(value));
     written(x);
   }
 
@@ -452,7 +514,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     CudaTensor y = t(b);
     checkSameSize(d, x, "multiply");
     checkSameSize(d, y, "multiply");
-    elementwise("multiply", d.size, scaledPtr(d), flag(d), scaledPtr(x), flag(x), scaledPtr(y), flag(y),
+    elementwise("multiply", d.size, overwrite(d), flag(d), scaledPtr(x), flag(x), scaledPtr(y), flag(y),
         i64(d.size), new F32(x.scale * y.scale));
     written(d);
   }
@@ -525,7 +587,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     DeviceBuffer r = ints(rows);
     try {
       launch("gather_rows", LaunchShape.rows(rows.length), LaunchShape.rowThreads(c), 0,
-          ptr(o), flag(o), ptr(in), flag(in), ptr(r, 4L * rows.length), i64(rows.length), i32(c));
+          overwrite(o), flag(o), ptr(in), flag(in), ptr(r, 4L * rows.length), i64(rows.length), i32(c));
       written(o);
     } finally {
       device.free(r);
@@ -565,7 +627,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     if (d.size != n || col < 0 || col >= k) {
       throw new IllegalArgumentException("copyColumn: column " + col + " of " + s + " into " + d);
     }
-    elementwise("copy_column", n, ptr(d), flag(d), ptr(s), flag(s), i64(n), i32(k), new I32(col));
+    elementwise("copy_column", n, overwrite(d), flag(d), ptr(s), flag(s), i64(n), i32(k), new I32(col));
     written(d);
   }
 
@@ -599,7 +661,8 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     long c = in.dim(1);
     checkSameSize(o, in, "layerNormForward");
     launch("layernorm_forward", LaunchShape.rows(n), LaunchShape.rowThreads(c), 0,
-        ptr(o), flag(o), ptr(mu), ptr(rs), ptr(in), flag(in), ptr(w), flag(w), ptr(b), flag(b), i32(n), i32(c),
+        overwrite(o), flag(o), overwrite(mu), overwrite(rs), ptr(in), flag(in), ptr(w), flag(w), ptr(b), flag(b),
+        i32(n), i32(c),
         f32(eps));
     written(o);
     written(mu);
@@ -624,7 +687,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     long c = in.dim(1);
     launch("layernorm_backward", LaunchShape.layerNormBackward(n), LaunchShape.rowThreads(c),
         LaunchShape.layerNormBackwardShared(c),
-        ptr(d), flag(d), ptr(dw), ptr(db), ptr(g), flag(g), ptr(in), flag(in), ptr(mu), ptr(rs), ptr(w), flag(w),
+        overwrite(d), flag(d), ptr(dw), ptr(db), ptr(g), flag(g), ptr(in), flag(in), ptr(mu), ptr(rs), ptr(w), flag(w),
         i32(n), i32(c), new I32(LaunchShape.LAYERNORM_ROWS_PER_BLOCK));
     written(d);
     written(dw);
@@ -643,7 +706,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
       throw new IllegalArgumentException("linearForward: x " + in + ", W " + w + ", out " + y);
     }
     // y^T [O,N] = W [O,I] x^T [I,N]: column-major W is [I,O], x is [I,N]
-    gemm(true, false, o, n, i, 1.0, in(w, 0, i, 0), in(in, 0, i, 0), 0.0, out(y, 0, o, 0), 1);
+    gemm(true, false, o, n, i, 1.0, in(w, 0, i, 0), in(in, 0, i, 0), 0.0, outWhole(y), 1);
     if (bias != null) {
       CudaTensor b = t(bias);
       elementwise("add_bias_rows", n * o, ptr(y), flag(y), ptr(b), flag(b), i64(n), i32(o));
@@ -664,7 +727,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     if (dx != null) {
       CudaTensor d = t(dx);
       // dx^T [I,N] = W^T [I,O] dOut^T [O,N]
-      gemm(false, false, i, n, o, 1.0, in(w, 0, i, 0), in(g, 0, o, 0), 0.0, out(d, 0, i, 0), 1);
+      gemm(false, false, i, n, o, 1.0, in(w, 0, i, 0), in(g, 0, o, 0), 0.0, outWhole(d), 1);
       written(d);
     }
     // dW^T [I,O] += x^T [I,N] dOut [N,O]
@@ -702,7 +765,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     CudaTensor o = t(out);
     CudaTensor in = t(x);
     checkSameSize(o, in, kernel);
-    elementwise(kernel, o.size, ptr(o), flag(o), ptr(in), flag(in), i64(o.size));
+    elementwise(kernel, o.size, overwrite(o), flag(o), ptr(in), flag(in), i64(o.size));
     written(o);
   }
 
@@ -712,7 +775,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     CudaTensor y = t(b);
     checkSameSize(o, x, kernel);
     checkSameSize(o, y, kernel);
-    elementwise(kernel, o.size, ptr(o), flag(o), ptr(x), flag(x), ptr(y), flag(y), i64(o.size));
+    elementwise(kernel, o.size, overwrite(o), flag(o), ptr(x), flag(x), ptr(y), flag(y), i64(o.size));
     written(o);
   }
 
@@ -767,8 +830,8 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     CudaTensor a = dst[0];
     CudaTensor b = dst.length > 1 ? dst[1] : null;
     CudaTensor c = dst.length > 2 ? dst[2] : null;
-    elementwise("merge_heads", dst.length * n, ptr(a), flag(a), b == null ? Ptr.NULL : ptr(b),
-        new I32(b == null ? 0 : b.type.flag()), c == null ? Ptr.NULL : ptr(c), new I32(c == null ? 0 : c.type.flag()),
+    elementwise("merge_heads", dst.length * n, overwrite(a), flag(a), b == null ? Ptr.NULL : overwrite(b),
+        new I32(b == null ? 0 : b.type.flag()), c == null ? Ptr.NULL : overwrite(c), new I32(c == null ? 0 : c.type.flag()),
         new Ptr(src, 0, dst.length * n * type.bytes), new I32(type.flag()), new I32(dst.length), i64(n), i32(h.t),
         i32(h.nh), i32(h.d));
     for (CudaTensor t : dst) {
@@ -807,7 +870,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
       gemm(true, false, h.t, h.t, h.d, 1.0 / Math.sqrt(h.d), kh, qh, 0.0,
           scratchOperand(scores, DType.F32, 0, h.t, h.t * h.t), batch);
       launch("attention_softmax_forward", LaunchShape.rows(h.b * h.nh * h.t), LaunchShape.rowThreads(h.t), 0,
-          ptr(p), flag(p), ptr(scores, h.probs() * 4), ptr(bias), flag(bias), i64(h.b * h.nh * h.t), i32(h.nh),
+          overwrite(p), flag(p), ptr(scores, h.probs() * 4), ptr(bias), flag(bias), i64(h.b * h.nh * h.t), i32(h.nh),
           i32(h.t));
       written(p);
       // context^T [d,T] = v^T [d,T] mixing^T [T,T]
@@ -896,7 +959,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
       throw new IllegalArgumentException("dropout probability " + p + " outside [0, 1)");
     }
     CudaTensor m = t(mask);
-    elementwise("dropout_mask", m.size, scaledPtr(m), flag(m), i64(m.size), f32(p), i64(seed));
+    elementwise("dropout_mask", m.size, overwrite(m), flag(m), i64(m.size), f32(p), i64(seed));
     written(m);
     m.scale = (float) (1.0 / (1.0 - p));
   }
@@ -920,7 +983,8 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     if (d != null) {
       checkSameSize(d, z, "crossEntropy dLogits");
       if (rows != null) {
-        device.zero(d.buffer(), 0, d.bytes());
+        d.pendingZero = true; // the rows not selected; issued with the pointer below
+        d.scale = 1f;
       }
     }
     if (m == 0) {
@@ -931,7 +995,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     DeviceBuffer loss = scratch(4L * m);
     try {
       launch("cross_entropy_rows", LaunchShape.rows(m), LaunchShape.rowThreads(classes), 0,
-          ptr(z), flag(z), d == null ? Ptr.NULL : ptr(d), new I32(d == null ? 0 : d.type.flag()),
+          ptr(z), flag(z), d == null ? Ptr.NULL : rows == null ? overwrite(d) : ptr(d), new I32(d == null ? 0 : d.type.flag()),
           rowBuf == null ? Ptr.NULL : ptr(rowBuf, 4L * m), ptr(targetBuf, 4L * m), ptr(loss, 4L * m), i32(m),
           i32(classes), f32(scale));
       if (d != null) {

@@ -22,6 +22,12 @@ final class CudaTensor implements Tensor {
    * multiply}, attention and downloads read such a tensor. Any write sets it back to 1.
    */
   float scale = 1f;
+  /**
+   * The tensor is all zeros but its memory is not yet: set by {@code zeros()} and {@code fill(0)};
+   * the memset is issued only when something reads the tensor before a kernel has overwritten all
+   * of it (most activations are created as zeros and then written whole).
+   */
+  boolean pendingZero;
 
   /** The device memory of a tensor, shared with its cleanup action (which must not see the tensor). */
   static final class Buffers {
