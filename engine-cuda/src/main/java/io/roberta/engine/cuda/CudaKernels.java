@@ -39,7 +39,8 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   private static final Cleaner CLEANER = Cleaner.create();
   private static final int BLOCK = LaunchShape.BLOCK;
 
-  private final Device device;
+  /** The device, through a pool of freed allocations: no allocation in a steady-state step. */
+  private final PooledDevice device;
   private final KernelPrecision precision;
   private final DType gemmType;
   private final ThreadLocal<ArrayDeque<List<CudaTensor.Buffers>>> scopes =
@@ -57,7 +58,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     if (precision != KernelPrecision.FP32 && precision != KernelPrecision.BF16) {
       throw new IllegalArgumentException("the CUDA backend computes in FP32 or BF16, not " + precision);
     }
-    this.device = device;
+    this.device = new PooledDevice(device);
     this.precision = precision;
     this.gemmType = precision == KernelPrecision.BF16 ? DType.BF16 : DType.F32;
   }
@@ -77,10 +78,13 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     device.synchronize();
   }
 
+  /** Gives the pooled memory back; closes the device if this backend owns it. */
   @Override
   public void close() {
     if (ownsDevice) {
       device.close();
+    } else {
+      device.release();
     }
   }
 

@@ -1,5 +1,6 @@
 package io.roberta.engine.cuda.check;
 
+import io.roberta.engine.cuda.CudaKernels;
 import io.roberta.engine.cuda.CudaSession;
 import io.roberta.engine.kernels.KernelPrecision;
 import io.roberta.engine.kernels.Kernels;
@@ -66,8 +67,8 @@ public final class GpuChecks {
       for (KernelPrecision precision : new KernelPrecision[] {KernelPrecision.FP32, KernelPrecision.BF16}) {
         phases.put("kernels at production shapes, debug sync, " + precision, () -> {
           gpu.debugSync(true);
-          try {
-            return productionStep(gpu.kernels(precision), 32, 512, dry);
+          try (CudaKernels k = gpu.kernels(precision)) {
+            return productionStep(k, 32, 512, dry);
           } finally {
             gpu.debugSync(false);
           }
@@ -75,28 +76,38 @@ public final class GpuChecks {
       }
       for (KernelPrecision precision : new KernelPrecision[] {KernelPrecision.FP32, KernelPrecision.BF16}) {
         phases.put("parity " + precision, () -> {
-          HfParity.Report report = HfParity.run(fixture, gpu.kernels(precision));
-          return new Outcome(List.of(report.toString().stripTrailing()), report.passed());
+          try (CudaKernels k = gpu.kernels(precision)) {
+            HfParity.Report report = HfParity.run(fixture, k);
+            return new Outcome(List.of(report.toString().stripTrailing()), report.passed());
+          }
         });
       }
       String mid = System.getProperty("roberta.gpu.midFixture");
       if (mid != null && Files.isDirectory(Path.of(mid))) {
         for (KernelPrecision precision : new KernelPrecision[] {KernelPrecision.FP32, KernelPrecision.BF16}) {
           phases.put("parity mid-size (" + mid + ") " + precision, () -> {
-            HfParity.Report report = HfParity.run(Path.of(mid), gpu.kernels(precision));
-            return new Outcome(List.of(report.toString().stripTrailing()), report.passed());
+            try (CudaKernels k = gpu.kernels(precision)) {
+              HfParity.Report report = HfParity.run(Path.of(mid), k);
+              return new Outcome(List.of(report.toString().stripTrailing()), report.passed());
+            }
           });
         }
       }
       for (KernelPrecision precision : new KernelPrecision[] {KernelPrecision.BF16, KernelPrecision.FP32}) {
-        phases.put("bench " + precision, () -> new Outcome(List.of(bench(gpu.kernels(precision), 32, 512, benchSteps)),
-            true));
+        phases.put("bench " + precision, () -> {
+          try (CudaKernels k = gpu.kernels(precision)) {
+            return new Outcome(List.of(bench(k, 32, 512, benchSteps)), true);
+          }
+        });
       }
       double[] reference = Files.readAllLines(curve).stream().filter(l -> !l.isBlank() && !l.startsWith("#"))
           .mapToDouble(Double::parseDouble).toArray();
       for (KernelPrecision precision : new KernelPrecision[] {KernelPrecision.FP32, KernelPrecision.BF16}) {
         phases.put("tiny curve " + precision, () -> {
-          double[] losses = TinyCurve.run(gpu.kernels(precision), reference.length);
+          double[] losses;
+          try (CudaKernels k = gpu.kernels(precision)) {
+            losses = TinyCurve.run(k, reference.length);
+          }
           Files.writeString(out.resolve("cuda-tiny-curve-" + precision + ".txt"),
               Arrays.stream(losses).mapToObj(Double::toString).collect(Collectors.joining("\n")) + "\n");
           String verdict = TinyCurve.compare(reference, losses);
