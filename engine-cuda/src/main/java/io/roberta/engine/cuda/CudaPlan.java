@@ -33,8 +33,8 @@ public final class CudaPlan {
       long allocatedBytes, long hostSyncs, long uploads) {}
 
   /**
-   * Counted by this command at commit f836120 (the backend of issue 15 before any leaner-step
-   * change, which matches the issue's own figures).
+   * Counted by this command on the backend before any leaner-step change (commit 312471a); the same
+   * figures as issue 15 gives.
    */
   public static final Step RECORDED_BEFORE = new Step(1073, 1086, 864, 857, 18_700_000_000L, 727, 0, 214, 0);
 
@@ -90,7 +90,7 @@ public final class CudaPlan {
     Step b = RECORDED_BEFORE;
     out.printf(Locale.ROOT, "CUDA backend, one training step of roberta-base, batch %d x sequence %d, BF16,"
         + " counted on the dry device (no GPU)%n", batch, seq);
-    out.printf(Locale.ROOT, "%-34s %14s %14s %10s%n", "", "before (f836120)", "now", "target");
+    out.printf(Locale.ROOT, "%-34s %14s %14s %10s%n", "", "before", "now", "target");
     row(out, "kernel launches", b.launches, now.launches, "<= 300");
     row(out, "GEMMs", b.gemms, now.gemms, "<= 150");
     row(out, "  of them per-head attention", b.perHeadGemms, now.perHeadGemms, "0");
