@@ -25,4 +25,15 @@ class EmulatedHfParityTest {
       assertTrue(report.passed(), report.toString());
     }
   }
+
+  /** The same in BF16 with the threads of every block run in reverse and in random order. */
+  @ParameterizedTest
+  @EnumSource(value = EmulatedDevice.Order.class, names = {"REVERSE", "RANDOM"})
+  void matchesHuggingFaceInAnyThreadOrder(EmulatedDevice.Order order) throws Exception {
+    try (CudaKernels k = new CudaKernels(EmulatedDevice.openOrSkip(EmulatorBuild.Variant.PLAIN, order, 7),
+        KernelPrecision.BF16)) {
+      HfParity.Report report = HfParity.run(FIXTURE, k);
+      assertTrue(report.passed(), report.toString());
+    }
+  }
 }
