@@ -380,6 +380,67 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   }
 
   /** Uploads ids (int32) for one call. */
+  /** An int array uploaded once: the key of the id cache (holds a copy; compares contents). */
+  private record IntsKey(int[] values, int hash) {
+    static IntsKey of(int[] values) {
+      return new IntsKey(values.clone(), Arrays.hashCode(values));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof IntsKey k && k.hash == hash && Arrays.equals(k.values, values);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+  }
+
+  private static final int ID_CACHE_ENTRIES = 16;
+
+  /**
+   * Id arrays uploaded recently, by contents: a step passes the same token ids, positions and
+   * labelled rows to its forward and its backward, and each upload waits for the device. The
+   * buffers stay until evicted (freed in stream order, so a launch issued before still reads them).
+   */
+  private final java.util.LinkedHashMap<IntsKey, DeviceBuffer> idCache =
+      new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<IntsKey, DeviceBuffer> eldest) {
+          if (size() > ID_CACHE_ENTRIES) {
+            device.free(eldest.getValue());
+            return true;
+          }
+          return false;
+        }
+      };
+
+  /** The buffers the id cache holds now (tests: they stay allocated on purpose). */
+  java.util.Set<DeviceBuffer> cachedIdBuffers() {
+    synchronized (idCache) {
+      return java.util.Set.copyOf(idCache.values());
+    }
+  }
+
+  /** Frees the memory kept for reuse (tests: after it, only live tensors and cached ids hold memory). */
+  void releasePool() {
+    device.release();
+  }
+
+  /** {@code values} on the device, uploaded only if the same contents are not there yet; never freed by the caller. */
+  private DeviceBuffer cachedInts(int[] values) {
+    synchronized (idCache) {
+      IntsKey key = IntsKey.of(values);
+      DeviceBuffer b = idCache.get(key);
+      if (b == null) {
+        b = ints(values);
+        idCache.put(key, b);
+      }
+      return b;
+    }
+  }
+
   private DeviceBuffer ints(int[] values) {
     DeviceBuffer b = scratch(4L * values.length);
     if (values.length > 0) {
@@ -547,14 +608,10 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     checkIds(ids, w.dim(0), "embeddingForward");
     long c = w.dim(1);
     checkRows(o, ids.length, c, "embeddingForward out");
-    DeviceBuffer idBuf = ints(ids);
-    try {
-      launch("embedding_forward", LaunchShape.rows(ids.length), LaunchShape.rowThreads(c), 0,
-          ptr(o), flag(o), ptr(w), flag(w), ptr(idBuf, 4L * ids.length), i64(ids.length), i32(c));
-      written(o);
-    } finally {
-      device.free(idBuf);
-    }
+    DeviceBuffer idBuf = cachedInts(ids);
+    launch("embedding_forward", LaunchShape.rows(ids.length), LaunchShape.rowThreads(c), 0,
+        ptr(o), flag(o), ptr(w), flag(w), ptr(idBuf, 4L * ids.length), i64(ids.length), i32(c));
+    written(o);
   }
 
   @Override
@@ -565,14 +622,10 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     checkIds(ids, dt.dim(0), "embeddingBackward");
     long c = dt.dim(1);
     checkRows(g, ids.length, c, "embeddingBackward dOut");
-    DeviceBuffer idBuf = ints(ids);
-    try {
-      launch("embedding_backward", LaunchShape.rows(ids.length), LaunchShape.rowThreads(c), 0,
-          ptr(dt), ptr(g), flag(g), ptr(idBuf, 4L * ids.length), i64(ids.length), i32(c), new I32(skipId));
-      written(dt);
-    } finally {
-      device.free(idBuf);
-    }
+    DeviceBuffer idBuf = cachedInts(ids);
+    launch("embedding_backward", LaunchShape.rows(ids.length), LaunchShape.rowThreads(c), 0,
+        ptr(dt), ptr(g), flag(g), ptr(idBuf, 4L * ids.length), i64(ids.length), i32(c), new I32(skipId));
+    written(dt);
   }
 
   private static void checkRows(CudaTensor t, long rows, long cols, String what) {
@@ -588,14 +641,10 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     checkIds(rows, in.dim(0), "gatherRows");
     long c = in.dim(1);
     checkRows(o, rows.length, c, "gatherRows out");
-    DeviceBuffer r = ints(rows);
-    try {
-      launch("gather_rows", LaunchShape.rows(rows.length), LaunchShape.rowThreads(c), 0,
-          overwrite(o), flag(o), ptr(in), flag(in), ptr(r, 4L * rows.length), i64(rows.length), i32(c));
-      written(o);
-    } finally {
-      device.free(r);
-    }
+    DeviceBuffer r = cachedInts(rows);
+    launch("gather_rows", LaunchShape.rows(rows.length), LaunchShape.rowThreads(c), 0,
+        overwrite(o), flag(o), ptr(in), flag(in), ptr(r, 4L * rows.length), i64(rows.length), i32(c));
+    written(o);
   }
 
   @Override
@@ -612,14 +661,10 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     }
     long c = target.dim(1);
     checkRows(src, rows.length, c, "scatterAddRows dRows");
-    DeviceBuffer r = ints(rows);
-    try {
-      launch("scatter_add_rows", LaunchShape.rows(rows.length), LaunchShape.rowThreads(c), 0,
-          ptr(target), flag(target), ptr(src), flag(src), ptr(r, 4L * rows.length), i64(rows.length), i32(c));
-      written(target);
-    } finally {
-      device.free(r);
-    }
+    DeviceBuffer r = cachedInts(rows);
+    launch("scatter_add_rows", LaunchShape.rows(rows.length), LaunchShape.rowThreads(c), 0,
+        ptr(target), flag(target), ptr(src), flag(src), ptr(r, 4L * rows.length), i64(rows.length), i32(c));
+    written(target);
   }
 
   @Override
@@ -994,8 +1039,8 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     if (m == 0) {
       return 0.0;
     }
-    DeviceBuffer rowBuf = rows == null ? null : ints(rows);
-    DeviceBuffer targetBuf = ints(targets);
+    DeviceBuffer rowBuf = rows == null ? null : cachedInts(rows);
+    DeviceBuffer targetBuf = cachedInts(targets);
     DeviceBuffer loss = scratch(4L * m);
     try {
       launch("cross_entropy_rows", LaunchShape.rows(m), LaunchShape.rowThreads(classes), 0,
@@ -1013,10 +1058,6 @@ public final class CudaKernels implements Kernels, AutoCloseable {
       }
       return scale * sum;
     } finally {
-      if (rowBuf != null) {
-        device.free(rowBuf);
-      }
-      device.free(targetBuf);
       device.free(loss);
     }
   }

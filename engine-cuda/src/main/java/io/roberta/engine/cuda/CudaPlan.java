@@ -44,7 +44,12 @@ public final class CudaPlan {
         LayerSharing.NONE);
   }
 
-  /** Counts the second of two training steps (the first makes the moments and bf16 copies). */
+  /**
+   * Counts the last of {@value #STEPS} training steps, each on a new batch (the first makes the
+   * moments and bf16 copies; the next ones fill the memory pool with the sizes a step needs).
+   */
+  static final int STEPS = 4;
+
   public static Step count(ModelSpec spec, int batchSize, int seq, KernelPrecision precision) {
     DryDevice dry = new DryDevice();
     dry.downloadFill((byte) 0x40); // a gradient norm above the limit: the step clips, as a real one
@@ -53,20 +58,21 @@ public final class CudaPlan {
     model.initialize(1);
     AdamW opt = new AdamW(1e-4, 0.9, 0.98, 1e-6, 0.01);
     SplittableRandom r = new SplittableRandom(5);
-    int[] ids = new int[batchSize * seq];
-    int[] labels = new int[ids.length];
-    Arrays.fill(labels, RobertaTaskModel.IGNORE_INDEX);
-    for (int i = 0; i < ids.length; i++) {
-      ids[i] = 4 + r.nextInt(spec.vocabSize() - 5);
-      if (r.nextDouble() < 0.15) {
-        labels[i] = ids[i];
-        ids[i] = spec.specialTokens().mask();
+    for (int step = 0; step < STEPS; step++) {
+      // a new batch each step, as in training: nothing carried over but what a real step keeps
+      int[] ids = new int[batchSize * seq];
+      int[] labels = new int[ids.length];
+      Arrays.fill(labels, RobertaTaskModel.IGNORE_INDEX);
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = 4 + r.nextInt(spec.vocabSize() - 5);
+        if (r.nextDouble() < 0.15) {
+          labels[i] = ids[i];
+          ids[i] = spec.specialTokens().mask();
+        }
       }
-    }
-    int labelled = (int) Arrays.stream(labels).filter(l -> l != RobertaTaskModel.IGNORE_INDEX).count();
-    Batch batch = new Batch(batchSize, seq, ids, null, null);
-    for (int step = 0; step < 2; step++) {
-      if (step == 1) {
+      int labelled = (int) Arrays.stream(labels).filter(l -> l != RobertaTaskModel.IGNORE_INDEX).count();
+      Batch batch = new Batch(batchSize, seq, ids, null, null);
+      if (step == STEPS - 1) {
         dry.clearRecords();
       }
       model.parameters().zeroGrads();

@@ -16,6 +16,8 @@ final class DryDevice implements Device {
   private final List<Launch> launches = Collections.synchronizedList(new ArrayList<>());
   private final List<Gemm> gemms = Collections.synchronizedList(new ArrayList<>());
   private final List<DeviceBuffer> allocated = Collections.synchronizedList(new ArrayList<>());
+  /** Live allocations by address: a free names its memory by address (a pool re-wraps buffers). */
+  private final java.util.Map<Long, DeviceBuffer> live = new java.util.HashMap<>();
   private long next = 0x7f0000000000L;
   private long liveBytes;
   private long peakBytes;
@@ -61,13 +63,17 @@ final class DryDevice implements Device {
     counts.allocatedBytes += bytes;
     peakBytes = Math.max(peakBytes, liveBytes);
     allocated.add(b);
+    live.put(b.address, b);
     return b;
   }
 
   @Override
   public synchronized void free(DeviceBuffer buffer) {
-    if (buffer.markFreed()) {
-      liveBytes -= buffer.bytes;
+    buffer.markFreed();
+    DeviceBuffer original = live.remove(buffer.address);
+    if (original != null) {
+      original.markFreed();
+      liveBytes -= original.bytes;
       liveBuffers--;
     }
   }

@@ -6,9 +6,11 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A device whose freed allocations are kept, by exact size, for the next allocation of that size:
- * a training step allocates the same sizes every time, so after the first step it allocates
- * nothing. Reuse is safe because all work runs in order on one stream: whatever used the memory
+ * A device whose freed allocations are kept, by size class, for the next allocation of that
+ * class: a training step allocates the same sizes every time (up to the number of labelled rows,
+ * which the classes absorb), so after the first steps it allocates nothing. Below 1 KiB a class is
+ * the exact size; from 1 KiB up, sizes round up to an eighth of their power of two (at most 12.5%
+ * more), except on a device that wants {@linkplain Device#exactAllocations() exact allocations}. Reuse is safe because all work runs in order on one stream: whatever used the memory
  * was issued before whatever reuses it. Every reuse gets a new {@link DeviceBuffer} and the old
  * one is marked freed, so a stale pointer still fails the launch checks. {@link #release()} gives
  * the kept memory back to the device.
@@ -19,22 +21,35 @@ final class PooledDevice implements Device {
   private long keptBytes;
   private boolean released;
 
+  private final boolean exact;
+
   PooledDevice(Device inner) {
     this.inner = inner;
+    this.exact = inner.exactAllocations();
   }
 
   Device inner() {
     return inner;
   }
 
+  /** The bytes actually allocated for a request of {@code bytes}. */
+  long sizeClass(long bytes) {
+    if (exact || bytes < 1024) {
+      return bytes;
+    }
+    long step = Long.highestOneBit(bytes - 1) / 4; // an eighth of the next power of two
+    return (bytes + step - 1) / step * step;
+  }
+
   @Override
   public synchronized DeviceBuffer allocate(long bytes) {
-    ArrayDeque<Long> same = free.get(bytes);
+    long size = sizeClass(bytes);
+    ArrayDeque<Long> same = free.get(size);
     if (same != null && !same.isEmpty()) {
-      keptBytes -= bytes;
+      keptBytes -= size;
       return new DeviceBuffer(same.pop(), bytes);
     }
-    return inner.allocate(bytes);
+    return new DeviceBuffer(inner.allocate(size).address, bytes);
   }
 
   @Override
@@ -44,8 +59,9 @@ final class PooledDevice implements Device {
       return;
     }
     if (buffer.markFreed()) {
-      free.computeIfAbsent(buffer.bytes, b -> new ArrayDeque<>()).push(buffer.address);
-      keptBytes += buffer.bytes;
+      long size = sizeClass(buffer.bytes);
+      free.computeIfAbsent(size, b -> new ArrayDeque<>()).push(buffer.address);
+      keptBytes += size;
     }
   }
 

@@ -305,6 +305,12 @@ final class EmulatedDevice implements Device {
   @Override
   public void synchronize() {}
 
+  /** Exact sizes, so that AddressSanitizer sees a read past the end of any tensor or scratch buffer. */
+  @Override
+  public boolean exactAllocations() {
+    return true;
+  }
+
   @Override
   public String description() {
     return description;
