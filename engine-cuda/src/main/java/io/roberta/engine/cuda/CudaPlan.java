@@ -51,6 +51,11 @@ public final class CudaPlan {
   static final int STEPS = 4;
 
   public static Step count(ModelSpec spec, int batchSize, int seq, KernelPrecision precision) {
+    return count(spec, batchSize, seq, precision, true);
+  }
+
+  /** {@code newBatches} false: the same batch every step (then nothing varies between steps). */
+  static Step count(ModelSpec spec, int batchSize, int seq, KernelPrecision precision, boolean newBatches) {
     DryDevice dry = new DryDevice();
     dry.downloadFill((byte) 0x40); // a gradient norm above the limit: the step clips, as a real one
     CudaKernels k = new CudaKernels(dry, precision);
@@ -59,6 +64,9 @@ public final class CudaPlan {
     AdamW opt = new AdamW(1e-4, 0.9, 0.98, 1e-6, 0.01);
     SplittableRandom r = new SplittableRandom(5);
     for (int step = 0; step < STEPS; step++) {
+      if (!newBatches) {
+        r = new SplittableRandom(5);
+      }
       // a new batch each step, as in training: nothing carried over but what a real step keeps
       int[] ids = new int[batchSize * seq];
       int[] labels = new int[ids.length];
@@ -88,14 +96,17 @@ public final class CudaPlan {
         c.allocatedBytes, c.downloads + c.uploads + c.synchronizations, c.uploads);
   }
 
-  /** Prints the table: recorded before, now, target. */
+  /** Prints the table for roberta-base at 32 x 512: recorded before, now, target. */
   public static void print(PrintWriter out) {
-    int batch = 32;
-    int seq = 512;
-    Step now = count(robertaBase(), batch, seq, KernelPrecision.BF16);
+    print(out, robertaBase(), 32, 512);
+  }
+
+  static void print(PrintWriter out, ModelSpec spec, int batch, int seq) {
+    Step now = count(spec, batch, seq, KernelPrecision.BF16);
     Step b = RECORDED_BEFORE;
-    out.printf(Locale.ROOT, "CUDA backend, one training step of roberta-base, batch %d x sequence %d, BF16,"
-        + " counted on the dry device (no GPU)%n", batch, seq);
+    out.printf(Locale.ROOT, "CUDA backend, one training step of %s, batch %d x sequence %d, BF16,"
+        + " counted on the dry device (no GPU)%n", spec.equals(robertaBase()) ? "roberta-base" : "the given model",
+        batch, seq);
     out.printf(Locale.ROOT, "%-34s %14s %14s %10s%n", "", "before", "now", "target");
     row(out, "kernel launches", b.launches, now.launches, "<= 300");
     row(out, "GEMMs", b.gemms, now.gemms, "<= 150");

@@ -8,8 +8,8 @@ import java.util.Map;
 /**
  * A device whose freed allocations are kept, by size class, for the next allocation of that
  * class: a training step allocates the same sizes every time (up to the number of labelled rows,
- * which the classes absorb), so after the first steps it allocates nothing. Below 1 KiB a class is
- * the exact size; from 1 KiB up, sizes round up to an eighth of their power of two (at most 12.5%
+ * which the classes absorb), so after the first steps it allocates nothing. Below 256 bytes a class is
+ * the exact size; from 256 bytes up, sizes round up to an eighth of their power of two (at most 12.5%
  * more), except on a device that wants {@linkplain Device#exactAllocations() exact allocations}. Reuse is safe because all work runs in order on one stream: whatever used the memory
  * was issued before whatever reuses it. Every reuse gets a new {@link DeviceBuffer} and the old
  * one is marked freed, so a stale pointer still fails the launch checks. {@link #release()} gives
@@ -34,7 +34,7 @@ final class PooledDevice implements Device {
 
   /** The bytes actually allocated for a request of {@code bytes}. */
   long sizeClass(long bytes) {
-    if (exact || bytes < 1024) {
+    if (exact || bytes < 256) {
       return bytes;
     }
     long step = Long.highestOneBit(bytes - 1) / 4; // an eighth of the next power of two
