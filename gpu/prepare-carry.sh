@@ -18,7 +18,7 @@ rm -f .gpu/lib/engine-*-tests.jar
 mkdir -p .gpu/data
 cp -r engine/src/test/resources/tiny-roberta .gpu/data/
 cp engine-cuda/src/test/resources/nd4j-tiny-curve.txt .gpu/data/
-cp gpu/run-gpu-checks.sh gpu/hf_baseline.py .gpu/
+cp gpu/run-gpu-checks.sh gpu/run-gpu-window.sh gpu/hf_baseline.py gpu/make_parity_fixture.py .gpu/
 # smoke test on this machine: the same program on the dry device, with the carried class path
 java -cp ".gpu/lib/*" io.roberta.engine.cuda.check.GpuChecks .gpu/data/tiny-roberta .gpu/data/nd4j-tiny-curve.txt \
   target/gpu-dry 1 --dry | tail -3

@@ -10,6 +10,7 @@ import io.roberta.engine.kernels.KernelPrecision;
 import io.roberta.engine.kernels.Kernels;
 import io.roberta.engine.kernels.Tensor;
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
@@ -38,17 +39,26 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   private static final Cleaner CLEANER = Cleaner.create();
   private static final int BLOCK = LaunchShape.BLOCK;
 
-  private final Device device;
+  /** The device, through a pool of freed allocations: no allocation in a steady-state step. */
+  private final PooledDevice device;
   private final KernelPrecision precision;
   private final DType gemmType;
   private final ThreadLocal<ArrayDeque<List<CudaTensor.Buffers>>> scopes =
       ThreadLocal.withInitial(ArrayDeque::new);
 
+  private final boolean ownsDevice;
+
   CudaKernels(Device device, KernelPrecision precision) {
+    this(device, precision, true);
+  }
+
+  /** A backend over {@code device}; {@link #close()} closes the device only if it {@code ownsDevice}. */
+  CudaKernels(Device device, KernelPrecision precision, boolean ownsDevice) {
+    this.ownsDevice = ownsDevice;
     if (precision != KernelPrecision.FP32 && precision != KernelPrecision.BF16) {
       throw new IllegalArgumentException("the CUDA backend computes in FP32 or BF16, not " + precision);
     }
-    this.device = device;
+    this.device = new PooledDevice(device);
     this.precision = precision;
     this.gemmType = precision == KernelPrecision.BF16 ? DType.BF16 : DType.F32;
   }
@@ -68,9 +78,14 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     device.synchronize();
   }
 
+  /** Gives the pooled memory back; closes the device if this backend owns it. */
   @Override
   public void close() {
-    device.close();
+    if (ownsDevice) {
+      device.close();
+    } else {
+      device.release();
+    }
   }
 
   Device device() {
@@ -129,14 +144,46 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     return c;
   }
 
+  /** Tensors the launch being prepared overwrites whole; their pending zero fill is dropped after it. */
+  private final ThreadLocal<List<CudaTensor>> overwrites = ThreadLocal.withInitial(ArrayList::new);
+
+  /** Issues a tensor's pending zero fill: something is about to read it. */
+  private void materialize(CudaTensor t) {
+    if (t.pendingZero) {
+      device.zero(t.buffer(), 0, t.bytes());
+      t.pendingZero = false;
+    }
+  }
+
+  /**
+   * The pointer argument of a whole tensor that the launch writes completely without reading it:
+   * no zero fill is issued for it (if the same tensor is also an input, {@link #ptr} issues it).
+   */
+  private Ptr overwrite(CudaTensor t) {
+    overwrites.get().add(t);
+    return new Ptr(t.buffer(), 0, t.bytes(), t);
+  }
+
+  /** After a launch or product was issued: its overwritten outputs hold their values now. */
+  private void settle(boolean issued) {
+    List<CudaTensor> list = overwrites.get();
+    if (issued) {
+      for (CudaTensor t : list) {
+        t.pendingZero = false;
+      }
+    }
+    list.clear();
+  }
+
   private static void written(CudaTensor t) {
     t.version++;
+    t.scale = 1f;
   }
 
   @Override
   public Tensor zeros(long... shape) {
     CudaTensor t = allocate(shape);
-    device.zero(t.buffer(), 0, t.bytes());
+    t.pendingZero = true;
     return t;
   }
 
@@ -157,27 +204,87 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     return fromFloats(f, shape);
   }
 
+  /**
+   * Host copies go through one direct staging buffer of at most this many bytes, in chunks: byte
+   * counts are longs, so a tensor of more than 536 M floats (full-vocabulary logits at 32 x 512)
+   * copies whole, and no copy allocates.
+   */
+  static final int STAGING_BYTES = 32 << 20;
+
+  private final Object stagingLock = new Object();
+  private int stagingBytes = STAGING_BYTES;
+  private ByteBuffer staging;
+
+  /** Test hook: a smaller staging buffer makes every copy take many chunks. */
+  void stagingBytes(int bytes) {
+    synchronized (stagingLock) {
+      stagingBytes = Math.max(8, bytes / 8 * 8);
+      staging = null;
+    }
+  }
+
+  private ByteBuffer staging(long bytes) {
+    if (staging == null) {
+      staging = ByteBuffer.allocateDirect(stagingBytes).order(ByteOrder.nativeOrder());
+    }
+    staging.clear();
+    staging.limit((int) bytes);
+    return staging;
+  }
+
+  /** Elements a chunk of {@code type} carries: a whole number of them in the staging buffer. */
+  static long chunkElements(int stagingBytes, DType type) {
+    return stagingBytes / type.bytes;
+  }
+
   private void upload(CudaTensor t, long index, float[] data) {
-    ByteBuffer b = ByteBuffer.allocateDirect(data.length * t.type.bytes).order(ByteOrder.nativeOrder());
-    if (t.type == DType.F32) {
-      b.asFloatBuffer().put(data);
+    if (index == 0 && data.length == t.size) {
+      t.pendingZero = false; // written whole
     } else {
-      for (int i = 0; i < data.length; i++) {
-        b.putShort(i * 2, Bf16.fromFloat(data[i]));
+      materialize(t);
+    }
+    synchronized (stagingLock) {
+      long chunk = chunkElements(stagingBytes, t.type);
+      for (long from = 0; from < data.length; from += chunk) {
+        int n = (int) Math.min(chunk, data.length - from);
+        ByteBuffer b = staging((long) n * t.type.bytes);
+        int f = (int) from;
+        if (t.type == DType.F32) {
+          for (int i = 0; i < n; i++) {
+            b.putFloat(i * 4, data[f + i]);
+          }
+        } else {
+          for (int i = 0; i < n; i++) {
+            b.putShort(i * 2, Bf16.fromFloat(data[f + i]));
+          }
+        }
+        device.upload(t.buffer(), (index + from) * t.type.bytes, b);
       }
     }
-    device.upload(t.buffer(), index * t.type.bytes, b);
     written(t);
+    Reference.reachabilityFence(t);
   }
 
   private float[] download(CudaTensor t, long from, int count) {
-    ByteBuffer b = ByteBuffer.allocateDirect(Math.max(1, count * t.type.bytes)).order(ByteOrder.nativeOrder());
-    b.limit(count * t.type.bytes);
-    device.download(b, t.buffer(), from * t.type.bytes);
     float[] out = new float[count];
-    for (int i = 0; i < count; i++) {
-      out[i] = t.type == DType.F32 ? b.getFloat(i * 4) : Bf16.toFloat(b.getShort(i * 2));
+    if (t.pendingZero) {
+      return out; // zeros: nothing to copy
     }
+    float scale = t.scale;
+    synchronized (stagingLock) {
+      long chunk = chunkElements(stagingBytes, t.type);
+      for (long done = 0; done < count; done += chunk) {
+        int n = (int) Math.min(chunk, count - done);
+        ByteBuffer b = staging((long) n * t.type.bytes);
+        device.download(b, t.buffer(), (from + done) * t.type.bytes);
+        int o = (int) done;
+        for (int i = 0; i < n; i++) {
+          float v = t.type == DType.F32 ? b.getFloat(i * 4) : Bf16.toFloat(b.getShort(i * 2));
+          out[o + i] = scale == 1f ? v : v * scale;
+        }
+      }
+    }
+    Reference.reachabilityFence(t);
     return out;
   }
 
@@ -208,6 +315,9 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   public void set(Tensor tensor, long index, double value) {
     CudaTensor c = t(tensor);
     checkIndex(c, index);
+    if (c.scale != 1f) {
+      throw new IllegalStateException(c + " is a dropout mask: only dropoutMask writes it");
+    }
     upload(c, index, new float[] {(float) value});
   }
 
@@ -219,9 +329,19 @@ public final class CudaKernels implements Kernels, AutoCloseable {
 
   // ---- launch helpers ----------------------------------------------------------------------
 
-  /** The pointer argument of a whole tensor. */
-  private static Ptr ptr(CudaTensor t) {
-    return new Ptr(t.buffer(), 0, t.bytes());
+  /** The pointer argument of a whole tensor whose stored elements are its values. */
+  private Ptr ptr(CudaTensor t) {
+    if (t.scale != 1f) {
+      throw new IllegalStateException(t + " is a dropout mask (keep bits and a scale of " + t.scale
+          + "): only multiply and attention read it");
+    }
+    return scaledPtr(t);
+  }
+
+  /** The pointer argument of a tensor that may carry a {@link CudaTensor#scale}. */
+  private Ptr scaledPtr(CudaTensor t) {
+    materialize(t);
+    return new Ptr(t.buffer(), 0, t.bytes(), t);
   }
 
   private static I32 flag(CudaTensor t) {
@@ -241,7 +361,13 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   }
 
   private void launch(String kernel, Dim3 grid, Dim3 block, int shared, Arg... args) {
-    device.launch(new Launch(kernel, grid, block, shared, List.of(args)));
+    boolean issued = false;
+    try {
+      device.launch(new Launch(kernel, grid, block, shared, List.of(args)));
+      issued = true;
+    } finally {
+      settle(issued);
+    }
   }
 
   private void elementwise(String kernel, long n, Arg... args) {
@@ -254,10 +380,71 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   }
 
   /** Uploads ids (int32) for one call. */
+  /** An int array uploaded once: the key of the id cache (holds a copy; compares contents). */
+  private record IntsKey(int[] values, int hash) {
+    static IntsKey of(int[] values) {
+      return new IntsKey(values.clone(), Arrays.hashCode(values));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof IntsKey k && k.hash == hash && Arrays.equals(k.values, values);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+  }
+
+  private static final int ID_CACHE_ENTRIES = 16;
+
+  /**
+   * Id arrays uploaded recently, by contents: a step passes the same token ids, positions and
+   * labelled rows to its forward and its backward, and each upload waits for the device. The
+   * buffers stay until evicted (freed in stream order, so a launch issued before still reads them).
+   */
+  private final java.util.LinkedHashMap<IntsKey, DeviceBuffer> idCache =
+      new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<IntsKey, DeviceBuffer> eldest) {
+          if (size() > ID_CACHE_ENTRIES) {
+            device.free(eldest.getValue());
+            return true;
+          }
+          return false;
+        }
+      };
+
+  /** The buffers the id cache holds now (tests: they stay allocated on purpose). */
+  java.util.Set<DeviceBuffer> cachedIdBuffers() {
+    synchronized (idCache) {
+      return java.util.Set.copyOf(idCache.values());
+    }
+  }
+
+  /** Frees the memory kept for reuse (tests: after it, only live tensors and cached ids hold memory). */
+  void releasePool() {
+    device.release();
+  }
+
+  /** {@code values} on the device, uploaded only if the same contents are not there yet; never freed by the caller. */
+  private DeviceBuffer cachedInts(int[] values) {
+    synchronized (idCache) {
+      IntsKey key = IntsKey.of(values);
+      DeviceBuffer b = idCache.get(key);
+      if (b == null) {
+        b = ints(values);
+        idCache.put(key, b);
+      }
+      return b;
+    }
+  }
+
   private DeviceBuffer ints(int[] values) {
     DeviceBuffer b = scratch(4L * values.length);
     if (values.length > 0) {
-      ByteBuffer bytes = ByteBuffer.allocateDirect(4 * values.length).order(ByteOrder.nativeOrder());
+      ByteBuffer bytes = ByteBuffer.allocateDirect(Math.multiplyExact(4, values.length)).order(ByteOrder.nativeOrder());
       bytes.asIntBuffer().put(values);
       device.upload(b, 0, bytes);
     }
@@ -294,6 +481,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
    * remade when the tensor was written since.
    */
   private DeviceBuffer gemmInput(CudaTensor t) {
+    materialize(t);
     if (t.type == gemmType) {
       return t.buffer();
     }
@@ -311,11 +499,22 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   }
 
   private Gemm.Operand in(CudaTensor t, long offsetElements, long ld, long stride) {
-    return new Gemm.Operand(gemmInput(t), offsetElements * gemmType.bytes, gemmType, Math.toIntExact(ld), stride);
+    if (t.scale != 1f) {
+      throw new IllegalStateException(t + " is a dropout mask: a product does not read it");
+    }
+    return new Gemm.Operand(gemmInput(t), offsetElements * gemmType.bytes, gemmType, Math.toIntExact(ld), stride, t);
   }
 
-  private static Gemm.Operand out(CudaTensor t, long offsetElements, long ld, long stride) {
-    return new Gemm.Operand(t.buffer(), offsetElements * t.type.bytes, t.type, Math.toIntExact(ld), stride);
+  /** A product's output that it adds into (beta 1): its pending zeros are issued first. */
+  private Gemm.Operand out(CudaTensor t, long offsetElements, long ld, long stride) {
+    materialize(t);
+    return new Gemm.Operand(t.buffer(), offsetElements * t.type.bytes, t.type, Math.toIntExact(ld), stride, t);
+  }
+
+  /** A product's output that it writes whole (beta 0). */
+  private Gemm.Operand outWhole(CudaTensor t) {
+    overwrites.get().add(t);
+    return new Gemm.Operand(t.buffer(), 0, t.type, Math.toIntExact(t.dim(t.rank() - 1)), 0, t);
   }
 
   private static Gemm.Operand scratchOperand(DeviceBuffer b, DType type, long offsetElements, long ld, long stride) {
@@ -324,8 +523,14 @@ public final class CudaKernels implements Kernels, AutoCloseable {
 
   private void gemm(boolean ta, boolean tb, long m, long n, long k, double alpha, Gemm.Operand a,
       Gemm.Operand b, double beta, Gemm.Operand c, long batch) {
-    device.gemm(new Gemm(ta, tb, Math.toIntExact(m), Math.toIntExact(n), Math.toIntExact(k), (float) alpha, a, b,
-        (float) beta, c, Math.toIntExact(batch)));
+    boolean issued = false;
+    try {
+      device.gemm(new Gemm(ta, tb, Math.toIntExact(m), Math.toIntExact(n), Math.toIntExact(k), (float) alpha, a, b,
+          (float) beta, c, Math.toIntExact(batch)));
+      issued = true;
+    } finally {
+      settle(issued);
+    }
   }
 
   // ---- elementwise -------------------------------------------------------------------------
@@ -335,7 +540,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     CudaTensor d = t(dst);
     CudaTensor s = t(src);
     checkSameSize(d, s, "copy");
-    elementwise("copy_convert", d.size, ptr(d), flag(d), ptr(s), flag(s), i64(d.size));
+    elementwise("copy_convert", d.size, overwrite(d), flag(d), ptr(s), flag(s), i64(d.size));
     written(d);
   }
 
@@ -343,10 +548,11 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   public void fill(Tensor tensor, double value) {
     CudaTensor x = t(tensor);
     if (value == 0.0) {
-      device.zero(x.buffer(), 0, x.bytes());
-    } else {
-      elementwise("fill_value", x.size, ptr(x), flag(x), i64(x.size), f32(value));
+      written(x);
+      x.pendingZero = true;
+      return;
     }
+    elementwise("fill_value", x.size, overwrite(x), flag(x), i64(x.size), f32(value));
     written(x);
   }
 
@@ -373,7 +579,8 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     CudaTensor y = t(b);
     checkSameSize(d, x, "multiply");
     checkSameSize(d, y, "multiply");
-    elementwise("multiply", d.size, ptr(d), flag(d), ptr(x), flag(x), ptr(y), flag(y), i64(d.size));
+    elementwise("multiply", d.size, overwrite(d), flag(d), scaledPtr(x), flag(x), scaledPtr(y), flag(y),
+        i64(d.size), new F32(x.scale * y.scale));
     written(d);
   }
 
@@ -401,14 +608,10 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     checkIds(ids, w.dim(0), "embeddingForward");
     long c = w.dim(1);
     checkRows(o, ids.length, c, "embeddingForward out");
-    DeviceBuffer idBuf = ints(ids);
-    try {
-      launch("embedding_forward", LaunchShape.rows(ids.length), LaunchShape.rowThreads(c), 0,
-          ptr(o), flag(o), ptr(w), flag(w), ptr(idBuf, 4L * ids.length), i64(ids.length), i32(c));
-      written(o);
-    } finally {
-      device.free(idBuf);
-    }
+    DeviceBuffer idBuf = cachedInts(ids);
+    launch("embedding_forward", LaunchShape.rows(ids.length), LaunchShape.rowThreads(c), 0,
+        ptr(o), flag(o), ptr(w), flag(w), ptr(idBuf, 4L * ids.length), i64(ids.length), i32(c));
+    written(o);
   }
 
   @Override
@@ -419,14 +622,10 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     checkIds(ids, dt.dim(0), "embeddingBackward");
     long c = dt.dim(1);
     checkRows(g, ids.length, c, "embeddingBackward dOut");
-    DeviceBuffer idBuf = ints(ids);
-    try {
-      launch("embedding_backward", LaunchShape.rows(ids.length), LaunchShape.rowThreads(c), 0,
-          ptr(dt), ptr(g), flag(g), ptr(idBuf, 4L * ids.length), i64(ids.length), i32(c), new I32(skipId));
-      written(dt);
-    } finally {
-      device.free(idBuf);
-    }
+    DeviceBuffer idBuf = cachedInts(ids);
+    launch("embedding_backward", LaunchShape.rows(ids.length), LaunchShape.rowThreads(c), 0,
+        ptr(dt), ptr(g), flag(g), ptr(idBuf, 4L * ids.length), i64(ids.length), i32(c), new I32(skipId));
+    written(dt);
   }
 
   private static void checkRows(CudaTensor t, long rows, long cols, String what) {
@@ -442,14 +641,10 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     checkIds(rows, in.dim(0), "gatherRows");
     long c = in.dim(1);
     checkRows(o, rows.length, c, "gatherRows out");
-    DeviceBuffer r = ints(rows);
-    try {
-      launch("gather_rows", LaunchShape.rows(rows.length), LaunchShape.rowThreads(c), 0,
-          ptr(o), flag(o), ptr(in), flag(in), ptr(r, 4L * rows.length), i64(rows.length), i32(c));
-      written(o);
-    } finally {
-      device.free(r);
-    }
+    DeviceBuffer r = cachedInts(rows);
+    launch("gather_rows", LaunchShape.rows(rows.length), LaunchShape.rowThreads(c), 0,
+        overwrite(o), flag(o), ptr(in), flag(in), ptr(r, 4L * rows.length), i64(rows.length), i32(c));
+    written(o);
   }
 
   @Override
@@ -466,14 +661,10 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     }
     long c = target.dim(1);
     checkRows(src, rows.length, c, "scatterAddRows dRows");
-    DeviceBuffer r = ints(rows);
-    try {
-      launch("scatter_add_rows", LaunchShape.rows(rows.length), LaunchShape.rowThreads(c), 0,
-          ptr(target), flag(target), ptr(src), flag(src), ptr(r, 4L * rows.length), i64(rows.length), i32(c));
-      written(target);
-    } finally {
-      device.free(r);
-    }
+    DeviceBuffer r = cachedInts(rows);
+    launch("scatter_add_rows", LaunchShape.rows(rows.length), LaunchShape.rowThreads(c), 0,
+        ptr(target), flag(target), ptr(src), flag(src), ptr(r, 4L * rows.length), i64(rows.length), i32(c));
+    written(target);
   }
 
   @Override
@@ -485,7 +676,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     if (d.size != n || col < 0 || col >= k) {
       throw new IllegalArgumentException("copyColumn: column " + col + " of " + s + " into " + d);
     }
-    elementwise("copy_column", n, ptr(d), flag(d), ptr(s), flag(s), i64(n), i32(k), new I32(col));
+    elementwise("copy_column", n, overwrite(d), flag(d), ptr(s), flag(s), i64(n), i32(k), new I32(col));
     written(d);
   }
 
@@ -519,7 +710,8 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     long c = in.dim(1);
     checkSameSize(o, in, "layerNormForward");
     launch("layernorm_forward", LaunchShape.rows(n), LaunchShape.rowThreads(c), 0,
-        ptr(o), flag(o), ptr(mu), ptr(rs), ptr(in), flag(in), ptr(w), flag(w), ptr(b), flag(b), i32(n), i32(c),
+        overwrite(o), flag(o), overwrite(mu), overwrite(rs), ptr(in), flag(in), ptr(w), flag(w), ptr(b), flag(b),
+        i32(n), i32(c),
         f32(eps));
     written(o);
     written(mu);
@@ -544,7 +736,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     long c = in.dim(1);
     launch("layernorm_backward", LaunchShape.layerNormBackward(n), LaunchShape.rowThreads(c),
         LaunchShape.layerNormBackwardShared(c),
-        ptr(d), flag(d), ptr(dw), ptr(db), ptr(g), flag(g), ptr(in), flag(in), ptr(mu), ptr(rs), ptr(w), flag(w),
+        overwrite(d), flag(d), ptr(dw), ptr(db), ptr(g), flag(g), ptr(in), flag(in), ptr(mu), ptr(rs), ptr(w), flag(w),
         i32(n), i32(c), new I32(LaunchShape.LAYERNORM_ROWS_PER_BLOCK));
     written(d);
     written(dw);
@@ -563,7 +755,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
       throw new IllegalArgumentException("linearForward: x " + in + ", W " + w + ", out " + y);
     }
     // y^T [O,N] = W [O,I] x^T [I,N]: column-major W is [I,O], x is [I,N]
-    gemm(true, false, o, n, i, 1.0, in(w, 0, i, 0), in(in, 0, i, 0), 0.0, out(y, 0, o, 0), 1);
+    gemm(true, false, o, n, i, 1.0, in(w, 0, i, 0), in(in, 0, i, 0), 0.0, outWhole(y), 1);
     if (bias != null) {
       CudaTensor b = t(bias);
       elementwise("add_bias_rows", n * o, ptr(y), flag(y), ptr(b), flag(b), i64(n), i32(o));
@@ -584,7 +776,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     if (dx != null) {
       CudaTensor d = t(dx);
       // dx^T [I,N] = W^T [I,O] dOut^T [O,N]
-      gemm(false, false, i, n, o, 1.0, in(w, 0, i, 0), in(g, 0, o, 0), 0.0, out(d, 0, i, 0), 1);
+      gemm(false, false, i, n, o, 1.0, in(w, 0, i, 0), in(g, 0, o, 0), 0.0, outWhole(d), 1);
       written(d);
     }
     // dW^T [I,O] += x^T [I,N] dOut [N,O]
@@ -622,7 +814,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     CudaTensor o = t(out);
     CudaTensor in = t(x);
     checkSameSize(o, in, kernel);
-    elementwise(kernel, o.size, ptr(o), flag(o), ptr(in), flag(in), i64(o.size));
+    elementwise(kernel, o.size, overwrite(o), flag(o), ptr(in), flag(in), i64(o.size));
     written(o);
   }
 
@@ -632,7 +824,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     CudaTensor y = t(b);
     checkSameSize(o, x, kernel);
     checkSameSize(o, y, kernel);
-    elementwise(kernel, o.size, ptr(o), flag(o), ptr(x), flag(x), ptr(y), flag(y), i64(o.size));
+    elementwise(kernel, o.size, overwrite(o), flag(o), ptr(x), flag(x), ptr(y), flag(y), i64(o.size));
     written(o);
   }
 
@@ -654,20 +846,46 @@ public final class CudaKernels implements Kernels, AutoCloseable {
   }
 
   /**
-   * The probabilities that mix the values, in the products' type: probs, or probs times the
-   * dropout mask in a scratch buffer (returned in {@code scratch[0]} for the caller to free).
+   * The probabilities that mix the values, in the products' type, as a batch of {@code B*nh}
+   * {@code [T,T]} matrices: probs, or probs times the dropout mask in a scratch buffer (returned in
+   * {@code scratch[0]} for the caller to free).
    */
-  private Gemm.Operand mixing(CudaTensor p, CudaTensor mask, Heads h, long head, DeviceBuffer[] scratch) {
+  private Gemm.Operand mixing(CudaTensor p, CudaTensor mask, Heads h, DeviceBuffer[] scratch) {
     if (mask == null) {
-      return in(p, head * h.t * h.t, h.t, h.nh * h.t * h.t);
+      return in(p, 0, h.t, h.t * h.t);
     }
-    if (scratch[0] == null) {
-      checkSameSize(p, mask, "attention dropout mask");
-      scratch[0] = scratch(h.probs() * gemmType.bytes);
-      elementwise("multiply", p.size, new Ptr(scratch[0], 0, p.size * gemmType.bytes), new I32(gemmType.flag()),
-          ptr(p), flag(p), ptr(mask), flag(mask), i64(p.size));
+    checkSameSize(p, mask, "attention dropout mask");
+    scratch[0] = scratch(h.probs() * gemmType.bytes);
+    elementwise("multiply", p.size, new Ptr(scratch[0], 0, p.size * gemmType.bytes), new I32(gemmType.flag()),
+        ptr(p), flag(p), scaledPtr(mask), flag(mask), i64(p.size), new F32(mask.scale));
+    return scratchOperand(scratch[0], gemmType, 0, h.t, h.t * h.t);
+  }
+
+  /** Lays {@code count} tensors [B*T, C] out as [B, nh, T, d], one after another in {@code dst}. */
+  private void splitHeads(DeviceBuffer dst, DType type, Heads h, CudaTensor... src) {
+    long n = h.b * h.t * h.c;
+    CudaTensor a = src[0];
+    CudaTensor b = src.length > 1 ? src[1] : null;
+    CudaTensor c = src.length > 2 ? src[2] : null;
+    elementwise("split_heads", src.length * n, new Ptr(dst, 0, src.length * n * type.bytes), new I32(type.flag()),
+        ptr(a), flag(a), b == null ? Ptr.NULL : ptr(b), new I32(b == null ? 0 : b.type.flag()),
+        c == null ? Ptr.NULL : ptr(c), new I32(c == null ? 0 : c.type.flag()), new I32(src.length), i64(n), i32(h.t),
+        i32(h.nh), i32(h.d));
+  }
+
+  /** The inverse of {@link #splitHeads}. */
+  private void mergeHeads(DeviceBuffer src, DType type, Heads h, CudaTensor... dst) {
+    long n = h.b * h.t * h.c;
+    CudaTensor a = dst[0];
+    CudaTensor b = dst.length > 1 ? dst[1] : null;
+    CudaTensor c = dst.length > 2 ? dst[2] : null;
+    elementwise("merge_heads", dst.length * n, overwrite(a), flag(a), b == null ? Ptr.NULL : overwrite(b),
+        new I32(b == null ? 0 : b.type.flag()), c == null ? Ptr.NULL : overwrite(c), new I32(c == null ? 0 : c.type.flag()),
+        new Ptr(src, 0, dst.length * n * type.bytes), new I32(type.flag()), new I32(dst.length), i64(n), i32(h.t),
+        i32(h.nh), i32(h.d));
+    for (CudaTensor t : dst) {
+      written(t);
     }
-    return scratchOperand(scratch[0], gemmType, head * h.t * h.t, h.t, h.nh * h.t * h.t);
   }
 
   @Override
@@ -685,29 +903,33 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     if (p.size != h.probs()) {
       throw new IllegalArgumentException("attention: probs " + p + " is not [" + h.b + ", " + h.nh + ", " + h.t + ", " + h.t + "]");
     }
-    long seqStride = h.t * h.c; // one sequence of q, k, v, context
-    long probStride = h.nh * h.t * h.t; // one sequence of scores
+    long n = h.b * h.t * h.c; // one of q, k, v
+    long batch = h.b * h.nh; // every (sequence, head): one strided batch
+    long headStride = h.t * h.d;
+    DeviceBuffer qkv = scratch(3 * n * gemmType.bytes); // [3, B, nh, T, d]
     DeviceBuffer scores = scratch(h.probs() * 4);
+    DeviceBuffer ctxHeads = scratch(n * ctx.type.bytes);
     DeviceBuffer[] mixed = new DeviceBuffer[1];
     try {
-      // per head, batched over sequences: scores^T [T,T] = k_h [T,d] q_h^T [d,T] / sqrt(d)
-      for (long head = 0; head < h.nh; head++) {
-        gemm(true, false, h.t, h.t, h.d, 1.0 / Math.sqrt(h.d),
-            in(kt, head * h.d, h.c, seqStride), in(qt, head * h.d, h.c, seqStride), 0.0,
-            scratchOperand(scores, DType.F32, head * h.t * h.t, h.t, probStride), h.b);
-      }
+      splitHeads(qkv, gemmType, h, qt, kt, vt);
+      Gemm.Operand qh = scratchOperand(qkv, gemmType, 0, h.d, headStride);
+      Gemm.Operand kh = scratchOperand(qkv, gemmType, n, h.d, headStride);
+      Gemm.Operand vh = scratchOperand(qkv, gemmType, 2 * n, h.d, headStride);
+      // scores^T [T,T] = k [T,d] q^T [d,T] / sqrt(d), for all B*nh (sequence, head) pairs at once
+      gemm(true, false, h.t, h.t, h.d, 1.0 / Math.sqrt(h.d), kh, qh, 0.0,
+          scratchOperand(scores, DType.F32, 0, h.t, h.t * h.t), batch);
       launch("attention_softmax_forward", LaunchShape.rows(h.b * h.nh * h.t), LaunchShape.rowThreads(h.t), 0,
-          ptr(p), flag(p), ptr(scores, h.probs() * 4), ptr(bias), flag(bias), i64(h.b * h.nh * h.t), i32(h.nh),
+          overwrite(p), flag(p), ptr(scores, h.probs() * 4), ptr(bias), flag(bias), i64(h.b * h.nh * h.t), i32(h.nh),
           i32(h.t));
       written(p);
-      // context_h^T [d,T] = v_h^T [d,T] mixing^T [T,T]
-      for (long head = 0; head < h.nh; head++) {
-        gemm(false, false, h.d, h.t, h.t, 1.0, in(vt, head * h.d, h.c, seqStride), mixing(p, mask, h, head, mixed),
-            0.0, out(ctx, head * h.d, h.c, seqStride), h.b);
-      }
-      written(ctx);
+      // context^T [d,T] = v^T [d,T] mixing^T [T,T]
+      gemm(false, false, h.d, h.t, h.t, 1.0, vh, mixing(p, mask, h, mixed), 0.0,
+          scratchOperand(ctxHeads, ctx.type, 0, h.d, headStride), batch);
+      mergeHeads(ctxHeads, ctx.type, h, ctx);
     } finally {
+      device.free(qkv);
       device.free(scores);
+      device.free(ctxHeads);
       if (mixed[0] != null) {
         device.free(mixed[0]);
       }
@@ -731,39 +953,49 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     long seq = p.dim(2);
     long c = qt.dim(1);
     Heads h = new Heads(b, seq, numHeads, c / numHeads, c);
-    long seqStride = h.t * h.c;
-    long probStride = h.nh * h.t * h.t;
+    long n = h.b * h.t * h.c;
+    long batch = h.b * h.nh;
+    long headStride = h.t * h.d;
+    DType outType = dqt.type;
+    if (dkt.type != outType || dvt.type != outType) {
+      throw new IllegalArgumentException("attentionBackward: dq, dk, dv of different types " + dqt + ", " + dkt + ", " + dvt);
+    }
+    DeviceBuffer qkvd = scratch(4 * n * gemmType.bytes); // q, k, v, dctx as [B, nh, T, d]
     DeviceBuffer dProbs = scratch(h.probs() * 4);
     DeviceBuffer dScores = scratch(h.probs() * gemmType.bytes);
+    DeviceBuffer grads = scratch(3 * n * outType.bytes); // dq, dk, dv as [B, nh, T, d]
     DeviceBuffer[] mixed = new DeviceBuffer[1];
     try {
-      for (long head = 0; head < h.nh; head++) {
-        long hd = head * h.d;
-        // in the forward pass this was: context = mixing v. dv_h^T [d,T] = dctx_h^T [d,T] mixing [T,T]
-        gemm(false, true, h.d, h.t, h.t, 1.0, in(dctx, hd, h.c, seqStride), mixing(p, mask, h, head, mixed), 0.0,
-            out(dvt, hd, h.c, seqStride), h.b);
-        // dmixing^T [T,T] = v_h [T,d] dctx_h^T [d,T]
-        gemm(true, false, h.t, h.t, h.d, 1.0, in(vt, hd, h.c, seqStride), in(dctx, hd, h.c, seqStride), 0.0,
-            scratchOperand(dProbs, DType.F32, head * h.t * h.t, h.t, probStride), h.b);
-      }
-      written(dvt);
+      splitHeads(qkvd, gemmType, h, qt, kt, vt);
+      DeviceBuffer dctxHeads = qkvd;
+      elementwise("split_heads", n, new Ptr(qkvd, 3 * n * gemmType.bytes, n * gemmType.bytes),
+          new I32(gemmType.flag()), ptr(dctx), flag(dctx), Ptr.NULL, new I32(0), Ptr.NULL, new I32(0), new I32(1),
+          i64(n), i32(h.t), i32(h.nh), i32(h.d));
+      Gemm.Operand qh = scratchOperand(qkvd, gemmType, 0, h.d, headStride);
+      Gemm.Operand kh = scratchOperand(qkvd, gemmType, n, h.d, headStride);
+      Gemm.Operand vh = scratchOperand(qkvd, gemmType, 2 * n, h.d, headStride);
+      Gemm.Operand dch = scratchOperand(dctxHeads, gemmType, 3 * n, h.d, headStride);
+      // in the forward pass this was: context = mixing v. dv^T [d,T] = dctx^T [d,T] mixing [T,T]
+      gemm(false, true, h.d, h.t, h.t, 1.0, dch, mixing(p, mask, h, mixed), 0.0,
+          scratchOperand(grads, outType, 2 * n, h.d, headStride), batch);
+      // dmixing^T [T,T] = v [T,d] dctx^T [d,T]
+      gemm(true, false, h.t, h.t, h.d, 1.0, vh, dch, 0.0, scratchOperand(dProbs, DType.F32, 0, h.t, h.t * h.t), batch);
       launch("attention_softmax_backward", LaunchShape.rows(h.b * h.nh * h.t), LaunchShape.rowThreads(h.t), 0,
           new Ptr(dScores, 0, h.probs() * gemmType.bytes), new I32(gemmType.flag()), ptr(dProbs, h.probs() * 4),
-          ptr(p), flag(p), mask == null ? Ptr.NULL : ptr(mask), new I32(mask == null ? 0 : mask.type.flag()),
-          new I32(mask == null ? 0 : 1), i64(h.b * h.nh * h.t), i32(h.t), f32(1.0 / Math.sqrt(h.d)));
-      for (long head = 0; head < h.nh; head++) {
-        long hd = head * h.d;
-        Gemm.Operand ds = scratchOperand(dScores, gemmType, head * h.t * h.t, h.t, probStride);
-        // dq_h^T [d,T] = k_h^T [d,T] dscores^T [T,T]
-        gemm(false, false, h.d, h.t, h.t, 1.0, in(kt, hd, h.c, seqStride), ds, 0.0, out(dqt, hd, h.c, seqStride), h.b);
-        // dk_h^T [d,T] = q_h^T [d,T] dscores [T,T]
-        gemm(false, true, h.d, h.t, h.t, 1.0, in(qt, hd, h.c, seqStride), ds, 0.0, out(dkt, hd, h.c, seqStride), h.b);
-      }
-      written(dqt);
-      written(dkt);
+          ptr(p), flag(p), mask == null ? Ptr.NULL : scaledPtr(mask), new I32(mask == null ? 0 : mask.type.flag()),
+          new I32(mask == null ? 0 : 1), new F32(mask == null ? 1f : mask.scale), i64(h.b * h.nh * h.t), i32(h.t),
+          f32(1.0 / Math.sqrt(h.d)));
+      Gemm.Operand ds = scratchOperand(dScores, gemmType, 0, h.t, h.t * h.t);
+      // dq^T [d,T] = k^T [d,T] dscores^T [T,T]
+      gemm(false, false, h.d, h.t, h.t, 1.0, kh, ds, 0.0, scratchOperand(grads, outType, 0, h.d, headStride), batch);
+      // dk^T [d,T] = q^T [d,T] dscores [T,T]
+      gemm(false, true, h.d, h.t, h.t, 1.0, qh, ds, 0.0, scratchOperand(grads, outType, n, h.d, headStride), batch);
+      mergeHeads(grads, outType, h, dqt, dkt, dvt);
     } finally {
+      device.free(qkvd);
       device.free(dProbs);
       device.free(dScores);
+      device.free(grads);
       if (mixed[0] != null) {
         device.free(mixed[0]);
       }
@@ -776,8 +1008,9 @@ public final class CudaKernels implements Kernels, AutoCloseable {
       throw new IllegalArgumentException("dropout probability " + p + " outside [0, 1)");
     }
     CudaTensor m = t(mask);
-    elementwise("dropout_mask", m.size, ptr(m), flag(m), i64(m.size), f32(p), f32(1.0 / (1.0 - p)), i64(seed));
+    elementwise("dropout_mask", m.size, overwrite(m), flag(m), i64(m.size), f32(p), i64(seed));
     written(m);
+    m.scale = (float) (1.0 / (1.0 - p));
   }
 
   @Override
@@ -799,18 +1032,19 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     if (d != null) {
       checkSameSize(d, z, "crossEntropy dLogits");
       if (rows != null) {
-        device.zero(d.buffer(), 0, d.bytes());
+        d.pendingZero = true; // the rows not selected; issued with the pointer below
+        d.scale = 1f;
       }
     }
     if (m == 0) {
       return 0.0;
     }
-    DeviceBuffer rowBuf = rows == null ? null : ints(rows);
-    DeviceBuffer targetBuf = ints(targets);
+    DeviceBuffer rowBuf = rows == null ? null : cachedInts(rows);
+    DeviceBuffer targetBuf = cachedInts(targets);
     DeviceBuffer loss = scratch(4L * m);
     try {
       launch("cross_entropy_rows", LaunchShape.rows(m), LaunchShape.rowThreads(classes), 0,
-          ptr(z), flag(z), d == null ? Ptr.NULL : ptr(d), new I32(d == null ? 0 : d.type.flag()),
+          ptr(z), flag(z), d == null ? Ptr.NULL : rows == null ? overwrite(d) : ptr(d), new I32(d == null ? 0 : d.type.flag()),
           rowBuf == null ? Ptr.NULL : ptr(rowBuf, 4L * m), ptr(targetBuf, 4L * m), ptr(loss, 4L * m), i32(m),
           i32(classes), f32(scale));
       if (d != null) {
@@ -824,10 +1058,6 @@ public final class CudaKernels implements Kernels, AutoCloseable {
       }
       return scale * sum;
     } finally {
-      if (rowBuf != null) {
-        device.free(rowBuf);
-      }
-      device.free(targetBuf);
       device.free(loss);
     }
   }
@@ -877,7 +1107,7 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     DeviceBuffer copy = p.buffers.copy;
     elementwise("adamw_step", p.size, ptr(p), ptr(g), flag(g), ptr(m1), ptr(m2),
         copy == null ? Ptr.NULL : new Ptr(copy, 0, p.size * 2), i64(p.size), f32(beta1), f32(beta2), f32(eps),
-        f32(1.0 - lr * weightDecay), f32(lr / (1.0 - Math.pow(beta1, step))),
+        f32(lr * weightDecay), f32(lr / (1.0 - Math.pow(beta1, step))),
         f32(Math.sqrt(1.0 - Math.pow(beta2, step))));
     written(p);
     written(m1);

@@ -16,6 +16,18 @@ final class CudaTensor implements Tensor {
   final Buffers buffers;
   long version;
   long copyVersion = -1;
+  /**
+   * The tensor's values are its stored elements times this. 1 except for a dropout mask, which
+   * stores keep bits (0 or 1, exact in bf16) and keeps {@code 1/(1-p)} here in fp32; only {@code
+   * multiply}, attention and downloads read such a tensor. Any write sets it back to 1.
+   */
+  float scale = 1f;
+  /**
+   * The tensor is all zeros but its memory is not yet: set by {@code zeros()} and {@code fill(0)};
+   * the memset is issued only when something reads the tensor before a kernel has overwritten all
+   * of it (most activations are created as zeros and then written whole).
+   */
+  boolean pendingZero;
 
   /** The device memory of a tensor, shared with its cleanup action (which must not see the tensor). */
   static final class Buffers {

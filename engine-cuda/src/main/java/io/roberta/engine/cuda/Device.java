@@ -31,6 +31,14 @@ interface Device extends AutoCloseable {
   /** Waits for all issued work. */
   void synchronize();
 
+  /**
+   * Whether allocations should be exactly the size asked (a checking device, where a read past the
+   * end must land outside the allocation); otherwise a pool may round sizes up to reuse memory.
+   */
+  default boolean exactAllocations() {
+    return false;
+  }
+
   /** The device in words: name, compute capability, library versions. */
   String description();
 

@@ -16,10 +16,39 @@ final class DryDevice implements Device {
   private final List<Launch> launches = Collections.synchronizedList(new ArrayList<>());
   private final List<Gemm> gemms = Collections.synchronizedList(new ArrayList<>());
   private final List<DeviceBuffer> allocated = Collections.synchronizedList(new ArrayList<>());
+  /** Live allocations by address: a free names its memory by address (a pool re-wraps buffers). */
+  private final java.util.Map<Long, DeviceBuffer> live = new java.util.HashMap<>();
   private long next = 0x7f0000000000L;
   private long liveBytes;
   private long peakBytes;
   private int liveBuffers;
+  private final Counts counts = new Counts();
+
+  /** What a stretch of work asked of the device, since the last {@link #clearRecords()}. */
+  static final class Counts {
+    long allocations;
+    long allocatedBytes;
+    long memsets;
+    long memsetBytes;
+    long uploads;
+    long uploadBytes;
+    /** Downloads wait for the device: each is a host synchronisation. */
+    long downloads;
+    long synchronizations;
+
+    Counts copy() {
+      Counts c = new Counts();
+      c.allocations = allocations;
+      c.allocatedBytes = allocatedBytes;
+      c.memsets = memsets;
+      c.memsetBytes = memsetBytes;
+      c.uploads = uploads;
+      c.uploadBytes = uploadBytes;
+      c.downloads = downloads;
+      c.synchronizations = synchronizations;
+      return c;
+    }
+  }
 
   @Override
   public synchronized DeviceBuffer allocate(long bytes) {
@@ -30,15 +59,21 @@ final class DryDevice implements Device {
     next += (bytes + 255) / 256 * 256 + 256;
     liveBytes += bytes;
     liveBuffers++;
+    counts.allocations++;
+    counts.allocatedBytes += bytes;
     peakBytes = Math.max(peakBytes, liveBytes);
     allocated.add(b);
+    live.put(b.address, b);
     return b;
   }
 
   @Override
   public synchronized void free(DeviceBuffer buffer) {
-    if (buffer.markFreed()) {
-      liveBytes -= buffer.bytes;
+    buffer.markFreed();
+    DeviceBuffer original = live.remove(buffer.address);
+    if (original != null) {
+      original.markFreed();
+      liveBytes -= original.bytes;
       liveBuffers--;
     }
   }
@@ -53,20 +88,35 @@ final class DryDevice implements Device {
   }
 
   @Override
-  public void zero(DeviceBuffer buffer, long offset, long bytes) {
+  public synchronized void zero(DeviceBuffer buffer, long offset, long bytes) {
     checkRange(buffer, offset, bytes, "zero");
+    counts.memsets++;
+    counts.memsetBytes += bytes;
   }
 
   @Override
-  public void upload(DeviceBuffer dst, long offset, ByteBuffer src) {
+  public synchronized void upload(DeviceBuffer dst, long offset, ByteBuffer src) {
     checkRange(dst, offset, src.remaining(), "upload");
+    counts.uploads++;
+    counts.uploadBytes += src.remaining();
+  }
+
+  private byte downloadFill;
+
+  /**
+   * Every byte a download reads from now on: 0 by default; 0x40 makes a gradient norm of about 80
+   * (a double of 32.5 per tensor), so that clipping scales the gradients as a real step does.
+   */
+  synchronized void downloadFill(byte value) {
+    downloadFill = value;
   }
 
   @Override
-  public void download(ByteBuffer dst, DeviceBuffer src, long offset) {
+  public synchronized void download(ByteBuffer dst, DeviceBuffer src, long offset) {
     checkRange(src, offset, dst.remaining(), "download");
+    counts.downloads++;
     for (int i = dst.position(); i < dst.limit(); i++) {
-      dst.put(i, (byte) 0);
+      dst.put(i, downloadFill);
     }
   }
 
@@ -83,7 +133,9 @@ final class DryDevice implements Device {
   }
 
   @Override
-  public void synchronize() {}
+  public synchronized void synchronize() {
+    counts.synchronizations++;
+  }
 
   @Override
   public String description() {
@@ -120,9 +172,22 @@ final class DryDevice implements Device {
     }
   }
 
-  void clearRecords() {
+  synchronized Counts counts() {
+    return counts.copy();
+  }
+
+  synchronized void clearRecords() {
     launches.clear();
     gemms.clear();
     allocated.clear();
+    Counts fresh = new Counts();
+    counts.allocations = fresh.allocations;
+    counts.allocatedBytes = 0;
+    counts.memsets = 0;
+    counts.memsetBytes = 0;
+    counts.uploads = 0;
+    counts.uploadBytes = 0;
+    counts.downloads = 0;
+    counts.synchronizations = 0;
   }
 }

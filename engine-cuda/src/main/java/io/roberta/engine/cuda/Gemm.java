@@ -10,8 +10,15 @@ package io.roberta.engine.cuda;
 record Gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Operand a, Operand b,
     float beta, Operand c, int batch) {
 
-  /** A matrix operand: where it starts, its storage type, leading dimension and batch stride. */
-  record Operand(DeviceBuffer buffer, long offset, DType type, int ld, long stride) {
+  /**
+   * A matrix operand: where it starts, its storage type, leading dimension and batch stride;
+   * {@code owner} (the tensor, or null) stays reachable with it (see {@link Launch.Ptr}).
+   */
+  record Operand(DeviceBuffer buffer, long offset, DType type, int ld, long stride, Object owner) {
+    Operand(DeviceBuffer buffer, long offset, DType type, int ld, long stride) {
+      this(buffer, offset, type, ld, stride, null);
+    }
+
     /** Bytes the operand spans from its offset, for a stored {@code rows x cols} matrix. */
     long extent(int rows, int cols, int batch) {
       return ((long) (batch - 1) * stride + (long) (cols - 1) * ld + rows) * type.bytes;

@@ -7,6 +7,10 @@ import static org.bytedeco.cuda.global.cublas.CUBLAS_OP_T;
 import static org.bytedeco.cuda.global.cublas.cublasCreate_v2;
 import static org.bytedeco.cuda.global.cublas.cublasDestroy_v2;
 import static org.bytedeco.cuda.global.cublas.cublasGemmStridedBatchedEx;
+import static org.bytedeco.cuda.global.cublas.cublasGetStatusName;
+import static org.bytedeco.cuda.global.cudart.cuGetErrorName;
+import static org.bytedeco.cuda.global.cudart.cudaGetErrorName;
+import static org.bytedeco.cuda.global.nvrtc.nvrtcGetErrorString;
 import static org.bytedeco.cuda.global.cudart.CUDA_R_16BF;
 import static org.bytedeco.cuda.global.cudart.CUDA_R_32F;
 import static org.bytedeco.cuda.global.cudart.cuCtxSetCurrent;
@@ -44,6 +48,7 @@ import static org.bytedeco.cuda.global.nvrtc.nvrtcGetProgramLog;
 import static org.bytedeco.cuda.global.nvrtc.nvrtcGetProgramLogSize;
 
 import io.roberta.engine.kernels.BackendUnavailableException;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.List;
@@ -68,8 +73,14 @@ import org.bytedeco.javacpp.SizeTPointer;
  * kernels compiled by NVRTC for this device's architecture and launched through the driver API,
  * products through cuBLAS. Everything runs in order on the legacy default stream. The only class
  * of the backend that touches JavaCPP: nothing loads it until {@link #open()} runs.
+ *
+ * <p>Kernels run asynchronously, so a kernel that faults is otherwise reported by the next copy,
+ * under that copy's name. With {@value #DEBUG_SYNC_PROPERTY}{@code =true} (or {@code
+ * ROBERTA_CUDA_DEBUG_SYNC=1}) the device waits after every launch and product and names the one
+ * that failed, with CUDA's error name. Slow: for finding a fault, not for timing.
  */
 final class JavaCppDevice implements Device {
+  static final String DEBUG_SYNC_PROPERTY = "roberta.cuda.debugSync";
   private static final CUstream_st DEFAULT_STREAM = null;
   private static final int MAX_ARGS = 32;
 
@@ -85,6 +96,16 @@ final class JavaCppDevice implements Device {
   private final FloatPointer alpha = new FloatPointer(1);
   private final FloatPointer beta = new FloatPointer(1);
   private final ThreadLocal<Boolean> contextSet = ThreadLocal.withInitial(() -> false);
+  private volatile boolean debugSync = debugSync();
+
+  void debugSync(boolean on) {
+    debugSync = on;
+  }
+
+  /** Whether every launch is followed by a synchronisation that names a failing kernel. */
+  static boolean debugSync() {
+    return Boolean.getBoolean(DEBUG_SYNC_PROPERTY) || "1".equals(System.getenv("ROBERTA_CUDA_DEBUG_SYNC"));
+  }
 
   /** A pointer to a device address that JavaCPP did not allocate. */
   private static final class Raw extends Pointer {
@@ -187,25 +208,48 @@ final class JavaCppDevice implements Device {
 
   private static void check(int rc, String what) {
     if (rc != 0) {
-      throw new IllegalStateException(what + ": CUDA error " + rc + " (" + cudaGetErrorString(rc).getString() + ")");
+      throw new IllegalStateException(what + ": " + cudaGetErrorName(rc).getString() + " (CUDA error " + rc + ": "
+          + cudaGetErrorString(rc).getString() + ")");
     }
   }
 
   private static void checkDriver(int rc, String what) {
     if (rc != 0) {
-      throw new IllegalStateException(what + ": CUDA driver error " + rc);
+      byte[] name = new byte[64];
+      String text = cuGetErrorName(rc, name) == 0 ? new String(name, 0, length(name), java.nio.charset.StandardCharsets.US_ASCII)
+          : "unknown";
+      throw new IllegalStateException(what + ": " + text + " (CUDA driver error " + rc + ")");
     }
+  }
+
+  private static int length(byte[] cString) {
+    int n = 0;
+    while (n < cString.length && cString[n] != 0) {
+      n++;
+    }
+    return n;
   }
 
   private static void checkCublas(int rc, String what) {
     if (rc != 0) {
-      throw new IllegalStateException(what + ": cuBLAS status " + rc);
+      throw new IllegalStateException(what + ": " + cublasGetStatusName(rc).getString() + " (cuBLAS status " + rc + ")");
     }
   }
 
   private static void checkNvrtc(int rc, String what) {
     if (rc != 0) {
-      throw new IllegalStateException(what + ": NVRTC error " + rc);
+      throw new IllegalStateException(what + ": " + nvrtcGetErrorString(rc).getString() + " (NVRTC error " + rc + ")");
+    }
+  }
+
+  /** In debug-sync mode: waits, and names {@code what} if the work it issued failed. */
+  private void debugSync(String what) {
+    if (debugSync) {
+      int rc = cudaDeviceSynchronize();
+      if (rc != 0) {
+        throw new IllegalStateException("debug sync after " + what + ": " + cudaGetErrorName(rc).getString()
+            + " (CUDA error " + rc + ": " + cudaGetErrorString(rc).getString() + ")");
+      }
     }
   }
 
@@ -263,6 +307,9 @@ final class JavaCppDevice implements Device {
     checkDriver(cuLaunchKernel(f, launch.grid().x(), launch.grid().y(), launch.grid().z(), launch.block().x(),
         launch.block().y(), launch.block().z(), launch.sharedBytes(), DEFAULT_STREAM, argv, null),
         "cuLaunchKernel " + launch.kernel());
+    debugSync("kernel " + launch.kernel() + " (grid " + launch.grid() + ", block " + launch.block() + ")");
+    // the launch holds the tensors its pointers belong to: reachable until the work is issued
+    Reference.reachabilityFence(launch);
   }
 
   private static int type(DType t) {
@@ -283,6 +330,8 @@ final class JavaCppDevice implements Device {
         new Raw(b.buffer().address + b.offset()), type(b.type()), b.ld(), b.stride(), beta,
         new Raw(c.buffer().address + c.offset()), type(c.type()), c.ld(), c.stride(), g.batch(),
         CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT), "cublasGemmStridedBatchedEx " + g);
+    debugSync("cublasGemmStridedBatchedEx " + g);
+    Reference.reachabilityFence(g);
   }
 
   @Override

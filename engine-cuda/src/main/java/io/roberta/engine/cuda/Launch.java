@@ -18,10 +18,16 @@ record Launch(String kernel, Dim3 grid, Dim3 block, int sharedBytes, List<Arg> a
 
   /**
    * A device pointer {@code offset} bytes into {@code buffer} (null buffer: a null pointer), of
-   * which the kernel touches {@code extent} bytes from there.
+   * which the kernel touches {@code extent} bytes from there. {@code owner} is the tensor whose
+   * memory it is (or null): holding it keeps the tensor reachable, so its cleaner cannot free the
+   * buffer between taking the pointer and issuing the launch.
    */
-  record Ptr(DeviceBuffer buffer, long offset, long extent) implements Arg {
+  record Ptr(DeviceBuffer buffer, long offset, long extent, Object owner) implements Arg {
     static final Ptr NULL = new Ptr(null, 0, 0);
+
+    Ptr(DeviceBuffer buffer, long offset, long extent) {
+      this(buffer, offset, extent, null);
+    }
 
     long address() {
       return buffer == null ? 0 : buffer.address + offset;

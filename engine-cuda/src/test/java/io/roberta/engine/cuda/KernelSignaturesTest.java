@@ -19,7 +19,7 @@ class KernelSignaturesTest {
   @Test
   void parsesParameterKinds() {
     KernelSignatures s = KernelSignatures.load();
-    assertEquals(List.of(Kind.PTR, Kind.I32, Kind.I64, Kind.F32, Kind.F32, Kind.I64), s.parameters("dropout_mask"));
+    assertEquals(List.of(Kind.PTR, Kind.I32, Kind.I64, Kind.F32, Kind.I64), s.parameters("dropout_mask"));
     assertEquals(List.of(Kind.PTR, Kind.PTR, Kind.I32, Kind.PTR, Kind.PTR, Kind.PTR, Kind.I64, Kind.F32, Kind.F32,
         Kind.F32, Kind.F32, Kind.F32, Kind.F32), s.parameters("adamw_step"));
   }

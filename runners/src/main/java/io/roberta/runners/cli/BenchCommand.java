@@ -29,7 +29,9 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "WHAT", description = {
       "engine: forward+backward of the presets against ND4J's sgemm ceiling.",
-      "pretrain: the training stage (DirectRunner) against the bare engine loop on the same batches of a recipe's corpus."})
+      "pretrain: the training stage (DirectRunner) against the bare engine loop on the same batches of a recipe's corpus.",
+      "cuda-plan: what one roberta-base training step (32 x 512, BF16) asks of a GPU, counted on the dry device:"
+          + " launches, GEMMs, memsets, allocations, host synchronisations; before and now, with the targets."})
   String what;
 
   @Option(names = "--threads", defaultValue = "2",
@@ -91,8 +93,11 @@ public final class BenchCommand implements Callable<Integer> {
     if (what.equals("pretrain")) {
       return pretrain();
     }
+    if (what.equals("cuda-plan")) {
+      return cudaPlan();
+    }
     if (!what.equals("engine")) {
-      throw new UserError("unknown benchmark '" + what + "'; available: engine");
+      throw new UserError("unknown benchmark '" + what + "'; available: engine, pretrain, cuda-plan");
     }
     if (threads < 1 || batch < 1 || seq < 1 || steps < 1) {
       throw new UserError("--threads, --batch, --seq and --steps must be at least 1");
@@ -168,5 +173,18 @@ public final class BenchCommand implements Callable<Integer> {
     best = Math.max(best, Nd4jKernels.sgemmGflops(1024, 3072, 768, 2.0));
     best = Math.max(best, Nd4jKernels.sgemmGflops(1024, 768, 3072, 2.0));
     return best;
+  }
+
+  /** engine-cuda is a run-time dependency of this module: its counting class is found by name. */
+  private int cudaPlan() {
+    PrintWriter out = spec.commandLine().getOut();
+    try {
+      Class.forName("io.roberta.engine.cuda.CudaPlan").getMethod("print", PrintWriter.class).invoke(null, out);
+    } catch (ClassNotFoundException e) {
+      throw new UserError("bench cuda-plan needs the engine-cuda module on the class path");
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("bench cuda-plan failed", e.getCause() != null ? e.getCause() : e);
+    }
+    return 0;
   }
 }

@@ -47,8 +47,12 @@ extern "C" __global__ void argmax_rows(const void* logits, int lb, int* argmax, 
   best_v[threadIdx.x] = bv;
   best_i[threadIdx.x] = bi;
   __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-    if (threadIdx.x < s) {
+  // a tree over the next power of two: the first step folds the slots past it (any block size,
+  // e.g. 96 threads for 65-96 classes, where halving 96 -> 48 -> 24 -> 12 -> 6 -> 3 -> 1 skipped slot 2)
+  int half = 1;
+  while (half * 2 < (int) blockDim.x) half *= 2;
+  for (int s = half; s > 0; s >>= 1) {
+    if (threadIdx.x < s && threadIdx.x + s < blockDim.x) {
       float ov = best_v[threadIdx.x + s];
       int oi = best_i[threadIdx.x + s];
       if (ov > best_v[threadIdx.x] || (ov == best_v[threadIdx.x] && oi < best_i[threadIdx.x])) {

@@ -10,7 +10,9 @@ __device__ __forceinline__ float counter_uniform(unsigned long long seed, unsign
   return (float) (z >> 40) * 5.9604644775390625e-8f;  // 2^-24: [0, 1)
 }
 
-// mask[i] = 0 with probability p, else keep (= 1 / (1 - p))
-extern "C" __global__ void dropout_mask(void* mask, int mb, i64 n, float p, float keep, unsigned long long seed) {
-  FOR_EACH(i, n) st(mask, mb, i, counter_uniform(seed, (unsigned long long) i) < p ? 0.0f : keep);
+// mask[i] = 0 with probability p, else 1: a keep bit, exact in bf16. The scale 1/(1-p) stays an
+// fp32 number on the host (CudaTensor.scale) that multiply and attention apply, since 1.1111 stored
+// in bf16 is 1.109375 and would shrink every dropout output by 0.16%.
+extern "C" __global__ void dropout_mask(void* mask, int mb, i64 n, float p, unsigned long long seed) {
+  FOR_EACH(i, n) st(mask, mb, i, counter_uniform(seed, (unsigned long long) i) < p ? 0.0f : 1.0f);
 }

@@ -20,9 +20,9 @@ extern "C" __global__ void add_inplace(void* dst, int db, const void* src, int s
   FOR_EACH(i, n) st(dst, db, i, ld(dst, db, i) + ld(src, sb, i));
 }
 
-// dst = a * b
-extern "C" __global__ void multiply(void* dst, int db, const void* a, int ab, const void* b, int bb, i64 n) {
-  FOR_EACH(i, n) st(dst, db, i, ld(a, ab, i) * ld(b, bb, i));
+// dst = a * (b * scale): scale is a dropout mask's 1/(1-p), 1 otherwise
+extern "C" __global__ void multiply(void* dst, int db, const void* a, int ab, const void* b, int bb, i64 n, float scale) {
+  FOR_EACH(i, n) st(dst, db, i, ld(a, ab, i) * (ld(b, bb, i) * scale));
 }
 
 // Exact GELU, x Phi(x), as torch.nn.functional.gelu(approximate='none')
