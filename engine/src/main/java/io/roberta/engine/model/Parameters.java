@@ -133,8 +133,8 @@ public final class Parameters {
       if (!file.contains(p.name()) && mayBeMissing.test(p.name())) {
         continue;
       }
-      TensorData t = file.tensor(p.name(), p.value().shape());
-      kernels.copy(p.value(), kernels.fromFloats(t.toFloats(), p.value().shape()));
+      float[] values = file.finiteFloats(p.name(), p.value().shape());
+      kernels.copy(p.value(), kernels.fromFloats(values, p.value().shape()));
       loaded.add(p.name());
     }
     return loaded;

@@ -134,8 +134,8 @@ public final class Pretrainer implements AutoCloseable {
         if (opt.contains(p.name() + ".exp_avg")) {
           long[] shape = p.value().shape();
           moments.put(p.name(), new Tensor[] {
-              k.fromFloats(opt.tensor(p.name() + ".exp_avg", shape).toFloats(), shape),
-              k.fromFloats(opt.tensor(p.name() + ".exp_avg_sq", shape).toFloats(), shape)});
+              k.fromFloats(opt.finiteFloats(p.name() + ".exp_avg", shape), shape),
+              k.fromFloats(opt.finiteFloats(p.name() + ".exp_avg_sq", shape), shape)});
         }
       }
       optimizer.restore(state.get("optimizerSteps").asLong(), moments);
