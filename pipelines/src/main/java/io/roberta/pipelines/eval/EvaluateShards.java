@@ -126,6 +126,9 @@ public final class EvaluateShards extends PTransform<PCollection<TaskExample>, E
 
   @Override
   public Result expand(PCollection<TaskExample> examples) {
+    if (java.nio.file.Files.isRegularFile(Path.of(modelDir).resolve("config.json"))) {
+      ModelTaskFit.check(Path.of(modelDir), task); // now, when the model exists; workers check again
+    }
     int b = batchSize;
     int n = shards;
     PCollection<KV<Integer, TaskExample>> byShard = examples
@@ -169,6 +172,7 @@ public final class EvaluateShards extends PTransform<PCollection<TaskExample>, E
     public void setup() {
       // One tokenizer and model per DoFn instance: DJL's encoder is not promised thread safe, and
       // the kernels free activations per thread.
+      ModelTaskFit.check(Path.of(modelDir), task);
       Kernels kernels = new Nd4jKernels(KernelPrecision.FP32);
       try {
         head = TaskHead.load(Path.of(modelDir), task.head(), kernels);
