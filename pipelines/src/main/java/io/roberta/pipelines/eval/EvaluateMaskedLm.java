@@ -169,6 +169,7 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
         throw new UncheckedIOException("cannot load the masked-LM model in " + spec.modelDir() + ": " + e.getMessage(), e);
       }
       holdout = spec.open();
+      holdout.checkIdsBelow(model.spec().vocabSize());
       masker = new DynamicMasker(spec.masking(), model.spec().specialTokens(), model.spec().vocabSize());
     }
 
