@@ -5,6 +5,7 @@ import io.roberta.engine.model.Parameters;
 import io.roberta.engine.model.RunMode;
 import io.roberta.engine.optim.AdamW;
 import io.roberta.engine.optim.GradientClipping;
+import io.roberta.engine.train.TrainingDivergedException;
 import io.roberta.spec.FinetuneSpec;
 import io.roberta.spec.OptimizerSpec;
 import io.roberta.spec.ScheduleSpec;
@@ -81,12 +82,16 @@ public final class Finetuner {
         }
         params.zeroGrads();
         double loss = head.trainStep(batch, RunMode.training(Seeds.derive(spec.seed(), step, 1)));
-        if (o.gradClipNorm() > 0) {
-          GradientClipping.clipGlobalNorm(params, o.gradClipNorm());
-        }
-        if (!Double.isFinite(loss)) {
-          throw new IllegalStateException("fine-tuning " + spec.task() + " diverged at step " + (step + 1)
-              + ": loss = " + loss + "; lower finetune.learningRate (" + spec.learningRate() + ")");
+        // the norm is checked too: a finite loss with an infinite gradient would put NaN in every
+        // weight through AdamW, and every later loss and score would be NaN
+        double norm = o.gradClipNorm() > 0
+            ? GradientClipping.clipGlobalNorm(params, o.gradClipNorm())
+            : GradientClipping.globalNorm(params);
+        if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+          throw new TrainingDivergedException("fine-tuning " + spec.task() + " diverged at step " + (step + 1)
+              + ": loss = " + loss + ", gradient norm = " + norm + "; stopped before the optimizer step."
+              + " Lower finetune.learningRate (" + spec.learningRate() + ")"
+              + (o.gradClipNorm() > 0 ? "" : " or enable gradient clipping"));
         }
         adam.step(params, schedule.learningRate(step + 1)); // 1-based, as the pretrainer: the first update moves
         losses.add(loss);
