@@ -315,4 +315,26 @@ class SafeTensorsTest {
     }
     assertTrue(refused > 100 && loaded > 10, "loaded " + loaded + ", refused " + refused);
   }
+
+  @Test
+  void configSizesAreBoundedWithCheckedArithmetic() throws IOException {
+    Path file = tmp.resolve("config.json");
+    Files.writeString(file, Files.readString(MLM.resolve("config.json"))
+        .replace("\"hidden_size\": 32,", "\"hidden_size\": 2000000000,")
+        .replace("\"num_attention_heads\": 4", "\"num_attention_heads\": 1"));
+    assertFailsNaming(file, "hidden_size", () -> HfConfig.read(file));
+    Files.writeString(file, Files.readString(MLM.resolve("config.json"))
+        .replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1000000000"));
+    assertFailsNaming(file, "num_hidden_layers", () -> HfConfig.read(file));
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode config =
+        (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(MLM.resolve("config.json").toFile());
+    config.remove("id2label");
+    config.put("num_labels", 0);
+    json.writeValue(file.toFile(), config);
+    assertFailsNaming(file, "num_labels", () -> HfConfig.read(file));
+    config.put("num_labels", 2_000_000_000);
+    json.writeValue(file.toFile(), config);
+    assertFailsNaming(file, "num_labels", () -> HfConfig.read(file));
+  }
 }
