@@ -197,4 +197,16 @@ class TaskReadersTest {
           && e.getMessage().contains("dev.tsv"), e.getMessage());
     }
   }
+
+  @Test
+  void aGlueFileThatIsNotUtf8IsOneClearErrorNamingTheFile(@TempDir Path dir) throws Exception {
+    byte[] text = GLUE.get(GlueTask.RTE).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] bad = java.util.Arrays.copyOf(text, text.length + 3);
+    bad[text.length] = (byte) 0xff;
+    bad[text.length + 1] = '\t';
+    bad[text.length + 2] = '\n';
+    Path file = Files.write(dir.resolve("dev.tsv"), bad);
+    TaskDataException e = assertThrows(TaskDataException.class, () -> GlueReader.read(GlueTask.RTE, file));
+    assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("UTF-8"), e.getMessage());
+  }
 }
