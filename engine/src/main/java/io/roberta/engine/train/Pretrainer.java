@@ -258,8 +258,11 @@ public final class Pretrainer implements AutoCloseable {
     }
   }
 
+  /** Closes the metrics log and frees the model's weights, gradients and optimizer moments. */
   @Override
   public void close() {
     metrics.close();
+    optimizer.close();
+    model.parameters().close();
   }
 }

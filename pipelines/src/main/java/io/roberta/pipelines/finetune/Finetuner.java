@@ -67,7 +67,14 @@ public final class Finetuner {
     int total = perEpoch * spec.epochs();
     ScheduleSpec schedule = schedule(spec, total);
     OptimizerSpec o = spec.optimizer();
-    AdamW adam = new AdamW(spec.learningRate(), o.beta1(), o.beta2(), o.epsilon(), o.weightDecay());
+    try (AdamW adam = new AdamW(spec.learningRate(), o.beta1(), o.beta2(), o.epsilon(), o.weightDecay())) {
+      return train(train, adam, total, schedule);
+    }
+  }
+
+  private Result train(List<Feature> train, AdamW adam, int total, ScheduleSpec schedule) {
+    int b = spec.batchSize();
+    OptimizerSpec o = spec.optimizer();
     Parameters params = head.model().parameters();
     List<Double> losses = new ArrayList<>(total);
     long started = System.nanoTime();
