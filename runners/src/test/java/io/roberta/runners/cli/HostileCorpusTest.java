@@ -106,12 +106,15 @@ class HostileCorpusTest {
         .build();
   }
 
+  private static String lastOut;
+
   private static JsonNode runCorpus(Path dir, Recipe recipe) throws IOException {
     Path json = dir.resolve(recipe.name() + ".json");
     RecipeJson.write(recipe, json);
     Path work = dir.resolve("work");
     CommandLineTest.Result r = CommandLineTest.run("corpus", json.toString(), "--work-dir", work.toString());
     assertEquals(0, r.status(), r.err());
+    lastOut = r.out();
     try (Stream<Path> files = Files.walk(work.resolve(recipe.name()).resolve("corpus"))) {
       Path manifest = files.filter(p -> p.getFileName().toString().equals("manifest.json")).findFirst().orElseThrow();
       JsonNode m = JSON.readTree(manifest.toFile());
@@ -181,5 +184,6 @@ class HostileCorpusTest {
     assertEquals(14 + pieces, files.path("read").asLong(), files.toString());
     assertEquals(10 + pieces, files.path("kept").asLong(), files.toString());
     assertEquals(m.path("documents").path("repaired").path("split_piece").asLong(), pieces);
+    assertTrue(lastOut.contains("repaired") && lastOut.contains("utf8_replaced 1"), lastOut);
   }
 }
