@@ -37,6 +37,8 @@ public final class Sources {
     private String name;
     private DocumentUnit unit;
     private int weight = 1;
+    private SourceSpec.InvalidUtf8 invalidUtf8;
+    private SourceSpec.Oversized oversized;
 
     private Source(SourceSpec.Format format, String path, String textField, String provider) {
       this.format = format;
@@ -69,6 +71,24 @@ public final class Sources {
       return this;
     }
 
+    /**
+     * Keeps a document with invalid UTF-8, each malformed sequence replaced by U+FFFD (counted in
+     * the manifest as {@code utf8_replaced}); by default such a document is dropped.
+     */
+    public Source replaceInvalidUtf8() {
+      this.invalidUtf8 = SourceSpec.InvalidUtf8.REPLACE;
+      return this;
+    }
+
+    /**
+     * Cuts a document longer than the reader's limit (16 MiB) into pieces at paragraph, sentence
+     * or word boundaries (counted as {@code split_pieces}); by default it is dropped.
+     */
+    public Source splitOversized() {
+      this.oversized = SourceSpec.Oversized.SPLIT;
+      return this;
+    }
+
     private Source unit(DocumentUnit unit) {
       if (format != SourceSpec.Format.TEXT) {
         throw new io.roberta.spec.SpecException(
@@ -79,7 +99,7 @@ public final class Sources {
     }
 
     public SourceSpec build() {
-      return new SourceSpec(name, format, path, unit, textField, provider, weight);
+      return new SourceSpec(name, format, path, unit, textField, provider, weight, invalidUtf8, oversized);
     }
 
     static String slug(String path) {

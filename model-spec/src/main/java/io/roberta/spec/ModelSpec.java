@@ -52,12 +52,67 @@ public record ModelSpec(
           "must be greater than every special token id (largest is "
               + specialTokens.maxId() + " in " + specialTokens.asMap() + ")");
     }
+    checkSizes(vocabSize, hiddenSize, intermediateSize, maxPositions, typeVocabSize);
     if (maxPositions <= specialTokens.pad() + 1) {
       throw Checks.invalid(
           "model.maxPositions",
           maxPositions,
           "must exceed model.specialTokens.pad + 1 = " + (specialTokens.pad() + 1)
               + " (RoBERTa's position ids start after the padding id)");
+    }
+    // Fields are not assigned yet in a compact constructor: compute from the arguments.
+    long h = hiddenSize;
+    long perLayer = perLayer(h, intermediateSize);
+    long outside = (long) vocabSize * h + (long) maxPositions * h + (long) typeVocabSize * h
+        + 2 * h + h * h + 3 * h + vocabSize;
+    long layers = layerSharing == LayerSharing.ALL_LAYERS ? 1 : numLayers;
+    long maxLayers = (MAX_PARAMETERS - outside) / perLayer;
+    if (layers > maxLayers) {
+      throw Checks.invalid("model.numLayers", numLayers, "with " + perLayer
+          + " parameters per layer the model would exceed " + MAX_PARAMETERS
+          + " parameters (" + MAX_PARAMETERS * TRAINING_BYTES_PER_PARAMETER / 1_000_000_000_000L
+          + " TB of training state); at most " + Math.max(0, maxLayers)
+          + " layers of this width");
+    }
+  }
+
+  private static long perLayer(long h, long i) {
+    // each product is below 2^62 (both factors are ints) and the sum below 2^63
+    long attention = 4 * (h * h + h) + 2 * h;
+    long ffn = (h * i + i) + (i * h + h) + 2 * h;
+    return attention + ffn;
+  }
+
+  /**
+   * The most elements one weight matrix may have: each is one Java array and one kernel tensor
+   * indexed by {@code int} (2^31 - 1 minus a JVM array header margin).
+   */
+  public static final long MAX_TENSOR_ELEMENTS = Integer.MAX_VALUE - 8;
+
+  /** The most parameters a spec may describe (16 bytes each to train: 1.6 TB of state). */
+  public static final long MAX_PARAMETERS = 100_000_000_000L;
+
+  /**
+   * Bytes of training state per parameter: FP32 weight, gradient and the two AdamW moments.
+   */
+  public static final int TRAINING_BYTES_PER_PARAMETER = 16;
+
+  /** Each weight matrix fits one tensor; the totals are checked in the compact constructor. */
+  private static void checkSizes(int vocab, int hidden, int intermediate, int positions, int types) {
+    String[][] matrices = {
+        {"model.hiddenSize", "attention weight [hiddenSize, hiddenSize]"},
+        {"model.vocabSize", "word embeddings [vocabSize, hiddenSize]"},
+        {"model.intermediateSize", "feed-forward weight [intermediateSize, hiddenSize]"},
+        {"model.maxPositions", "position embeddings [maxPositions, hiddenSize]"},
+        {"model.typeVocabSize", "token-type embeddings [typeVocabSize, hiddenSize]"}};
+    int[] rows = {hidden, vocab, intermediate, positions, types};
+    for (int i = 0; i < rows.length; i++) {
+      long elements = (long) rows[i] * hidden; // two ints: never overflows a long
+      if (elements > MAX_TENSOR_ELEMENTS) {
+        throw Checks.invalid(matrices[i][0], rows[i], "with model.hiddenSize = " + hidden
+            + " the " + matrices[i][1] + " would hold " + elements + " elements, more than one"
+            + " tensor holds (" + MAX_TENSOR_ELEMENTS + ")");
+      }
     }
   }
 
@@ -78,11 +133,7 @@ public record ModelSpec(
 
   /** Parameters of one encoder layer: attention (q, k, v, output), two layer norms, the FFN. */
   public long parametersPerLayer() {
-    long h = hiddenSize;
-    long i = intermediateSize;
-    long attention = 4 * (h * h + h) + 2 * h;
-    long ffn = (h * i + i) + (i * h + h) + 2 * h;
-    return attention + ffn;
+    return perLayer(hiddenSize, intermediateSize);
   }
 
   /** Word, position and token-type embeddings plus their layer norm. */
@@ -102,7 +153,16 @@ public record ModelSpec(
    * once, no pooler, shared layers once.
    */
   public long parameterCount() {
-    return embeddingParameters() + distinctLayers() * parametersPerLayer() + lmHeadParameters();
+    return embeddingParameters()
+        + Math.multiplyExact((long) distinctLayers(), parametersPerLayer()) + lmHeadParameters();
+  }
+
+  /**
+   * Bytes of the training state ({@link #TRAINING_BYTES_PER_PARAMETER} per parameter), the floor
+   * of what a training worker needs before activations.
+   */
+  public long trainingStateBytes() {
+    return parameterCount() * TRAINING_BYTES_PER_PARAMETER;
   }
 
   /**

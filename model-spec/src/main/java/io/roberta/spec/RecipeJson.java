@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.InjectableValues;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -52,6 +53,8 @@ public final class RecipeJson {
           .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
           .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+          // fields added after schema 1 with a default (SourceSpec's reading policies) may be absent
+          .injectableValues(new InjectableValues.Std().addValue(SourceSpec.ABSENT_POLICY, null))
           .build();
 
   private static final ObjectMapper PRETTY =

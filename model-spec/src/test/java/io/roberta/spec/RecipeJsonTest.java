@@ -32,6 +32,32 @@ class RecipeJsonTest {
   }
 
   @Test
+  void sourceReadingPoliciesAreOptionalRoundTripAndKeepOldFingerprints() throws Exception {
+    Recipe recipe = TestRecipes.recipe();
+    String json = RecipeJson.write(recipe);
+    assertTrue(!json.contains("onInvalidUtf8") && !json.contains("onOversized"), json);
+    // DROP named explicitly is the same recipe as DROP by default
+    ObjectNode tree = (ObjectNode) MAPPER.readTree(json);
+    ((ObjectNode) tree.with("corpus").withArray("sources").get(0)).put("onInvalidUtf8", "DROP").put("onOversized", "DROP");
+    Recipe explicit = RecipeJson.read(MAPPER.writeValueAsString(tree), "explicit.json");
+    assertEquals(recipe, explicit);
+    assertEquals(RecipeJson.fingerprint(recipe), RecipeJson.fingerprint(explicit));
+    // a chosen policy round-trips and changes the fingerprint
+    ((ObjectNode) tree.with("corpus").withArray("sources").get(0)).put("onInvalidUtf8", "REPLACE").put("onOversized", "SPLIT");
+    Recipe chosen = RecipeJson.read(MAPPER.writeValueAsString(tree), "chosen.json");
+    SourceSpec books = chosen.corpus().sources().get(0);
+    assertEquals(SourceSpec.InvalidUtf8.REPLACE, books.invalidUtf8Policy());
+    assertEquals(SourceSpec.Oversized.SPLIT, books.oversizedPolicy());
+    assertEquals(chosen, RecipeJson.read(RecipeJson.write(chosen), "again.json"));
+    assertNotEquals(RecipeJson.fingerprint(recipe), RecipeJson.fingerprint(chosen));
+    // a JSON Lines record cannot be split
+    ((ObjectNode) tree.with("corpus").withArray("sources").get(1)).put("onOversized", "SPLIT");
+    RecipeFormatException e = assertThrows(RecipeFormatException.class,
+        () -> RecipeJson.read(MAPPER.writeValueAsString(tree), "jsonl.json"));
+    assertTrue(e.getMessage().contains("corpus.sources[news].onOversized"), e.getMessage());
+  }
+
+  @Test
   void fingerprintIsStableAndSensitive() throws Exception {
     Recipe recipe = TestRecipes.recipe();
     String fp = RecipeJson.fingerprint(recipe);

@@ -57,6 +57,12 @@ class ValidationTest {
             "schedule.peakLearningRate", "> 0"),
         Arguments.of("zero learning rate", (Executable) () -> new ScheduleSpec(0, 10, 100),
             "schedule.peakLearningRate", "> 0"),
+        Arguments.of("hidden size of 2e9 (issue 16)", (Executable) () -> new ModelSpec(1000, 2_000_000_000, 2, 4, 4, 130, 1, 1e-5, 0.1, 0.1, 0.02, SpecialTokens.roberta(1000), LayerSharing.NONE),
+            "model.hiddenSize", "more than one tensor holds"),
+        Arguments.of("a million layers (issue 16)", (Executable) () -> new ModelSpec(50_000, 4096, 1_000_000, 32, 16384, 514, 1, 1e-5, 0.1, 0.1, 0.02, SpecialTokens.roberta(50_000), LayerSharing.NONE),
+            "model.numLayers", "would exceed 100000000000 parameters"),
+        Arguments.of("an embedding table past one tensor", (Executable) () -> new ModelSpec(3_000_000, 1024, 2, 16, 4096, 514, 1, 1e-5, 0.1, 0.1, 0.02, SpecialTokens.roberta(3_000_000), LayerSharing.NONE),
+            "model.vocabSize", "word embeddings"),
         Arguments.of("NaN learning rate", (Executable) () -> new ScheduleSpec(Double.NaN, 10, 100),
             "schedule.peakLearningRate", "NaN"),
         Arguments.of("batch not a multiple of the micro-batch", (Executable) () -> new PretrainSpec(100, 16, Precision.FP32, MaskingSpec.roberta(1), OptimizerSpec.robertaPretraining(), new ScheduleSpec(1e-4, 1, 10), 5, 1, 1, null),
@@ -134,6 +140,16 @@ class ValidationTest {
     assertEquals(field, e.field(), e.getMessage());
     assertTrue(e.getMessage().startsWith(field), "message should start with the field: " + e.getMessage());
     assertTrue(e.getMessage().contains(words), "message should contain '" + words + "': " + e.getMessage());
+  }
+
+  @Test
+  void theLargestValidModelCountsWithoutOverflow() {
+    // just below the layer bound: the count is positive and the memory estimate too
+    ModelSpec big = new ModelSpec(50_000, 8192, 100, 64, 32768, 514, 1, 1e-5, 0.1, 0.1, 0.02,
+        SpecialTokens.roberta(50_000), LayerSharing.NONE);
+    assertTrue(big.parameterCount() > 80_000_000_000L && big.parameterCount() <= ModelSpec.MAX_PARAMETERS,
+        String.valueOf(big.parameterCount()));
+    assertEquals(16 * big.parameterCount(), big.trainingStateBytes());
   }
 
   @Test

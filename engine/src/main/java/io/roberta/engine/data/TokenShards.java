@@ -47,12 +47,14 @@ public final class TokenShards implements AutoCloseable {
   private final Dtype dtype;
   private final int blockLength;
   private final List<MappedByteBuffer> maps = new ArrayList<>();
+  private final List<Path> files;
   private final long[] firstBlock; // firstBlock[s] = global index of shard s's first block
   private final long blocks;
 
   private TokenShards(Dtype dtype, int blockLength, List<Path> files) throws IOException {
     this.dtype = dtype;
     this.blockLength = blockLength;
+    this.files = files;
     this.firstBlock = new long[files.size() + 1];
     long total = 0;
     long blockBytes = (long) blockLength * dtype.bytes;
@@ -61,13 +63,14 @@ public final class TokenShards implements AutoCloseable {
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
         long size = ch.size();
         if (size % blockBytes != 0) {
-          throw new IllegalArgumentException(
-              file + ": size " + size + " bytes is not a whole number of blocks of " + blockLength + " "
-                  + dtype + " tokens (" + blockBytes + " bytes each); the shard is truncated or was written with another block length or dtype");
+          throw new ShardFileException(file, "size " + size
+              + " bytes is not a whole number of blocks of " + blockLength + " " + dtype
+              + " tokens (" + blockBytes + " bytes each); the shard is truncated or was written"
+              + " with another block length or dtype (the corpus manifest's format says which)");
         }
         if (size > Integer.MAX_VALUE) {
-          throw new IllegalArgumentException(
-              file + ": " + size + " bytes is more than one memory map can hold (2 GiB); write smaller shards");
+          throw new ShardFileException(file, size
+              + " bytes is more than one memory map can hold (2 GiB); write smaller shards");
         }
         MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
         map.order(ByteOrder.LITTLE_ENDIAN);
@@ -117,6 +120,29 @@ public final class TokenShards implements AutoCloseable {
     } else {
       for (int i = 0; i < blockLength; i++) {
         out[i] = map.getInt(offset + 4 * i);
+      }
+    }
+  }
+
+  /**
+   * Checks every id of every block against a vocabulary of {@code vocabSize} tokens, so a shard
+   * written with another tokenizer or another dtype, or damaged, fails before training or
+   * scoring starts instead of indexing past the embedding table. One pass over the mapped bytes.
+   *
+   * @throws ShardFileException naming the file, block, position and id of the first bad id
+   */
+  public void checkIdsBelow(int vocabSize) {
+    int[] block = new int[blockLength];
+    for (long b = 0; b < blocks; b++) {
+      read(b, block);
+      for (int i = 0; i < blockLength; i++) {
+        if (block[i] < 0 || block[i] >= vocabSize) {
+          int s = shardOf(b);
+          throw new ShardFileException(files.get(s), "block " + (b - firstBlock[s])
+              + " position " + i + " holds id " + Integer.toUnsignedLong(block[i])
+              + ", outside the model's vocabulary [0, " + vocabSize + "); the shard was written"
+              + " with another tokenizer or dtype (" + dtype + " assumed), or is damaged");
+        }
       }
     }
   }

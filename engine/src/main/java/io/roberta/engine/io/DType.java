@@ -21,6 +21,11 @@ public enum DType {
     return bytes;
   }
 
+  /** F32, F16 and BF16. */
+  public boolean isFloatingPoint() {
+    return this == F32 || this == F16 || this == BF16;
+  }
+
   /** The type spelled as in a safetensors header ({@code "F32"}), if known. */
   public static Optional<DType> parse(String name) {
     for (DType t : values()) {

@@ -111,6 +111,11 @@ public record HfConfig(ModelSpec spec, List<String> architectures, int numLabels
     root.path("architectures").forEach(a -> architectures.add(a.asText()));
     int numLabels = root.has("id2label") ? root.get("id2label").size()
         : optionalInt(file, root, "num_labels", 2);
+    if (numLabels < 1 || (long) numLabels * spec.hiddenSize() > ModelSpec.MAX_TENSOR_ELEMENTS) {
+      throw new ModelFileException(file, root.has("id2label") ? "id2label" : "num_labels", numLabels
+          + " labels: a classifier needs at least 1, and its [numLabels, hidden_size] weight must fit one"
+          + " tensor (at most " + ModelSpec.MAX_TENSOR_ELEMENTS / spec.hiddenSize() + " labels)");
+    }
     return new HfConfig(spec, architectures, numLabels, (ObjectNode) root);
   }
 

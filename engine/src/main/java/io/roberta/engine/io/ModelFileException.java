@@ -10,11 +10,27 @@ import java.nio.file.Path;
 public final class ModelFileException extends RuntimeException {
   private final Path file;
   private final String item;
+  private final String problem;
 
   public ModelFileException(Path file, String item, String problem) {
-    super(file + (item == null ? "" : ": " + item) + ": " + problem);
+    this(file, file.toString(), item, problem);
+  }
+
+  private ModelFileException(Path file, String shown, String item, String problem) {
+    super(shown + (item == null ? "" : ": " + item) + ": " + problem);
     this.file = file;
     this.item = item;
+    this.problem = problem;
+  }
+
+  /**
+   * The same problem named at {@code location} (a URI such as {@code gs://b/model/config.json}):
+   * for a file checked in a local copy of it.
+   */
+  public ModelFileException at(String location) {
+    ModelFileException e = new ModelFileException(file, location, item, problem);
+    e.initCause(this);
+    return e;
   }
 
   public ModelFileException(Path file, String item, String problem, Throwable cause) {

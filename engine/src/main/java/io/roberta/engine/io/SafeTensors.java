@@ -1,6 +1,8 @@
 package io.roberta.engine.io;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -21,6 +23,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The safetensors format: an 8-byte little-endian header length, a JSON header naming each
@@ -34,9 +38,13 @@ import java.util.Map;
  * }</pre>
  */
 public final class SafeTensors {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = JsonMapper.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+  private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '(.*)'");
   /** A header larger than this is not a model header but a corrupt length. */
   private static final long MAX_HEADER_BYTES = 100L << 20;
+  /** The largest tensor one Java array holds. */
+  private static final long MAX_TENSOR_BYTES = Integer.MAX_VALUE - 8;
 
   private final Path file;
   private final Map<String, String> metadata;
@@ -109,6 +117,11 @@ public final class SafeTensors {
       try {
         header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
       } catch (JsonProcessingException e) {
+        String duplicate = duplicateKey(e);
+        if (duplicate != null) {
+          throw new ModelFileException(file, duplicate, "the header names this tensor twice;"
+              + " each tensor must appear once", e);
+        }
         throw new ModelFileException(file, null, "header is not valid JSON: "
             + e.getOriginalMessage(), e);
       }
@@ -126,31 +139,50 @@ public final class SafeTensors {
         String name = e.getKey();
         JsonNode entry = e.getValue();
         if (name.equals("__metadata__")) {
-          entry.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+          if (!entry.isObject()) {
+            throw new ModelFileException(file, name, "must be an object of strings, got "
+                + abbreviate(entry));
+          }
+          for (Iterator<Map.Entry<String, JsonNode>> m = entry.fields(); m.hasNext(); ) {
+            Map.Entry<String, JsonNode> kv = m.next();
+            if (!kv.getValue().isTextual()) {
+              throw new ModelFileException(file, name + "." + kv.getKey(),
+                  "metadata values must be strings, got " + abbreviate(kv.getValue()));
+            }
+            metadata.put(kv.getKey(), kv.getValue().asText());
+          }
           continue;
         }
-        String dtypeName = entry.path("dtype").asText(null);
-        if (dtypeName == null) {
-          throw new ModelFileException(file, name, "header entry has no dtype");
+        if (!entry.isObject()) {
+          throw new ModelFileException(file, name, "header entry must be an object with dtype,"
+              + " shape and data_offsets, got " + abbreviate(entry));
         }
+        JsonNode dtypeNode = entry.path("dtype");
+        if (!dtypeNode.isTextual()) {
+          throw new ModelFileException(file, name, "header entry has no dtype string");
+        }
+        String dtypeName = dtypeNode.asText();
         DType dtype = DType.parse(dtypeName).orElseThrow(() -> new ModelFileException(file, name,
-            "unknown dtype " + dtypeName + " (readable: " + Arrays.toString(DType.values()) + ")"));
+            "unknown dtype " + abbreviate(dtypeNode) + " (readable: "
+                + Arrays.toString(DType.values()) + ")"));
         long[] shape = longs(file, name, entry.path("shape"), "shape", -1);
         long[] offsets = longs(file, name, entry.path("data_offsets"), "data_offsets", 2);
-        long count;
+        long bytes;
         try {
-          count = TensorData.elementCount(shape);
+          bytes = Math.multiplyExact(TensorData.elementCount(shape), dtype.bytes());
         } catch (IllegalArgumentException | ArithmeticException ex) {
-          throw new ModelFileException(file, name, "invalid shape " + Arrays.toString(shape));
+          throw new ModelFileException(file, name, "invalid shape " + Arrays.toString(shape)
+              + ": dimensions must be non-negative and the tensor at most " + Long.MAX_VALUE
+              + " bytes");
         }
         long span = offsets[1] - offsets[0];
         if (offsets[0] < 0 || span < 0) {
           throw new ModelFileException(file, name, "invalid data_offsets "
-              + Arrays.toString(offsets));
+              + Arrays.toString(offsets) + ": must be [begin, end] with 0 <= begin <= end");
         }
-        if (span != count * dtype.bytes()) {
+        if (span != bytes) {
           throw new ModelFileException(file, name, "shape " + Arrays.toString(shape) + " of "
-              + dtype + " needs " + count * dtype.bytes() + " bytes but data_offsets "
+              + dtype + " needs " + bytes + " bytes but data_offsets "
               + Arrays.toString(offsets) + " span " + span);
         }
         if (offsets[1] > dataLength) {
@@ -158,21 +190,86 @@ public final class SafeTensors {
               + offsets[1] + " of the data but the file holds only " + dataLength
               + " data bytes");
         }
+        if (span > MAX_TENSOR_BYTES) {
+          throw new ModelFileException(file, name, "tensor of " + span + " bytes is larger than"
+              + " this reader holds in one array (" + MAX_TENSOR_BYTES + " bytes)");
+        }
         types.put(name, dtype);
         shapes.put(name, shape);
         ranges.add(Map.entry(name, offsets));
       }
-      ranges.sort(Comparator.comparingLong(r -> r.getValue()[0]));
+      // As the reference crate: in data order the ranges tile the data exactly, so no two tensors
+      // share bytes and no byte is read twice (a header pointing 200 tensors at one range would
+      // otherwise ask for 200 copies).
+      ranges.sort(Comparator.<Map.Entry<String, long[]>>comparingLong(r -> r.getValue()[0])
+          .thenComparingLong(r -> r.getValue()[1]));
+      long expectedBegin = 0;
+      String previous = null;
+      for (Map.Entry<String, long[]> r : ranges) {
+        long[] offsets = r.getValue();
+        if (offsets[0] != expectedBegin) {
+          throw new ModelFileException(file, r.getKey(), "data_offsets "
+              + Arrays.toString(offsets) + " " + (offsets[0] < expectedBegin
+                  ? "overlap the bytes of " + previous : "leave a gap after "
+                  + (previous == null ? "the header" : previous))
+              + "; tensors must tile the data contiguously, so this one should begin at byte "
+              + expectedBegin);
+        }
+        expectedBegin = offsets[1];
+        previous = r.getKey();
+      }
+      if (expectedBegin != dataLength) {
+        throw new ModelFileException(file, previous, "the tensors cover " + expectedBegin
+            + " data bytes but the file holds " + dataLength
+            + " after the header (trailing bytes or a damaged header)");
+      }
       Map<String, TensorData> tensors = new LinkedHashMap<>();
       for (Map.Entry<String, long[]> r : ranges) {
         long[] offsets = r.getValue();
-        ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(offsets[1] - offsets[0]));
+        ByteBuffer data = ByteBuffer.allocate((int) (offsets[1] - offsets[0]));
         readFully(channel, data, dataStart + offsets[0]);
         tensors.put(r.getKey(),
             new TensorData(types.get(r.getKey()), shapes.get(r.getKey()), data.array()));
       }
       return new SafeTensors(file, metadata, tensors);
     }
+  }
+
+  /** The key Jackson's strict duplicate detection names, or null for another JSON error. */
+  private static String duplicateKey(JsonProcessingException e) {
+    Matcher m = DUPLICATE.matcher(String.valueOf(e.getOriginalMessage()));
+    return m.find() ? m.group(1) : null;
+  }
+
+  private static String abbreviate(JsonNode node) {
+    String text = String.valueOf(node);
+    return text.length() <= 60 ? text : text.substring(0, 57) + "...";
+  }
+
+  /**
+   * The named tensor as floats, which must have {@code expectedShape}, a floating-point dtype
+   * and only finite values; each failure names the file, the tensor and (for a NaN or infinity)
+   * the first bad element.
+   */
+  public float[] finiteFloats(String name, long... expectedShape) {
+    TensorData t = tensor(name, expectedShape);
+    if (!t.dtype().isFloatingPoint()) {
+      throw new ModelFileException(file, name, "dtype " + t.dtype()
+          + " is not floating point; a weight must be F32, F16 or BF16");
+    }
+    float[] values = t.toFloats();
+    for (int i = 0; i < values.length; i++) {
+      if (!Float.isFinite(values[i])) {
+        int bad = 0;
+        for (float v : values) {
+          bad += Float.isFinite(v) ? 0 : 1;
+        }
+        throw new ModelFileException(file, name, bad + " of " + values.length
+            + " values are NaN or infinite (first: element " + i + " = " + values[i]
+            + "); the weights are damaged or came from a diverged run");
+      }
+    }
+    return values;
   }
 
   private static long[] longs(Path file, String name, JsonNode node, String field, int length) {
@@ -183,7 +280,8 @@ public final class SafeTensors {
     long[] out = new long[node.size()];
     for (int i = 0; i < out.length; i++) {
       if (!node.get(i).canConvertToLong() || !node.get(i).isIntegralNumber()) {
-        throw new ModelFileException(file, name, field + " holds a non-integer " + node.get(i));
+        throw new ModelFileException(file, name, field + " holds " + abbreviate(node.get(i))
+            + ", not an integer in [0, " + Long.MAX_VALUE + "]");
       }
       out[i] = node.get(i).asLong();
     }

@@ -44,6 +44,13 @@ public interface Kernels {
 
   Scope scope();
 
+  /**
+   * Frees a tensor created outside any scope (a parameter, a gradient, an optimizer moment) now,
+   * instead of when the garbage collector finds it; it must not be used afterwards. A backend
+   * without eager freeing leaves it to the collector.
+   */
+  default void release(Tensor t) {}
+
   /** See {@link #scope()}. */
   interface Scope extends AutoCloseable {
     @Override

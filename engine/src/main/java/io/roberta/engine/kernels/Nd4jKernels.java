@@ -175,6 +175,14 @@ public final class Nd4jKernels implements Kernels {
     };
   }
 
+  @Override
+  public void release(Tensor t) {
+    INDArray array = a(t);
+    if (array.closeable() && !array.wasClosed()) {
+      array.close();
+    }
+  }
+
   /** Records a new array in the innermost open scope, if any. */
   private static Tensor owned(INDArray array) {
     java.util.List<INDArray> scope = SCOPES.get().peek();

@@ -25,7 +25,7 @@ import java.util.function.Predicate;
  * p.get("lm_head.bias").grad();
  * }</pre>
  */
-public final class Parameters {
+public final class Parameters implements AutoCloseable {
 
   /** One parameter: its value, its gradient (same shape) and whether AdamW decays it. */
   public record Param(String name, Tensor value, Tensor grad) {
@@ -133,11 +133,24 @@ public final class Parameters {
       if (!file.contains(p.name()) && mayBeMissing.test(p.name())) {
         continue;
       }
-      TensorData t = file.tensor(p.name(), p.value().shape());
-      kernels.copy(p.value(), kernels.fromFloats(t.toFloats(), p.value().shape()));
+      float[] values = file.finiteFloats(p.name(), p.value().shape());
+      kernels.copy(p.value(), kernels.fromFloats(values, p.value().shape()));
       loaded.add(p.name());
     }
     return loaded;
+  }
+
+  /**
+   * Frees every value and gradient now (see {@link Kernels#release}); the model that owns these
+   * parameters cannot be used afterwards. Closing twice is harmless.
+   */
+  @Override
+  public void close() {
+    for (Param p : params.values()) {
+      kernels.release(p.value());
+      kernels.release(p.grad());
+    }
+    params.clear();
   }
 
   /** Every parameter value as F32 tensor data, by name. */

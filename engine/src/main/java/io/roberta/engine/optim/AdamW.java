@@ -15,13 +15,14 @@ import java.util.Map;
  * opt.step(model.parameters(), schedule.lr(step));
  * }</pre>
  */
-public final class AdamW {
+public final class AdamW implements AutoCloseable {
   private final double learningRate;
   private final double beta1;
   private final double beta2;
   private final double eps;
   private final double weightDecay;
   private final Map<String, Tensor[]> moments = new HashMap<>();
+  private Kernels kernels; // of the parameters stepped, which created the moments
   private long step;
 
   public AdamW(double learningRate, double beta1, double beta2, double eps, double weightDecay) {
@@ -57,6 +58,7 @@ public final class AdamW {
   public void step(Parameters params, double lr) {
     step++;
     Kernels k = params.kernels();
+    kernels = k;
     for (Parameters.Param p : params.all()) {
       Tensor[] mv = moments.computeIfAbsent(p.name(),
           n -> new Tensor[] {k.zeros(p.value().shape()), k.zeros(p.value().shape())});
@@ -76,6 +78,18 @@ public final class AdamW {
     moments.clear();
     moments.putAll(savedMoments);
     this.step = steps;
+  }
+
+  /** Frees the moments now; a later step starts them again from zero. */
+  @Override
+  public void close() {
+    if (kernels != null) { // else restored and never stepped: the collector frees them
+      for (Tensor[] mv : moments.values()) {
+        kernels.release(mv[0]);
+        kernels.release(mv[1]);
+      }
+    }
+    moments.clear();
   }
 
   /** The first and second moments of a parameter (for checkpoints), or null before a step. */

@@ -26,6 +26,14 @@ record SentencePieceModel(String[] pieces, int[] types) {
     return types[id] == CONTROL;
   }
 
+  /** More pieces than any real model has (XLM-R: 250,002); a larger count is a damaged file. */
+  static final int MAX_PIECES = 4_000_000;
+
+  /**
+   * Decodes the pieces of a {@code ModelProto}; every length is read as an unsigned varint and
+   * must fit inside its enclosing message, so a damaged file fails with a
+   * {@link TokenizerFileException} naming the byte offset instead of looping or allocating.
+   */
   static SentencePieceModel parse(byte[] bytes, Path source) {
     List<String> pieces = new ArrayList<>();
     List<Integer> types = new ArrayList<>();
@@ -33,27 +41,35 @@ record SentencePieceModel(String[] pieces, int[] types) {
       Reader model = new Reader(bytes, 0, bytes.length);
       while (model.hasMore()) {
         long key = model.varint();
-        int field = (int) (key >>> 3);
         int wire = (int) (key & 7);
+        long field = key >>> 3;
         if (field == 1 && wire == 2) {
-          int len = (int) model.varint();
+          int len = model.length();
           Reader piece = new Reader(bytes, model.pos, model.pos + len);
           model.pos += len;
           String text = "";
           int type = NORMAL;
           while (piece.hasMore()) {
             long k = piece.varint();
-            int f = (int) (k >>> 3);
+            long f = k >>> 3;
             int w = (int) (k & 7);
             if (f == 1 && w == 2) {
-              int n = (int) piece.varint();
+              int n = piece.length();
               text = new String(bytes, piece.pos, n, StandardCharsets.UTF_8);
               piece.pos += n;
             } else if (f == 3 && w == 0) {
-              type = (int) piece.varint();
+              long t = piece.varint();
+              if (t < NORMAL || t > 6) {
+                throw new IllegalStateException("piece " + pieces.size() + " has type " + t
+                    + " at byte " + piece.pos + " (valid: 1..6, SentencePiece.Type)");
+              }
+              type = (int) t;
             } else {
               piece.skip(w);
             }
+          }
+          if (pieces.size() == MAX_PIECES) {
+            throw new IllegalStateException("more than " + MAX_PIECES + " pieces");
           }
           pieces.add(text);
           types.add(type);
@@ -61,14 +77,13 @@ record SentencePieceModel(String[] pieces, int[] types) {
           model.skip(wire);
         }
       }
-    } catch (IndexOutOfBoundsException | IllegalStateException e) {
-      throw new IllegalArgumentException(
-          source + " is not a SentencePiece .model file (protobuf ModelProto): " + e.getMessage(),
-          e);
+    } catch (IllegalStateException e) {
+      throw new TokenizerFileException(source, "piece " + pieces.size(),
+          "not a SentencePiece .model file (protobuf ModelProto): " + e.getMessage(), e);
     }
     if (pieces.isEmpty()) {
-      throw new IllegalArgumentException(
-          source + " is not a SentencePiece .model file: it holds no pieces");
+      throw new TokenizerFileException(source, null,
+          "not a SentencePiece .model file: it holds no pieces");
     }
     return new SentencePieceModel(
         pieces.toArray(String[]::new), types.stream().mapToInt(Integer::intValue).toArray());
@@ -80,7 +95,7 @@ record SentencePieceModel(String[] pieces, int[] types) {
     final int end;
 
     Reader(byte[] buf, int pos, int end) {
-      if (end > buf.length) {
+      if (pos < 0 || end < pos || end > buf.length) {
         throw new IllegalStateException("a field runs past the end of the file");
       }
       this.buf = buf;
@@ -107,20 +122,35 @@ record SentencePieceModel(String[] pieces, int[] types) {
       throw new IllegalStateException("malformed varint at byte " + pos);
     }
 
+    /** A length prefix: unsigned, and no longer than what is left of this message. */
+    int length() {
+      int at = pos;
+      long length = varint();
+      if (length < 0 || length > end - pos) {
+        throw new IllegalStateException("length " + Long.toUnsignedString(length) + " at byte "
+            + at + " runs past the end of its message (" + (end - pos) + " bytes left)");
+      }
+      return (int) length;
+    }
+
     void skip(int wire) {
-      switch (wire) {
-        case 0 -> varint();
-        case 1 -> pos += 8;
-        case 2 -> {
-          int length = (int) varint(); // read before adding: `pos += varint()` would lose the varint's bytes
-          pos += length;
+      int at = pos;
+      long step = switch (wire) {
+        case 0 -> {
+          varint();
+          yield 0;
         }
-        case 5 -> pos += 4;
-        default -> throw new IllegalStateException("unsupported wire type " + wire + " at byte " + pos);
+        case 1 -> 8;
+        case 2 -> length();
+        case 5 -> 4;
+        default -> throw new IllegalStateException(
+            "unsupported wire type " + wire + " at byte " + at);
+      };
+      if (step > end - pos) {
+        throw new IllegalStateException("a field at byte " + at
+            + " runs past the end of its message");
       }
-      if (pos > end) {
-        throw new IllegalStateException("a field runs past the end of its message");
-      }
+      pos += (int) step;
     }
   }
 }

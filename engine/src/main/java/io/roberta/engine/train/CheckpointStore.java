@@ -138,25 +138,47 @@ public final class CheckpointStore {
       return "no " + CHECKSUMS;
     }
     try {
-      ObjectNode sums = (ObjectNode) JSON.readTree(sumsFile.toFile());
-      if (sums == null || sums.isEmpty()) {
+      com.fasterxml.jackson.databind.JsonNode root = JSON.readTree(sumsFile.toFile());
+      if (root == null || !root.isObject()) {
+        return CHECKSUMS + " is not a JSON object of file name to SHA-256";
+      }
+      ObjectNode sums = (ObjectNode) root;
+      if (sums.isEmpty()) {
         return CHECKSUMS + " lists no files";
       }
       for (Iterator<Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> it = sums.fields(); it.hasNext(); ) {
         Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e = it.next();
-        Path f = dir.resolve(e.getKey());
+        String name = e.getKey();
+        if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.equals(".")
+            || name.equals("..")) {
+          return CHECKSUMS + " entry \"" + name + "\" is not a plain file name";
+        }
+        String expected = e.getValue().isTextual() ? e.getValue().asText() : "";
+        if (!SHA256_HEX.matcher(expected).matches()) {
+          return CHECKSUMS + " entry " + name + " has " + abbreviate(e.getValue().toString())
+              + ", not a SHA-256 of 64 hex digits";
+        }
+        Path f = dir.resolve(name);
         if (!Files.isRegularFile(f)) {
-          return e.getKey() + " is missing";
+          return name + " is missing";
         }
         String actual = sha256(f);
-        if (!actual.equals(e.getValue().asText())) {
-          return e.getKey() + " has SHA-256 " + actual.substring(0, 12) + "..., expected " + e.getValue().asText().substring(0, 12) + "...";
+        if (!actual.equals(expected)) {
+          return name + " has SHA-256 " + actual.substring(0, 12) + "..., expected "
+              + expected.substring(0, 12) + "...";
         }
       }
       return null;
-    } catch (IOException | ClassCastException e) {
+    } catch (IOException | java.nio.file.InvalidPathException e) {
+      // a damaged checkpoint is a reason to fall back, never to abort the resume
       return "unreadable " + CHECKSUMS + ": " + e.getMessage();
     }
+  }
+
+  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+
+  private static String abbreviate(String text) {
+    return text.length() <= 40 ? text : text.substring(0, 37) + "...";
   }
 
   private void prune() throws IOException {

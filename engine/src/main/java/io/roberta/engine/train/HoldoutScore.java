@@ -20,6 +20,7 @@ public record HoldoutScore(long blocks, long maskedTokens, double loss, double a
 
   static HoldoutScore evaluate(
       RobertaForMaskedLM model, DynamicMasker masker, TokenShards holdout, int maxBlocks, int batchSize) {
+    holdout.checkIdsBelow(model.spec().vocabSize());
     long n = Math.min(holdout.blockCount(), maxBlocks);
     int t = holdout.blockLength();
     int pad = model.spec().specialTokens().pad();

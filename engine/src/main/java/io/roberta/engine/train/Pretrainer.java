@@ -67,6 +67,7 @@ public final class Pretrainer implements AutoCloseable {
   private final CheckpointStore checkpoints;
   private final MetricsLog metrics;
   private long step;
+  private long skippedSteps;
 
   public Pretrainer(
       ModelSpec modelSpec, PretrainSpec spec, TokenShards train, Path outDir, Kernels kernels, String fingerprint) {
@@ -77,6 +78,7 @@ public final class Pretrainer implements AutoCloseable {
     if (train.blockCount() == 0) {
       throw new IllegalArgumentException("the training shards hold no blocks");
     }
+    train.checkIdsBelow(modelSpec.vocabSize());
     this.modelSpec = modelSpec;
     this.spec = spec;
     this.train = train;
@@ -96,6 +98,11 @@ public final class Pretrainer implements AutoCloseable {
     return model;
   }
 
+  /** Steps skipped because their global batch had no masked token (counted, not applied). */
+  public long skippedSteps() {
+    return skippedSteps;
+  }
+
   /** Optimizer steps completed. */
   public long step() {
     return step;
@@ -113,6 +120,7 @@ public final class Pretrainer implements AutoCloseable {
     Optional<Path> newest = checkpoints.newestValid(log);
     if (newest.isEmpty()) {
       step = 0;
+      skippedSteps = 0;
       metrics.truncateAfter(0);
       return 0;
     }
@@ -134,12 +142,13 @@ public final class Pretrainer implements AutoCloseable {
         if (opt.contains(p.name() + ".exp_avg")) {
           long[] shape = p.value().shape();
           moments.put(p.name(), new Tensor[] {
-              k.fromFloats(opt.tensor(p.name() + ".exp_avg", shape).toFloats(), shape),
-              k.fromFloats(opt.tensor(p.name() + ".exp_avg_sq", shape).toFloats(), shape)});
+              k.fromFloats(opt.finiteFloats(p.name() + ".exp_avg", shape), shape),
+              k.fromFloats(opt.finiteFloats(p.name() + ".exp_avg_sq", shape), shape)});
         }
       }
       optimizer.restore(state.get("optimizerSteps").asLong(), moments);
       step = state.get("step").asLong();
+      skippedSteps = state.path("skippedSteps").asLong(0);
       metrics.truncateAfter(step);
       log.accept("resumed from " + dir + " at step " + step);
       return step;
@@ -185,7 +194,13 @@ public final class Pretrainer implements AutoCloseable {
                 + "; lower the peak learning rate or enable gradient clipping (clipGradNorm) and resume");
       }
       double lr = schedule.learningRate(s);
-      optimizer.step(params, lr);
+      if (masked > 0) {
+        optimizer.step(params, lr);
+      } else {
+        // Nothing to learn from (every block all padding or special tokens): an AdamW step would
+        // still move the weights through decay and old moments, so the step is skipped and counted.
+        skippedSteps++;
+      }
       step = s;
       double seconds = (System.nanoTime() - started) / 1e9;
       StepMetrics sm = new StepMetrics(s, loss, masked == 0 ? 0 : (double) correct / masked, lr, norm,
@@ -217,6 +232,7 @@ public final class Pretrainer implements AutoCloseable {
       ObjectNode state = JSON.createObjectNode();
       state.put("step", step);
       state.put("optimizerSteps", optimizer.steps());
+      state.put("skippedSteps", skippedSteps);
       state.put("fingerprint", fingerprint);
       state.put("sequencesSeen", step * spec.batchSize());
       state.put("epoch", step * spec.batchSize() / train.blockCount());
@@ -242,8 +258,11 @@ public final class Pretrainer implements AutoCloseable {
     }
   }
 
+  /** Closes the metrics log and frees the model's weights, gradients and optimizer moments. */
   @Override
   public void close() {
     metrics.close();
+    optimizer.close();
+    model.parameters().close();
   }
 }

@@ -86,4 +86,35 @@ class TokenShardsTest {
     assertArrayEquals(order, again);
     assertNotEquals(Arrays.toString(order), Arrays.toString(next));
   }
+
+  /**
+   * A few thousand mutations of a valid shard: each opens and passes the vocabulary check with
+   * the original's block count, or fails with {@link ShardFileException}.
+   */
+  @Test
+  void fuzzedShardsOpenOrFailWithTheReadersOwnException(@TempDir Path dir) throws Exception {
+    for (TokenShards.Dtype dtype : TokenShards.Dtype.values()) {
+      int[] ids = new int[64];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = (i * 7) % 50;
+      }
+      byte[] original = Files.readAllBytes(write(dir.resolve(dtype + ".bin"), dtype, ids));
+      java.util.SplittableRandom random = new java.util.SplittableRandom(16);
+      Path file = dir.resolve("fuzz-" + dtype + ".bin");
+      int opened = 0;
+      int refused = 0;
+      for (int i = 0; i < 2000; i++) {
+        Files.write(file, io.roberta.engine.io.Fuzz.mutate(original, original.length, random));
+        try (TokenShards shards = TokenShards.open(List.of(file), dtype, 8)) {
+          shards.checkIdsBelow(50);
+          assertTrue(shards.blockCount() <= 16, "mutation " + i);
+          opened++;
+        } catch (ShardFileException e) {
+          assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
+          refused++;
+        }
+      }
+      assertTrue(opened > 50 && refused > 50, dtype + ": opened " + opened + ", refused " + refused);
+    }
+  }
 }

@@ -28,6 +28,7 @@ class SafeTensorsTest {
   static final Path WEIGHTS = MLM.resolve("model.safetensors");
 
   @TempDir Path tmp;
+  private int models;
 
   @Test
   void fixtureSavedByTheModelLoadsAgainBitIdentically() throws IOException {
@@ -146,7 +147,7 @@ class SafeTensorsTest {
 
   /** Copies the fixture model with one tensor replaced (or dropped when {@code value} is null). */
   private Path modelWith(String name, TensorData value) throws IOException {
-    Path dir = Files.createDirectories(tmp.resolve("model-" + name));
+    Path dir = Files.createDirectories(tmp.resolve("model-" + name + "-" + (++models)));
     Files.copy(MLM.resolve("config.json"), dir.resolve("config.json"));
     Map<String, TensorData> tensors = new LinkedHashMap<>(SafeTensors.read(WEIGHTS).tensors());
     if (value == null) {
@@ -190,5 +191,150 @@ class SafeTensorsTest {
     Files.writeString(file, Files.readString(MLM.resolve("config.json"))
         .replace("\"hidden_size\": 32,", ""));
     assertFailsNaming(file, "hidden_size", () -> HfConfig.read(file));
+  }
+
+  // ---- hostile headers (issue 16): validate before allocating ---------------------------------
+
+  /** Writes a file with the given JSON header (padded) and {@code dataBytes} zero bytes. */
+  private Path hostile(String name, String header, int dataBytes) throws IOException {
+    byte[] json = header.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer b = ByteBuffer.allocate(8 + json.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+    b.putLong(json.length).put(json);
+    Path file = tmp.resolve(name);
+    Files.write(file, b.array());
+    return file;
+  }
+
+  @Test
+  void manyTensorsPointingAtTheSameBytesAreRefusedBeforeAnyCopy() throws IOException {
+    // 200 tensors of 4 MB each over one 4 MB range: before, 800 MB were allocated (OOM at scale)
+    StringBuilder header = new StringBuilder("{");
+    for (int i = 0; i < 200; i++) {
+      header.append(i == 0 ? "" : ",").append("\"t").append(i)
+          .append("\":{\"dtype\":\"F32\",\"shape\":[1048576],\"data_offsets\":[0,4194304]}");
+    }
+    Path file = hostile("overlap.safetensors", header.append("}").toString(), 4 << 20);
+    ModelFileException e = assertThrows(ModelFileException.class, () -> SafeTensors.read(file));
+    assertTrue(e.getMessage().contains("overlap.safetensors")
+        && e.getMessage().contains("overlap the bytes of t"), e.getMessage());
+    assertTrue(e.item().startsWith("t"), e.getMessage());
+  }
+
+  @Test
+  void duplicateKeysAreRefusedNamingTheTensor() throws IOException {
+    Path file = hostile("dup.safetensors",
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+            + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8);
+    assertFailsNaming(file, "a", () -> SafeTensors.read(file));
+  }
+
+  @Test
+  void gapsAndTrailingBytesAreRefused() throws IOException {
+    Path gap = hostile("gap.safetensors",
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+            + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12);
+    assertFailsNaming(gap, "b", () -> SafeTensors.read(gap));
+    Path trailing = hostile("trailing.safetensors",
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 12);
+    assertFailsNaming(trailing, "a", () -> SafeTensors.read(trailing));
+  }
+
+  @Test
+  void elementCountTimesBytesOverflowIsCaught() throws IOException {
+    // 2^61 elements of 8 bytes is 2^64 bytes: wraps to 0 without checked arithmetic
+    Path file = hostile("overflow.safetensors",
+        "{\"a\":{\"dtype\":\"I64\",\"shape\":[2305843009213693952],\"data_offsets\":[0,0]}}", 0);
+    assertFailsNaming(file, "a", () -> SafeTensors.read(file));
+  }
+
+  @Test
+  void nonObjectEntriesAndMetadataAreRefused() throws IOException {
+    Path entry = hostile("entry.safetensors", "{\"a\":[1,2]}", 0);
+    assertFailsNaming(entry, "a", () -> SafeTensors.read(entry));
+    Path meta = hostile("meta.safetensors", "{\"__metadata__\":{\"format\":7}}", 0);
+    assertFailsNaming(meta, "__metadata__.format", () -> SafeTensors.read(meta));
+  }
+
+  @Test
+  void floatTensorRelabelledI32FailsNamingFileAndTensor() throws IOException {
+    String all = new String(Files.readAllBytes(WEIGHTS), StandardCharsets.ISO_8859_1);
+    String target = "\"lm_head.bias\":{\"dtype\":\"F32\"";
+    Path dir = Files.createDirectories(tmp.resolve("relabelled"));
+    Files.copy(MLM.resolve("config.json"), dir.resolve("config.json"));
+    Files.write(dir.resolve("model.safetensors"), all.replace(target, target.replace("F32", "I32"))
+        .getBytes(StandardCharsets.ISO_8859_1));
+    assertFailsNaming(dir.resolve("model.safetensors"), "lm_head.bias",
+        () -> RobertaForMaskedLM.load(dir, new Nd4jKernels(KernelPrecision.FP32)));
+  }
+
+  @Test
+  void nanWeightsFailTheLoadNamingTheTensor() throws IOException {
+    float[] values = new float[64];
+    values[5] = Float.NaN;
+    Path dir = modelWith("lm_head.bias", TensorData.ofFloats(values, 64));
+    ModelFileException e = assertThrows(ModelFileException.class,
+        () -> RobertaForMaskedLM.load(dir, new Nd4jKernels(KernelPrecision.FP32)));
+    assertEquals("lm_head.bias", e.item());
+    assertTrue(e.getMessage().contains("model.safetensors")
+        && e.getMessage().contains("element 5"), e.getMessage());
+    values[5] = Float.NEGATIVE_INFINITY;
+    Path inf = modelWith("lm_head.bias", TensorData.ofFloats(values, 64));
+    assertFailsNaming(inf.resolve("model.safetensors"), "lm_head.bias",
+        () -> RobertaForMaskedLM.load(inf, new Nd4jKernels(KernelPrecision.FP32)));
+  }
+
+  /**
+   * A few thousand random mutations of the fixture (bytes flipped, header bytes rewritten,
+   * truncated, extended): each either reads equal to the original or fails with
+   * {@link ModelFileException}; nothing else, no OutOfMemoryError, bounded time.
+   */
+  @Test
+  void fuzzedFilesReadEqualOrFailWithTheReadersOwnException() throws IOException {
+    byte[] original = Files.readAllBytes(WEIGHTS);
+    Map<String, TensorData> expected = SafeTensors.read(WEIGHTS).tensors();
+    long headerLength = ByteBuffer.wrap(original).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+    java.util.SplittableRandom random = new java.util.SplittableRandom(16);
+    Path file = tmp.resolve("fuzz.safetensors");
+    int loaded = 0;
+    int refused = 0;
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    for (int i = 0; i < 3000 && System.nanoTime() < deadline; i++) {
+      byte[] mutated = Fuzz.mutate(original, (int) (8 + headerLength), random);
+      Files.write(file, mutated);
+      try {
+        SafeTensors read = SafeTensors.read(file);
+        loaded++;
+        // a mutation may change values or rename a tensor, but the layout still tiles the data
+        assertEquals(expected.size(), read.tensors().size(), "mutation " + i);
+        assertEquals(original.length - 8 - headerLength, read.tensors().values().stream()
+            .mapToLong(t -> t.data().length).sum(), "mutation " + i);
+      } catch (ModelFileException e) {
+        refused++;
+        assertTrue(e.getMessage().contains("fuzz.safetensors"), e.getMessage());
+      }
+    }
+    assertTrue(refused > 100 && loaded > 10, "loaded " + loaded + ", refused " + refused);
+  }
+
+  @Test
+  void configSizesAreBoundedWithCheckedArithmetic() throws IOException {
+    Path file = tmp.resolve("config.json");
+    Files.writeString(file, Files.readString(MLM.resolve("config.json"))
+        .replace("\"hidden_size\": 32,", "\"hidden_size\": 2000000000,")
+        .replace("\"num_attention_heads\": 4", "\"num_attention_heads\": 1"));
+    assertFailsNaming(file, "hidden_size", () -> HfConfig.read(file));
+    Files.writeString(file, Files.readString(MLM.resolve("config.json"))
+        .replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1000000000"));
+    assertFailsNaming(file, "num_hidden_layers", () -> HfConfig.read(file));
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode config =
+        (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(MLM.resolve("config.json").toFile());
+    config.remove("id2label");
+    config.put("num_labels", 0);
+    json.writeValue(file.toFile(), config);
+    assertFailsNaming(file, "num_labels", () -> HfConfig.read(file));
+    config.put("num_labels", 2_000_000_000);
+    json.writeValue(file.toFile(), config);
+    assertFailsNaming(file, "num_labels", () -> HfConfig.read(file));
   }
 }

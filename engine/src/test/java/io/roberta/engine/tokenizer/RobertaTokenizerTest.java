@@ -181,4 +181,70 @@ class RobertaTokenizerTest {
     }
     return out;
   }
+
+  // ---- hostile tokenizer files (issue 16) ------------------------------------------------------
+
+  @Test
+  void sentencePieceModelWithANegativeLengthFailsAtOnce(@TempDir Path dir) throws IOException {
+    // field 1 (pieces), wire 2, length varint 0xffffffff 0x0f = -1 as an int: looped forever
+    Path file = Files.write(dir.resolve("negative.model"),
+        new byte[] {0x0a, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f});
+    TokenizerFileException e =
+        assertThrows(TokenizerFileException.class, () -> RobertaTokenizer.load(file));
+    assertTrue(e.getMessage().contains("negative.model") && e.getMessage().contains("length")
+        && e.getMessage().contains("piece 0"), e.getMessage());
+  }
+
+  @Test
+  void tokenizerJsonIdsMustBeIntegersInRange(@TempDir Path dir) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    for (String bad : List.of("2147483000", "-5", "1.5", "\"7\"")) {
+      com.fasterxml.jackson.databind.node.ObjectNode root = (com.fasterxml.jackson.databind.node.ObjectNode)
+          json.readTree(fixtures.resolve("hf-bpe/tokenizer.json").toFile());
+      ((com.fasterxml.jackson.databind.node.ObjectNode) root.get("model").get("vocab"))
+          .set("!", json.readTree(bad));
+      Path file = dir.resolve("bad-id-" + bad.replaceAll("\\W", "_") + ".json");
+      json.writeValue(file.toFile(), root);
+      TokenizerFileException e =
+          assertThrows(TokenizerFileException.class, () -> RobertaTokenizer.load(file), bad);
+      assertEquals("model.vocab[\"!\"]", e.item(), e.getMessage());
+      assertTrue(e.getMessage().contains(file.getFileName().toString())
+          && e.getMessage().contains(bad), e.getMessage());
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode root = (com.fasterxml.jackson.databind.node.ObjectNode)
+        json.readTree(fixtures.resolve("hf-bpe/tokenizer.json").toFile());
+    ((com.fasterxml.jackson.databind.node.ObjectNode) root.get("added_tokens").get(1)).put("id", -1);
+    Path added = dir.resolve("added.json");
+    json.writeValue(added.toFile(), root);
+    TokenizerFileException e =
+        assertThrows(TokenizerFileException.class, () -> RobertaTokenizer.load(added));
+    assertEquals("added_tokens[1] (\"<pad>\")", e.item(), e.getMessage());
+  }
+
+  /**
+   * A few thousand mutations of a valid SentencePiece model through the Java protobuf reader
+   * (the part this project wrote): each parses or fails with {@link TokenizerFileException}.
+   */
+  @Test
+  void fuzzedSentencePieceModelsParseOrFailWithTheReadersOwnException(@TempDir Path dir)
+      throws IOException {
+    byte[] original = Files.readAllBytes(writeSentencePieceModelFromUnigramFixture(dir));
+    int pieces = SentencePieceModel.parse(original, dir).pieces().length;
+    java.util.SplittableRandom random = new java.util.SplittableRandom(16);
+    int parsed = 0;
+    int refused = 0;
+    for (int i = 0; i < 5000; i++) {
+      byte[] mutated = io.roberta.engine.io.Fuzz.mutate(original, original.length, random);
+      try {
+        SentencePieceModel model = SentencePieceModel.parse(mutated, dir.resolve("fuzz.model"));
+        assertEquals(model.pieces().length, model.types().length);
+        assertTrue(model.pieces().length <= pieces + 64, "mutation " + i);
+        parsed++;
+      } catch (TokenizerFileException e) {
+        assertTrue(e.getMessage().contains("fuzz.model"), e.getMessage());
+        refused++;
+      }
+    }
+    assertTrue(parsed > 100 && refused > 100, "parsed " + parsed + ", refused " + refused);
+  }
 }

@@ -129,4 +129,37 @@ class PretrainerTest {
     assertTrue(e.getMessage().contains("belongs to another run"), e.getMessage());
     assertTrue(Files.exists(dir.resolve("run/checkpoints/step-00000002")));
   }
+
+  @Test
+  void aStepWithoutMaskedTokensIsSkippedAndCountedNotApplied(@TempDir Path dir) throws Exception {
+    // blocks of only <s> and </s>: the masker never masks a special token
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(8 * TinyRun.BLOCK * 2)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < 8 * TinyRun.BLOCK; i++) {
+      buf.putShort((short) (i % 2 == 0 ? 0 : 2));
+    }
+    Path train = Files.write(dir.resolve("specials.bin"), buf.array());
+    try (Pretrainer t = TinyRun.trainer(TinyRun.model(0.0), TinyRun.pretrain(4, 4, 3, 3, 1e-2), train, dir.resolve("run"))) {
+      t.resume(m -> {});
+      var before = t.model().parameters().values();
+      t.train(3, QUIET);
+      assertEquals(3, t.step());
+      assertEquals(3, t.skippedSteps());
+      assertEquals(before, t.model().parameters().values(), "weight decay must not move the weights");
+      assertEquals(0, MetricsLog.read(dir.resolve("run/metrics.jsonl")).get(0).maskedTokens());
+    }
+  }
+
+  @Test
+  void aShardIdOutsideTheVocabularyIsRefusedNamingFileAndBlock(@TempDir Path dir) throws Exception {
+    Path train = TinyRun.shard(dir, "train-0.bin", 4, 1);
+    byte[] bytes = Files.readAllBytes(train);
+    bytes[2 * (TinyRun.BLOCK * 2 + 5)] = (byte) 200; // block 2, position 5: id 200 >= 64
+    Files.write(train, bytes);
+    io.roberta.engine.data.ShardFileException e = assertThrows(
+        io.roberta.engine.data.ShardFileException.class,
+        () -> TinyRun.trainer(TinyRun.model(0.0), TinyRun.pretrain(4, 4, 3, 3, 1e-2), train, dir.resolve("run")));
+    assertTrue(e.getMessage().contains("train-0.bin") && e.getMessage().contains("block 2 position 5")
+        && e.getMessage().contains("id 200"), e.getMessage());
+  }
 }

@@ -1,5 +1,6 @@
 package io.roberta.spec.plan;
 
+import io.roberta.spec.Checks;
 import io.roberta.spec.CorpusSpec;
 import io.roberta.spec.EvalSpec;
 import io.roberta.spec.FinetuneSpec;
@@ -29,6 +30,7 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
   }
 
   public static Plan compile(Recipe recipe) {
+    new Plan(recipe, "", List.of()).totalTokens(); // sizes people plan with must be computable
     List<Stage> stages = new ArrayList<>();
     TokenizerSpec tok = recipe.tokenizer();
     CorpusSpec corpus = recipe.corpus();
@@ -184,7 +186,16 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
 
   public long totalTokens() {
     PretrainSpec pre = recipe.pretrain();
-    return pre == null ? 0 : tokensPerStep() * pre.schedule().totalSteps();
+    if (pre == null) {
+      return 0;
+    }
+    try {
+      return Math.multiplyExact(tokensPerStep(), (long) pre.schedule().totalSteps());
+    } catch (ArithmeticException e) {
+      throw Checks.invalid("pretrain.schedule.totalSteps", pre.schedule().totalSteps(),
+          "with " + tokensPerStep() + " tokens per step the total would exceed "
+              + Long.MAX_VALUE + " tokens");
+    }
   }
 
   /**

@@ -264,6 +264,11 @@ public final class AssembleCorpus extends PTransform<PBegin, PCollection<String>
       if (progressId != null) {
         ProgressMeter.get(progressId).add(1, d.bytes());
       }
+      for (Document.Repair r : Document.Repair.values()) {
+        if (d.has(r)) {
+          count(CorpusManifest.REPAIRED + d.source() + "/" + r.key(), 1);
+        }
+      }
       if (d.problem() != null) {
         drop(d, d.problem());
         return;

@@ -34,6 +34,7 @@ public final class CorpusManifest {
   static final String DUPLICATES = "duplicates/";
   static final String DROPPED = "dropped/";
   static final String NUL = "nul/";
+  static final String REPAIRED = "repaired/";
   static final String DOCS = "docs/";
   static final String COPIES = "copies/";
   static final String TOKENS = "tokens/";
@@ -74,6 +75,7 @@ public final class CorpusManifest {
     TreeSet<String> sources = new TreeSet<>(h.sourceWeights().keySet());
     long read = 0, kept = 0, duplicates = 0, bytes = 0;
     Map<String, Long> droppedTotal = new TreeMap<>();
+    Map<String, Long> repairedTotal = new TreeMap<>();
     ObjectNode perSource = JSON.createObjectNode();
     for (String s : sources) {
       ObjectNode o = perSource.putObject(s);
@@ -96,6 +98,13 @@ public final class CorpusManifest {
             droppedTotal.merge(reason, e.getValue(), Long::sum);
           });
       o.put("nulBytesRemoved", get(counts, NUL + s));
+      // kept under the source's policies: pieces of split documents, documents with U+FFFD
+      ObjectNode repaired = o.putObject("repaired");
+      for (Document.Repair repair : Document.Repair.values()) {
+        long n = get(counts, REPAIRED + s + "/" + repair.key());
+        repaired.put(repair.key(), n);
+        repairedTotal.merge(repair.key(), n, Long::sum);
+      }
       read += r;
       kept += k;
       duplicates += d;
@@ -109,6 +118,8 @@ public final class CorpusManifest {
     ObjectNode droppedNode = docs.putObject("dropped");
     droppedTotal.forEach(droppedNode::put);
     docs.put("droppedTotal", droppedTotal.values().stream().mapToLong(Long::longValue).sum());
+    ObjectNode repairedNode = docs.putObject("repaired");
+    repairedTotal.forEach(repairedNode::put);
     m.set("sources", perSource);
 
     ObjectNode splits = m.putObject("splits");

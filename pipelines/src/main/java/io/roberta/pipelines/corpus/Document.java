@@ -28,10 +28,33 @@ import org.apache.beam.sdk.coders.VarLongCoder;
  * @param label an optional label a source knows (the Brown genre letter), or null
  * @param bytes how many input bytes the document took, for progress and throughput
  * @param problem why the document cannot be used, or null when it can
+ * @param repairs what the reader changed to make it usable, as {@link Repair} bits (0: nothing)
  *     <p>{@link AssembleCorpus} registers {@link DocumentCoder} for this class in the pipeline's
  *     coder registry before it applies any source.
  */
-public record Document(String source, String id, String text, String label, long bytes, DropReason problem) {
+public record Document(
+    String source, String id, String text, String label, long bytes, DropReason problem, int repairs) {
+
+  /** What a reader may change to keep a document its source's policies allow to keep. */
+  public enum Repair {
+    /** Malformed UTF-8 sequences were replaced by U+FFFD ({@code onInvalidUtf8 = REPLACE}). */
+    UTF8_REPLACED,
+    /** A piece of an oversized document cut at a text boundary ({@code onOversized = SPLIT}). */
+    SPLIT_PIECE;
+
+    public int bit() {
+      return 1 << ordinal();
+    }
+
+    /** The name used in counts and in {@code manifest.json}, e.g. {@code utf8_replaced}. */
+    public String key() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  public Document(String source, String id, String text, String label, long bytes, DropReason problem) {
+    this(source, id, text, label, bytes, problem, 0);
+  }
 
   public Document {
     Objects.requireNonNull(source, "source");
@@ -51,11 +74,20 @@ public record Document(String source, String id, String text, String label, long
   }
 
   public Document withText(String newText) {
-    return new Document(source, id, newText, label, bytes, problem);
+    return new Document(source, id, newText, label, bytes, problem, repairs);
   }
 
   public Document withLabel(String newLabel) {
-    return new Document(source, id, text, newLabel, bytes, problem);
+    return new Document(source, id, text, newLabel, bytes, problem, repairs);
+  }
+
+  /** This document marked as changed by {@code repair}. */
+  public Document with(Repair repair) {
+    return new Document(source, id, text, label, bytes, problem, repairs | repair.bit());
+  }
+
+  public boolean has(Repair repair) {
+    return (repairs & repair.bit()) != 0;
   }
 
   /** Deterministic binary coder; texts are written as UTF-8. */
@@ -78,6 +110,7 @@ public record Document(String source, String id, String text, String label, long
       NULLABLE_STRING.encode(d.label, out);
       LONG.encode(d.bytes, out);
       INT.encode(d.problem == null ? -1 : d.problem.ordinal(), out);
+      INT.encode(d.repairs, out);
     }
 
     @Override
@@ -91,7 +124,8 @@ public record Document(String source, String id, String text, String label, long
       if (problem < -1 || problem >= DropReason.values().length) {
         throw new CoderException("bad drop reason ordinal " + problem);
       }
-      return new Document(source, id, text, label, bytes, problem < 0 ? null : DropReason.values()[problem]);
+      int repairs = INT.decode(in);
+      return new Document(source, id, text, label, bytes, problem < 0 ? null : DropReason.values()[problem], repairs);
     }
 
     @Override

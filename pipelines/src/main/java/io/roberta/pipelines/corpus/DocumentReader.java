@@ -3,8 +3,13 @@ package io.roberta.pipelines.corpus;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.roberta.pipelines.corpus.Document.Repair;
 import io.roberta.spec.SourceSpec.DocumentUnit;
+import io.roberta.spec.SourceSpec.InvalidUtf8;
+import io.roberta.spec.SourceSpec.Oversized;
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
+import java.io.SequenceInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -26,6 +31,12 @@ import java.util.function.Consumer;
  *       {@link DropReason#BINARY} document and is skipped.
  *   <li>Lines and paragraphs that hold only ASCII whitespace separate documents; they are not
  *       documents themselves.
+ *   <li>Invalid UTF-8 drops the document ({@link InvalidUtf8#DROP}, the default) or is replaced
+ *       by U+FFFD ({@link InvalidUtf8#REPLACE}; the document carries {@link Repair#UTF8_REPLACED}).
+ *   <li>A document over the limit is streamed past and dropped ({@link Oversized#DROP}, the
+ *       default) or cut into pieces under the limit ({@link Oversized#SPLIT}): a long line at its
+ *       last sentence end, else its last space, else a UTF-8 character boundary; a long paragraph
+ *       or file between lines. Each piece carries {@link Repair#SPLIT_PIECE}.
  * </ul>
  *
  * <pre>{@code
@@ -45,13 +56,25 @@ public final class DocumentReader {
 
   private final String source;
   private final int maxDocumentBytes;
+  private final InvalidUtf8 invalidUtf8;
+  private final Oversized oversized;
 
   public DocumentReader(String source, int maxDocumentBytes) {
+    this(source, maxDocumentBytes, InvalidUtf8.DROP, Oversized.DROP);
+  }
+
+  public DocumentReader(String source, int maxDocumentBytes, InvalidUtf8 invalidUtf8, Oversized oversized) {
     if (maxDocumentBytes < 1) {
       throw new IllegalArgumentException("maxDocumentBytes must be >= 1, got " + maxDocumentBytes);
     }
     this.source = source;
     this.maxDocumentBytes = maxDocumentBytes;
+    this.invalidUtf8 = java.util.Objects.requireNonNull(invalidUtf8, "invalidUtf8");
+    this.oversized = java.util.Objects.requireNonNull(oversized, "oversized");
+  }
+
+  private boolean split() {
+    return oversized == Oversized.SPLIT;
   }
 
   /** The name of the source this reader makes documents for. */
@@ -80,7 +103,7 @@ public final class DocumentReader {
     if (rejectWholeFile(fileId, in, out)) {
       return;
     }
-    LineScanner lines = new LineScanner(in, maxDocumentBytes);
+    LineScanner lines = new LineScanner(in, maxDocumentBytes, false); // a JSON record is never cut
     long lineNo = 0;
     while (lines.next()) {
       lineNo++;
@@ -94,6 +117,11 @@ public final class DocumentReader {
         continue;
       }
       String json = decode(lines.bytes(), lines.length(), lineNo == 1);
+      boolean replaced = false;
+      if (json == null && invalidUtf8 == InvalidUtf8.REPLACE) {
+        json = decodeReplacing(lines.bytes(), lines.length(), lineNo == 1);
+        replaced = true;
+      }
       if (json == null) {
         out.accept(Document.rejected(source, id, DropReason.INVALID_UTF8, bytes));
         continue;
@@ -110,7 +138,8 @@ public final class DocumentReader {
         out.accept(Document.rejected(source, id, DropReason.MISSING_FIELD, bytes));
         continue;
       }
-      out.accept(Document.of(source, id, text.asText(), bytes));
+      Document d = Document.of(source, id, text.asText(), bytes);
+      out.accept(replaced ? d.with(Repair.UTF8_REPLACED) : d);
     }
   }
 
@@ -177,53 +206,92 @@ public final class DocumentReader {
   }
 
   private void readWholeFile(String fileId, InputStream in, Consumer<Document> out) throws IOException {
+    if (split()) {
+      byte[] head = in.readNBytes(maxDocumentBytes);
+      byte[] more = in.readNBytes(1);
+      if (more.length == 0) {
+        emitText(fileId, head, head.length, true, head.length, 0, out);
+        return;
+      }
+      // over the limit: the file is cut between lines (long lines at sentence ends), streaming
+      InputStream rest = new SequenceInputStream(
+          new SequenceInputStream(new ByteArrayInputStream(head), new ByteArrayInputStream(more)), in);
+      readPieces(fileId, rest, out, false);
+      return;
+    }
     Bounded all = readBounded(in);
     if (all.oversized) {
       out.accept(Document.rejected(source, fileId, DropReason.OVERSIZED, all.length));
       return;
     }
-    String text = decode(all.bytes, (int) all.length, true);
-    out.accept(
-        text == null
-            ? Document.rejected(source, fileId, DropReason.INVALID_UTF8, all.length)
-            : Document.of(source, fileId, text, all.length));
+    emitText(fileId, all.bytes, (int) all.length, true, all.length, 0, out);
+  }
+
+  /**
+   * Decodes and emits one document, applying the UTF-8 policy; {@code repairs} are what the
+   * caller already did (a split).
+   */
+  private void emitText(String id, byte[] bytes, int length, boolean stripBom, long raw, int repairs,
+      Consumer<Document> out) {
+    String text = decode(bytes, length, stripBom);
+    if (text == null && invalidUtf8 == InvalidUtf8.REPLACE) {
+      text = decodeReplacing(bytes, length, stripBom);
+      repairs |= Repair.UTF8_REPLACED.bit();
+    }
+    out.accept(text == null
+        ? Document.rejected(source, id, DropReason.INVALID_UTF8, raw)
+        : new Document(source, id, text, null, raw, null, repairs));
   }
 
   private void readLines(String fileId, InputStream in, Consumer<Document> out) throws IOException {
-    LineScanner lines = new LineScanner(in, maxDocumentBytes);
+    LineScanner lines = new LineScanner(in, maxDocumentBytes, split());
     long lineNo = 0;
+    int part = 0; // index of the next piece within its line (split policy)
     while (lines.next()) {
-      lineNo++;
+      int thisPart = part;
+      if (thisPart == 0) {
+        lineNo++;
+      }
+      boolean piece = thisPart > 0 || lines.continues();
+      part = lines.continues() ? thisPart + 1 : 0;
+      String id = fileId + ":" + lineNo + (piece ? "#" + (thisPart + 1) : "");
       if (lines.isBlank()) {
         continue;
       }
-      String id = fileId + ":" + lineNo;
       if (lines.oversized()) {
         out.accept(Document.rejected(source, id, DropReason.OVERSIZED, lines.rawLength()));
         continue;
       }
-      String text = decode(lines.bytes(), lines.length(), lineNo == 1);
-      out.accept(
-          text == null
-              ? Document.rejected(source, id, DropReason.INVALID_UTF8, lines.rawLength())
-              : Document.of(source, id, text, lines.rawLength()));
+      emitText(id, lines.bytes(), lines.length(), lineNo == 1 && thisPart == 0, lines.rawLength(),
+          piece ? Repair.SPLIT_PIECE.bit() : 0, out);
     }
   }
 
   private void readParagraphs(String fileId, InputStream in, Consumer<Document> out) throws IOException {
-    LineScanner lines = new LineScanner(in, maxDocumentBytes);
+    readPieces(fileId, in, out, true);
+  }
+
+  /**
+   * Paragraphs (blank lines separate documents) or, with {@code paragraphs} false, the whole
+   * stream as one document cut into pieces under the limit.
+   */
+  private void readPieces(String fileId, InputStream in, Consumer<Document> out, boolean paragraphs)
+      throws IOException {
+    LineScanner lines = new LineScanner(in, maxDocumentBytes, split());
     Paragraph p = new Paragraph();
     long lineNo = 0;
+    boolean midLine = false;
     while (lines.next()) {
-      lineNo++;
-      if (lines.isBlank()) {
+      if (!midLine) {
+        lineNo++;
+      }
+      boolean continues = lines.continues();
+      if (paragraphs && !midLine && !continues && lines.isBlank()) {
         p.emit(fileId, out);
         continue;
       }
-      if (p.lines == 0) {
-        p.firstLine = lineNo;
-      }
-      p.add(lines);
+      p.add(lines, midLine, lineNo, fileId, out);
+      midLine = continues;
     }
     p.emit(fileId, out);
   }
@@ -236,19 +304,32 @@ public final class DocumentReader {
     int lines;
     long firstLine;
     boolean oversized;
+    int parts; // pieces of this paragraph already emitted (split policy)
+    boolean holdsPiece; // holds a piece of a line cut by the scanner (split policy)
 
-    void add(LineScanner line) {
+    /** Adds line {@code lineNo}, or with {@code joined} the next piece of the same long line. */
+    void add(LineScanner line, boolean joined, long lineNo, String fileId, Consumer<Document> out) {
+      int separator = lines > 0 && !joined ? 1 : 0;
+      if (split() && lines > 0 && (long) length + separator + line.length() > maxDocumentBytes) {
+        // what is gathered is one piece; this line starts the next (a scanner piece always fits)
+        emitPiece(fileId, out);
+        separator = 0;
+      }
+      if (lines == 0 && parts == 0) {
+        firstLine = lineNo; // pieces keep the id of the paragraph they came from
+      }
       raw += line.rawLength();
-      if (line.oversized() || (long) length + line.length() + 1 > maxDocumentBytes) {
+      if (line.oversized() || (long) length + line.length() + separator > maxDocumentBytes) {
         oversized = true;
       }
       if (!oversized) {
-        if (lines > 0) {
+        if (separator > 0) {
           append(new byte[] {'\n'}, 1);
         }
         append(line.bytes(), line.length());
       }
       lines++;
+      holdsPiece |= line.continues() || joined;
     }
 
     private void append(byte[] b, int n) {
@@ -259,24 +340,32 @@ public final class DocumentReader {
       length += n;
     }
 
+    private void emitPiece(String fileId, Consumer<Document> out) {
+      parts++;
+      emitText(fileId + ":" + firstLine + "#" + parts, bytes, length, firstLine == 1 && parts == 1,
+          raw, Repair.SPLIT_PIECE.bit(), out);
+      length = 0;
+      raw = 0;
+      lines = 0;
+      holdsPiece = false;
+    }
+
     void emit(String fileId, Consumer<Document> out) {
-      if (lines == 0) {
-        return;
-      }
-      String id = fileId + ":" + firstLine;
-      if (oversized) {
-        out.accept(Document.rejected(source, id, DropReason.OVERSIZED, raw));
-      } else {
-        String text = decode(bytes, length, firstLine == 1);
-        out.accept(
-            text == null
-                ? Document.rejected(source, id, DropReason.INVALID_UTF8, raw)
-                : Document.of(source, id, text, raw));
+      if (lines > 0) {
+        if (parts > 0 || holdsPiece) {
+          emitPiece(fileId, out);
+        } else if (oversized) {
+          out.accept(Document.rejected(source, fileId + ":" + firstLine, DropReason.OVERSIZED, raw));
+        } else {
+          emitText(fileId + ":" + firstLine, bytes, length, firstLine == 1, raw, 0, out);
+        }
       }
       length = 0;
       raw = 0;
       lines = 0;
       oversized = false;
+      parts = 0;
+      holdsPiece = false;
       if (bytes.length > 1 << 20) {
         bytes = new byte[1024];
       }
@@ -298,6 +387,13 @@ public final class DocumentReader {
       more = true;
     }
     return more ? new Bounded(null, total, true) : new Bounded(buf, total, false);
+  }
+
+  /** Lenient UTF-8 decoding: each malformed sequence becomes U+FFFD. A leading BOM is dropped. */
+  private static String decodeReplacing(byte[] bytes, int length, boolean stripBom) {
+    int start = stripBom && length >= 3 && (bytes[0] & 0xff) == 0xEF && (bytes[1] & 0xff) == 0xBB
+        && (bytes[2] & 0xff) == 0xBF ? 3 : 0;
+    return new String(bytes, start, length - start, StandardCharsets.UTF_8);
   }
 
   private static String decode(byte[] bytes, int length, boolean stripBom) {
@@ -329,11 +425,15 @@ public final class DocumentReader {
 
   /**
    * Yields the lines of a stream (without {@code \n} or a trailing {@code \r}), keeping at most
-   * {@code limit} bytes of each: a longer line is flagged oversized and streamed past.
+   * {@code limit} bytes of each: a longer line is flagged oversized and streamed past, or with
+   * {@code split} returned in pieces of at most {@code limit} bytes ({@link #continues()} is true
+   * for every piece but the last), cut after the last sentence end or space in the second half of
+   * the piece, else at a UTF-8 character boundary.
    */
   static final class LineScanner {
     private final InputStream in;
     private final int limit;
+    private final boolean split;
     private final byte[] buf = new byte[1 << 16];
     private int pos;
     private int end;
@@ -341,20 +441,37 @@ public final class DocumentReader {
     private int length;
     private long rawLength;
     private boolean oversized;
+    private boolean continues;
+    private byte[] carry = new byte[0];
+    private int carryLength;
 
     LineScanner(InputStream in, int limit) {
+      this(in, limit, false);
+    }
+
+    LineScanner(InputStream in, int limit, boolean split) {
       this.in = in;
       this.limit = limit;
+      this.split = split;
     }
 
     boolean next() throws IOException {
       length = 0;
       rawLength = 0;
       oversized = false;
+      continues = false;
       if (line.length > 1 << 20) {
         line = new byte[256];
       }
       boolean any = false;
+      if (carryLength > 0) {
+        ensure(carryLength);
+        System.arraycopy(carry, 0, line, 0, carryLength);
+        length = carryLength;
+        rawLength = carryLength;
+        carryLength = 0;
+        any = true;
+      }
       while (true) {
         if (pos >= end) {
           int n = in.read(buf);
@@ -370,6 +487,13 @@ public final class DocumentReader {
         while (nl < end && buf[nl] != '\n') {
           nl++;
         }
+        if (split && (long) length + (nl - pos) > limit) {
+          int take = limit - length;
+          append(pos, take);
+          pos += take;
+          cutPiece();
+          return true;
+        }
         append(pos, nl - pos);
         rawLength += nl - pos;
         if (nl < end) {
@@ -382,6 +506,54 @@ public final class DocumentReader {
       }
     }
 
+    /** The line buffer holds {@code limit} bytes: keeps a piece, carries the rest to the next call. */
+    private void cutPiece() {
+      int cut = cutPoint(line, length);
+      carryLength = length - cut;
+      if (carry.length < carryLength) {
+        carry = new byte[Math.max(carryLength, 256)];
+      }
+      System.arraycopy(line, cut, carry, 0, carryLength);
+      // a piece accounts for its own bytes; the carried rest is counted with the next piece
+      rawLength = cut;
+      length = cut;
+      continues = true;
+    }
+
+    /**
+     * Where to cut {@code n} bytes: after the last sentence end ({@code . ! ?} then a space) or
+     * else the last space or tab in the second half, else the last UTF-8 character boundary.
+     */
+    static int cutPoint(byte[] b, int n) {
+      int half = n / 2;
+      for (int i = n - 1; i > half; i--) {
+        if (b[i] == ' ' && (b[i - 1] == '.' || b[i - 1] == '!' || b[i - 1] == '?')) {
+          return i + 1;
+        }
+      }
+      for (int i = n - 1; i > half; i--) {
+        if (b[i] == ' ' || b[i] == '\t') {
+          return i + 1;
+        }
+      }
+      // do not cut inside a multi-byte character: find the last lead byte and its length
+      for (int i = n - 1; i >= Math.max(1, n - 4); i--) {
+        int c = b[i] & 0xff;
+        if ((c & 0xC0) == 0x80) {
+          continue;
+        }
+        int need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        return i + need > n ? i : n;
+      }
+      return n;
+    }
+
+    private void ensure(int n) {
+      if (n > line.length) {
+        line = Arrays.copyOf(line, Math.max(line.length * 2, n));
+      }
+    }
+
     private void append(int from, int n) {
       if (oversized || n == 0) {
         return;
@@ -390,9 +562,7 @@ public final class DocumentReader {
         oversized = true;
         return;
       }
-      if (length + n > line.length) {
-        line = Arrays.copyOf(line, Math.max(line.length * 2, length + n));
-      }
+      ensure(length + n);
       System.arraycopy(buf, from, line, length, n);
       length += n;
     }
@@ -417,6 +587,11 @@ public final class DocumentReader {
 
     boolean oversized() {
       return oversized;
+    }
+
+    /** True for a piece of a long line that the next call continues (split mode only). */
+    boolean continues() {
+      return continues;
     }
 
     /** Only ASCII whitespace (space, tab, CR, form feed, vertical tab). */

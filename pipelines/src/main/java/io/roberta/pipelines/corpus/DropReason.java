@@ -21,7 +21,12 @@ public enum DropReason {
   /** Fewer characters than {@code corpus.minChars} after cleaning. */
   TOO_SHORT,
   /** More characters than {@code corpus.maxChars} after cleaning. */
-  TOO_LONG;
+  TOO_LONG,
+  /**
+   * The file could not be read to its end: a damaged compressed file (truncated or corrupt
+   * {@code .gz}, {@code .bz2}, ...) or an I/O error. One such document stands for the file.
+   */
+  UNREADABLE;
 
   /** The name used in counts and in {@code manifest.json}, e.g. {@code invalid_utf8}. */
   public String key() {

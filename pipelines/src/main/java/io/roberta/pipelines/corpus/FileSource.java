@@ -1,6 +1,9 @@
 package io.roberta.pipelines.corpus;
 
 import io.roberta.spec.SourceSpec.DocumentUnit;
+import io.roberta.spec.SourceSpec.InvalidUtf8;
+import io.roberta.spec.SourceSpec.Oversized;
+import java.io.OutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
@@ -20,6 +23,8 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Documents from the files a glob matches ({@code .gz}, {@code .bz2}, {@code .zst} ... are
@@ -44,12 +49,26 @@ public final class FileSource extends Source {
   private final String sourceName;
   private final String glob;
   private final FileParser parser;
+  private final InvalidUtf8 invalidUtf8;
+  private final Oversized oversized;
 
   private FileSource(String sourceName, String glob, FileParser parser) {
+    this(sourceName, glob, parser, InvalidUtf8.DROP, Oversized.DROP);
+  }
+
+  private FileSource(String sourceName, String glob, FileParser parser, InvalidUtf8 invalidUtf8,
+      Oversized oversized) {
     super("Read " + sourceName);
     this.sourceName = sourceName;
     this.glob = glob;
     this.parser = parser;
+    this.invalidUtf8 = invalidUtf8;
+    this.oversized = oversized;
+  }
+
+  /** This source reading with the given policies for invalid UTF-8 and oversized documents. */
+  public FileSource withPolicies(InvalidUtf8 invalidUtf8, Oversized oversized) {
+    return new FileSource(sourceName, glob, parser, invalidUtf8, oversized);
   }
 
   public static FileSource of(String sourceName, String glob, FileParser parser) {
@@ -155,26 +174,58 @@ public final class FileSource extends Source {
     return input
         .apply("MatchFiles", FileIO.match().filepattern(glob).withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW))
         .apply("OpenFiles", FileIO.readMatches().withCompression(Compression.AUTO))
-        .apply("ParseDocuments", ParDo.of(new ParseFiles(sourceName, parser)))
+        .apply("ParseDocuments", ParDo.of(new ParseFiles(sourceName, parser, invalidUtf8, oversized)))
         .setCoder(Document.DocumentCoder.of());
   }
 
+  /**
+   * Parses each file; a file that cannot be read to its end (a damaged {@code .gz}, an I/O error)
+   * becomes one {@link DropReason#UNREADABLE} document instead of failing the job. A compressed
+   * file is decompressed once to its end before it is parsed, so a damaged one contributes no
+   * document from its readable start (its decompressed bytes before the damage cannot be trusted:
+   * the checksum is at the end).
+   */
   static final class ParseFiles extends DoFn<FileIO.ReadableFile, Document> {
+    private static final Logger LOG = LoggerFactory.getLogger(FileSource.class);
     private final String sourceName;
     private final FileParser parser;
+    private final InvalidUtf8 invalidUtf8;
+    private final Oversized oversized;
 
     ParseFiles(String sourceName, FileParser parser) {
+      this(sourceName, parser, InvalidUtf8.DROP, Oversized.DROP);
+    }
+
+    ParseFiles(String sourceName, FileParser parser, InvalidUtf8 invalidUtf8, Oversized oversized) {
       this.sourceName = sourceName;
       this.parser = parser;
+      this.invalidUtf8 = invalidUtf8;
+      this.oversized = oversized;
     }
 
     @ProcessElement
-    public void process(@Element FileIO.ReadableFile file, OutputReceiver<Document> out) throws IOException {
+    public void process(@Element FileIO.ReadableFile file, OutputReceiver<Document> out) {
       String id = file.getMetadata().resourceId().toString();
-      DocumentReader reader = new DocumentReader(sourceName, DocumentReader.MAX_DOCUMENT_BYTES);
+      long size = file.getMetadata().sizeBytes();
+      DocumentReader reader = new DocumentReader(sourceName, DocumentReader.MAX_DOCUMENT_BYTES, invalidUtf8, oversized);
+      if (Compression.detect(id) != Compression.UNCOMPRESSED) {
+        try (InputStream in = Channels.newInputStream(file.open())) {
+          in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException e) {
+          unreadable(id, size, e, out);
+          return;
+        }
+      }
       try (InputStream in = Channels.newInputStream(file.open())) {
         parser.parse(id, in, reader, out::output);
+      } catch (IOException e) {
+        unreadable(id, size, e, out);
       }
+    }
+
+    private void unreadable(String id, long size, IOException e, OutputReceiver<Document> out) {
+      LOG.warn("{}: dropped, cannot be read to its end ({}: {})", id, e.getClass().getSimpleName(), e.getMessage());
+      out.output(Document.rejected(sourceName, id, DropReason.UNREADABLE, size));
     }
   }
 }

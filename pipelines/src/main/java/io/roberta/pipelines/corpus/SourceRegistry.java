@@ -24,8 +24,10 @@ public final class SourceRegistry {
 
   public static Source create(SourceSpec spec) {
     return switch (spec.format()) {
-      case TEXT -> FileSource.text(spec.name(), spec.path(), spec.unit());
-      case JSONL -> FileSource.jsonLines(spec.name(), spec.path(), spec.textField());
+      case TEXT -> FileSource.text(spec.name(), spec.path(), spec.unit())
+          .withPolicies(spec.invalidUtf8Policy(), spec.oversizedPolicy());
+      case JSONL -> FileSource.jsonLines(spec.name(), spec.path(), spec.textField())
+          .withPolicies(spec.invalidUtf8Policy(), spec.oversizedPolicy());
       case CUSTOM -> {
         Map<String, SourceProvider> providers = providers();
         SourceProvider provider = providers.get(spec.provider());

@@ -176,6 +176,7 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
         throw new UncheckedIOException("cannot load the masked-LM model in " + spec.model().dir() + ": " + e.getMessage(), e);
       }
       holdout = spec.open();
+      holdout.checkIdsBelow(model.spec().vocabSize());
       masker = new DynamicMasker(spec.masking(), model.spec().specialTokens(), model.spec().vocabSize());
     }
 

@@ -137,6 +137,14 @@ public final class EvaluateShards extends PTransform<PCollection<TaskExample>, E
 
   @Override
   public Result expand(PCollection<TaskExample> examples) {
+    if (model.has("config.json") && model.files().stream().allMatch(f -> f.size() > 0)) {
+      // now, when the model exists (not a plan's placeholder); workers check again
+      try {
+        ModelTaskFit.check(model.local(), task);
+      } catch (io.roberta.engine.io.ModelFileException e) {
+        throw e.at(model.dir() + "/" + (e.file() == null ? "" : e.file().getFileName()));
+      }
+    }
     int b = batchSize;
     int n = shards;
     PCollection<KV<Integer, TaskExample>> byShard = examples
@@ -182,8 +190,9 @@ public final class EvaluateShards extends PTransform<PCollection<TaskExample>, E
     public void setup() {
       // One tokenizer and model per DoFn instance: DJL's encoder is not promised thread safe, and
       // the kernels free activations per thread.
-      Kernels kernels = Backends.create(Backend.parse(backend), KernelPrecision.FP32);
       var local = model.local();
+      ModelTaskFit.check(local, task);
+      Kernels kernels = Backends.create(Backend.parse(backend), KernelPrecision.FP32);
       try {
         head = TaskHead.load(local, task.head(), kernels);
       } catch (IOException e) {

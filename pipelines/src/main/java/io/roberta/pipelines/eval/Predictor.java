@@ -20,6 +20,16 @@ public final class Predictor {
   /** {@code features} and {@code scores} are the example's features, in order, and their scores. */
   public static Prediction predict(TaskExample e, List<String> labels, List<Feature> features, List<float[]> scores,
       io.roberta.spec.FinetuneSpec.Head head) {
+    for (float[] s : scores) {
+      for (int i = 0; i < s.length; i++) {
+        if (!Float.isFinite(s[i])) {
+          // an arg-max over NaN is label 0: a plausible, wrong score
+          throw new NonFiniteScoreException("the model scored example " + e.id() + " with "
+              + s[i] + " at output " + i + "; its weights overflow on this input, so no metric"
+              + " of this evaluation can be trusted");
+        }
+      }
+    }
     return switch (head) {
       case SEQUENCE_CLASSIFICATION -> new Prediction(e.index(), e.id(), labels.get(argMax(scores.get(0), 0, scores.get(0).length)),
           e.label(), Double.NaN, Double.NaN, null, null, null);

@@ -5,6 +5,7 @@ import io.roberta.engine.model.Parameters;
 import io.roberta.engine.model.RunMode;
 import io.roberta.engine.optim.AdamW;
 import io.roberta.engine.optim.GradientClipping;
+import io.roberta.engine.train.TrainingDivergedException;
 import io.roberta.spec.FinetuneSpec;
 import io.roberta.spec.OptimizerSpec;
 import io.roberta.spec.ScheduleSpec;
@@ -66,7 +67,14 @@ public final class Finetuner {
     int total = perEpoch * spec.epochs();
     ScheduleSpec schedule = schedule(spec, total);
     OptimizerSpec o = spec.optimizer();
-    AdamW adam = new AdamW(spec.learningRate(), o.beta1(), o.beta2(), o.epsilon(), o.weightDecay());
+    try (AdamW adam = new AdamW(spec.learningRate(), o.beta1(), o.beta2(), o.epsilon(), o.weightDecay())) {
+      return train(train, adam, total, schedule);
+    }
+  }
+
+  private Result train(List<Feature> train, AdamW adam, int total, ScheduleSpec schedule) {
+    int b = spec.batchSize();
+    OptimizerSpec o = spec.optimizer();
     Parameters params = head.model().parameters();
     List<Double> losses = new ArrayList<>(total);
     long started = System.nanoTime();
@@ -81,12 +89,16 @@ public final class Finetuner {
         }
         params.zeroGrads();
         double loss = head.trainStep(batch, RunMode.training(Seeds.derive(spec.seed(), step, 1)));
-        if (o.gradClipNorm() > 0) {
-          GradientClipping.clipGlobalNorm(params, o.gradClipNorm());
-        }
-        if (!Double.isFinite(loss)) {
-          throw new IllegalStateException("fine-tuning " + spec.task() + " diverged at step " + (step + 1)
-              + ": loss = " + loss + "; lower finetune.learningRate (" + spec.learningRate() + ")");
+        // the norm is checked too: a finite loss with an infinite gradient would put NaN in every
+        // weight through AdamW, and every later loss and score would be NaN
+        double norm = o.gradClipNorm() > 0
+            ? GradientClipping.clipGlobalNorm(params, o.gradClipNorm())
+            : GradientClipping.globalNorm(params);
+        if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+          throw new TrainingDivergedException("fine-tuning " + spec.task() + " diverged at step " + (step + 1)
+              + ": loss = " + loss + ", gradient norm = " + norm + "; stopped before the optimizer step."
+              + " Lower finetune.learningRate (" + spec.learningRate() + ")"
+              + (o.gradClipNorm() > 0 ? "" : " or enable gradient clipping"));
         }
         adam.step(params, schedule.learningRate(step + 1)); // 1-based, as the pretrainer: the first update moves
         losses.add(loss);

@@ -94,6 +94,9 @@ public final class BrownTasks {
     List<String> lines;
     try {
       lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new TaskDataException("brown", List.of(new Rejected(file.toString(), 0, null,
+          "not valid UTF-8 (the Brown corpus files are ASCII)")));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
     }

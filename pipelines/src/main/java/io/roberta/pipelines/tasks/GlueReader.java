@@ -29,6 +29,7 @@ public final class GlueReader {
     List<TaskExample> examples = new ArrayList<>();
     List<Rejected> rejected = new ArrayList<>();
     String name = file.toString();
+    long[] at = {0}; // the line being read, for an encoding error
     try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       int columns;
       int a;
@@ -58,7 +59,12 @@ public final class GlueReader {
         label = 1;
       }
       String line;
-      while ((line = in.readLine()) != null) {
+      while (true) {
+        at[0] = lineNo + 1;
+        line = in.readLine();
+        if (line == null) {
+          break;
+        }
         lineNo++;
         String[] f = line.split("\t", -1);
         if (f.length != columns) {
@@ -90,6 +96,9 @@ public final class GlueReader {
           examples.add(new TaskExample(examples.size(), id, textA, textB, gold, Double.NaN, null, null, null));
         }
       }
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new TaskDataException(task.taskName(), List.of(new Rejected(name, Math.max(1, at[0]), null,
+          "not valid UTF-8 at or after this line (GLUE files are UTF-8)")));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
     }

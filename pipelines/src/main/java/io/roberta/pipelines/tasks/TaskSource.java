@@ -36,6 +36,11 @@ public final class TaskSource {
     if (!Files.exists(data)) {
       throw new IllegalArgumentException("task data " + data + " does not exist");
     }
+    if (!Files.isDirectory(data)) {
+      // one file for both splits would score a model on its own training data
+      throw new IllegalArgumentException("task data " + data + " is a file, but a task's data is a"
+          + " folder holding both splits (" + expectedFiles(task) + "); give the folder");
+    }
     switch (task) {
       case "brown-genre":
         return BrownTasks.genre(data, split == Split.TRAIN ? BrownTasks.Split.TRAIN : BrownTasks.Split.TEST, BROWN_GENRE_SENTENCES);
@@ -53,10 +58,19 @@ public final class TaskSource {
   }
 
   private static Path file(Path data, String name) {
-    Path f = Files.isDirectory(data) ? data.resolve(name) : data;
+    Path f = data.resolve(name);
     if (!Files.isRegularFile(f)) {
       throw new IllegalArgumentException("no " + name + " in " + data);
     }
     return f;
+  }
+
+  private static String expectedFiles(String task) {
+    return switch (task) {
+      case "squad" -> "train-v1.1.json and dev-v1.1.json";
+      case "brown-genre", "brown-pos" -> "the Brown corpus files ca01 ... cr09";
+      default -> GlueTask.values().length > 0 && names().contains(task)
+          ? "train.tsv and " + GlueTask.named(task).devFile() : "its train and eval files";
+    };
   }
 }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.roberta.spec.SourceSpec.DocumentUnit;
+import io.roberta.spec.SourceSpec.InvalidUtf8;
+import io.roberta.spec.SourceSpec.Oversized;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -164,5 +166,105 @@ class DocumentReaderTest {
     byte[] controls = new byte[100];
     java.util.Arrays.fill(controls, (byte) 0x01);
     assertTrue(DocumentReader.looksBinary(controls, 100));
+  }
+
+  // ---- reading policies (issue 16) -------------------------------------------------------------
+
+  private static List<Document> read(byte[] content, DocumentUnit unit, int limit, InvalidUtf8 utf8,
+      Oversized oversized) throws IOException {
+    List<Document> out = new ArrayList<>();
+    new DocumentReader("s", limit, utf8, oversized)
+        .readText("f", new ByteArrayInputStream(content), unit, out::add);
+    return out;
+  }
+
+  @Test
+  void invalidUtf8CanBeReplacedInsteadOfDroppingTheDocument() throws IOException {
+    // a whole file with two bad bytes: dropped by default, kept with U+FFFD when chosen
+    byte[] file = "Call me Ishmael. Some years ago\u2014never mind how long \u00e9 ".getBytes(StandardCharsets.UTF_8);
+    byte[] bad = java.util.Arrays.copyOf(file, file.length + 2);
+    bad[file.length] = (byte) 0xC3;
+    bad[file.length + 1] = (byte) 0x28;
+    assertEquals(DropReason.INVALID_UTF8, read(bad, DocumentUnit.FILE, 1000, InvalidUtf8.DROP, Oversized.DROP).get(0).problem());
+    for (DocumentUnit unit : DocumentUnit.values()) {
+      List<Document> kept = read(bad, unit, 1000, InvalidUtf8.REPLACE, Oversized.DROP);
+      assertEquals(1, kept.size(), unit.toString());
+      assertNull(kept.get(0).problem());
+      assertTrue(kept.get(0).text().endsWith("\uFFFD("), kept.get(0).text());
+      assertTrue(kept.get(0).has(Document.Repair.UTF8_REPLACED));
+      assertEquals(bad.length, kept.get(0).bytes());
+    }
+    // valid text is not marked
+    assertFalse(read(file, DocumentUnit.FILE, 1000, InvalidUtf8.REPLACE, Oversized.DROP).get(0).has(Document.Repair.UTF8_REPLACED));
+    List<Document> json = new ArrayList<>();
+    byte[] jsonLine = "{\"text\": \"ab\u00ff\"}\n".getBytes(StandardCharsets.ISO_8859_1);
+    new DocumentReader("s", 1000, InvalidUtf8.REPLACE, Oversized.DROP)
+        .readJsonLines("j", new ByteArrayInputStream(jsonLine), "text", json::add);
+    assertEquals("ab\uFFFD", json.get(0).text());
+    assertTrue(json.get(0).has(Document.Repair.UTF8_REPLACED));
+  }
+
+  @Test
+  void anOversizedLineCanBeSplitAtSentenceEndsLosingNoByte() throws IOException {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; sb.length() < 5000; i++) {
+      sb.append("Sentence number ").append(i).append(" ends here. ");
+    }
+    String line = sb.toString().strip();
+    byte[] content = ("short\n" + line + "\nafter\n").getBytes(StandardCharsets.UTF_8);
+    List<Document> docs = read(content, DocumentUnit.LINE, 100, InvalidUtf8.DROP, Oversized.SPLIT);
+    assertEquals("short", docs.get(0).text());
+    assertEquals("after", docs.get(docs.size() - 1).text());
+    List<Document> pieces = docs.subList(1, docs.size() - 1);
+    assertTrue(pieces.size() >= 50, "pieces: " + pieces.size());
+    assertEquals(line, String.join("", texts(pieces)), "the pieces are the line, in order");
+    for (int i = 0; i < pieces.size(); i++) {
+      Document p = pieces.get(i);
+      assertNull(p.problem());
+      assertTrue(p.has(Document.Repair.SPLIT_PIECE));
+      assertEquals("f:2#" + (i + 1), p.id());
+      assertTrue(p.text().getBytes(StandardCharsets.UTF_8).length <= 100);
+      if (i < pieces.size() - 1) {
+        assertTrue(p.text().endsWith(". "), "cut after a sentence end: '" + p.text() + "'");
+      }
+    }
+    assertEquals(content.length, docs.stream().mapToLong(Document::bytes).sum(), "bytes reconcile");
+  }
+
+  @Test
+  void splittingNeverCutsAMultiByteCharacter() throws IOException {
+    String line = "\u6c34\ud83d\ude00\u00e9".repeat(400); // no spaces: cut at character boundaries
+    for (DocumentUnit unit : DocumentUnit.values()) {
+      List<Document> pieces = read(line.getBytes(StandardCharsets.UTF_8), unit, 64, InvalidUtf8.DROP, Oversized.SPLIT);
+      assertTrue(pieces.size() > 10, unit.toString());
+      assertEquals(line, String.join("", texts(pieces)), unit.toString());
+      for (Document p : pieces) {
+        assertNull(p.problem(), unit + " " + p.id());
+        assertTrue(p.has(Document.Repair.SPLIT_PIECE));
+      }
+    }
+  }
+
+  @Test
+  void oversizedParagraphsAndFilesAreSplitBetweenLines() throws IOException {
+    String paragraph = String.join("\n", java.util.Collections.nCopies(30, "a line of text."));
+    String content = "intro\n\n" + paragraph + "\n\nend\n";
+    List<Document> paragraphs = read(content.getBytes(StandardCharsets.UTF_8), DocumentUnit.PARAGRAPH, 100,
+        InvalidUtf8.DROP, Oversized.SPLIT);
+    assertEquals("intro", paragraphs.get(0).text());
+    assertEquals("end", paragraphs.get(paragraphs.size() - 1).text());
+    List<Document> pieces = paragraphs.subList(1, paragraphs.size() - 1);
+    assertTrue(pieces.size() >= 5);
+    assertEquals(paragraph, String.join("\n", texts(pieces)), "cut between lines, no line cut");
+    pieces.forEach(p -> assertTrue(p.has(Document.Repair.SPLIT_PIECE) && p.id().startsWith("f:3#"), p.id()));
+    List<Document> file = read(content.getBytes(StandardCharsets.UTF_8), DocumentUnit.FILE, 100,
+        InvalidUtf8.DROP, Oversized.SPLIT);
+    assertTrue(file.size() >= 5);
+    assertEquals(content.strip(), String.join("\n", texts(file)).strip());
+    // under the limit nothing is split or marked
+    List<Document> small = read("one\n\ntwo\n".getBytes(StandardCharsets.UTF_8), DocumentUnit.PARAGRAPH, 100,
+        InvalidUtf8.DROP, Oversized.SPLIT);
+    assertEquals(List.of("one", "two"), texts(small));
+    assertFalse(small.get(0).has(Document.Repair.SPLIT_PIECE));
   }
 }

@@ -120,4 +120,35 @@ class FinetunerTest {
         KERNELS.toFloats(cls.model().parameters().get(name).value()), 0f);
     assertEquals(4, cls.model().numLabels());
   }
+
+  /**
+   * A finite loss with an infinite gradient: dimension 0 of the last layer norm is set to nearly
+   * the largest float, the classifier's dense layer ignores that dimension (its column is zero), so
+   * the forward pass and the loss stay finite while that column's gradient overflows. Before,
+   * only the loss was checked and AdamW wrote NaN into the weights.
+   */
+  @Test
+  void aNonFiniteGradientNormStopsFineTuningBeforeTheStep() {
+    FinetuneSpec spec = Finetune.classification("sentiment", 2).epochs(1).batchSize(8).learningRate(1e-3).build();
+    TaskHead head = TaskHead.random(TinyTasks.spec(), Head.SEQUENCE_CLASSIFICATION, 2, 7, KERNELS);
+    var params = head.model().parameters();
+    int h = TinyTasks.spec().hiddenSize();
+    KERNELS.set(params.get("roberta.encoder.layer.1.output.LayerNorm.weight").value(), 0, 0.0);
+    KERNELS.set(params.get("roberta.encoder.layer.1.output.LayerNorm.bias").value(), 0, 2.9e38); // x 1/0.9 dropout: finite
+    for (int row = 0; row < h; row++) {
+      KERNELS.set(params.get("classifier.dense.weight").value(), (long) row * h, 0.0);
+    }
+    for (int i = 0; i < 2 * h; i++) {
+      KERNELS.set(params.get("classifier.out_proj.weight").value(), i, i % 2 == 0 ? 50.0 : -50.0);
+    }
+    io.roberta.engine.train.TrainingDivergedException e = org.junit.jupiter.api.Assertions.assertThrows(
+        io.roberta.engine.train.TrainingDivergedException.class,
+        () -> new Finetuner(head, spec, m -> {}).train(encode(Head.SEQUENCE_CLASSIFICATION, List.of("neg", "pos"),
+            TinyTasks.sentiment(16, 1))));
+    assertTrue(e.getMessage().contains("gradient norm = Infinity")
+        && !e.getMessage().contains("loss = NaN") && !e.getMessage().contains("loss = Infinity"), e.getMessage());
+    for (float w : KERNELS.toFloats(params.get("classifier.dense.weight").value())) {
+      assertTrue(Float.isFinite(w), "stopped before the optimizer step wrote NaN into the weights");
+    }
+  }
 }

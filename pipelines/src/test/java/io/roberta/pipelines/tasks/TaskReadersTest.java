@@ -130,4 +130,83 @@ class TaskReadersTest {
     assertEquals("DET", BrownTasks.coarseTag("at"));
     assertEquals("NOUN", BrownTasks.coarseTag("fw-nn"));
   }
+
+  // ---- hostile task files (issue 16) -----------------------------------------------------------
+
+  private static final String GOOD_PARAGRAPH = """
+      {"context": "Denver Broncos won the game.", "qas": [
+        {"id": "q%d", "question": "Who won?", "answers": [{"text": "Denver Broncos", "answer_start": 0}]}]}""";
+
+  @Test
+  void aNonObjectItemAtAnyLevelIsRejectedAndReadingGoesOn(@TempDir Path dir) throws Exception {
+    // before: reading stopped quietly at the first non-object item, using only the questions before it
+    Path file = Files.writeString(dir.resolve("dev-v1.1.json"), "{\"data\": [\n"
+        + "\"not an article\",\n"
+        + "{\"title\": \"A\", \"paragraphs\": [\n" + GOOD_PARAGRAPH.formatted(1) + ",\n 7,\n"
+        + "{\"context\": \"Denver Broncos won.\", \"qas\": [[1], \n"
+        + "{\"id\": \"q2\", \"question\": \"Who?\", \"answers\": [{\"text\": \"Denver\", \"answer_start\": 0}]}]},\n"
+        + GOOD_PARAGRAPH.formatted(3) + "]},\n"
+        + "{\"title\": \"B\", \"paragraphs\": {\"oops\": 1}},\n"
+        + "{\"title\": \"C\", \"paragraphs\": [" + GOOD_PARAGRAPH.formatted(4) + "]}\n]}\n");
+    TaskData data = SquadReader.read(file);
+    assertEquals(List.of("q1", "q2", "q3", "q4"), data.examples().stream().map(TaskExample::id).toList());
+    assertEquals(List.of("data[0]", "data[1].paragraphs[1]", "data[1].paragraphs[2].qas[0]", "data[2].paragraphs"),
+        data.rejected().stream().map(Rejected::field).toList(), data.rejected().toString());
+    for (Rejected r : data.rejected()) {
+      assertEquals(file.toString(), r.file());
+      assertTrue(r.line() > 1 && r.reason().contains("must be"), r.toString());
+    }
+    TaskDataException e = assertThrows(TaskDataException.class, data::requireComplete);
+    assertTrue(e.getMessage().contains("dev-v1.1.json") && e.getMessage().contains("data[1].paragraphs[1]"),
+        e.getMessage());
+  }
+
+  @Test
+  void aSquadFileWithoutDataOrWithDataNotAnArrayFails(@TempDir Path dir) throws Exception {
+    Path none = Files.writeString(dir.resolve("none.json"), "{\"version\": \"1.1\"}");
+    TaskDataException e = assertThrows(TaskDataException.class, () -> SquadReader.read(none));
+    assertTrue(e.getMessage().contains("none.json") && e.getMessage().contains("data"), e.getMessage());
+    Path object = Files.writeString(dir.resolve("object.json"), "{\"data\": {}}");
+    e = assertThrows(TaskDataException.class, () -> SquadReader.read(object));
+    assertTrue(e.getMessage().contains("object.json") && e.getMessage().contains("[data]"), e.getMessage());
+    Path broken = Files.writeString(dir.resolve("broken.json"), "{\"data\": [{\"paragraphs\": [}");
+    e = assertThrows(TaskDataException.class, () -> SquadReader.read(broken));
+    assertTrue(e.getMessage().contains("broken.json") && e.getMessage().contains("not valid JSON"), e.getMessage());
+  }
+
+  @Test
+  void anEmptyAnswerAtTheEndOfTheContextIsRejectedWithItsQuestionId(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("dev-v1.1.json"), """
+        {"data": [{"paragraphs": [{"context": "Denver won.", "qas": [
+          {"id": "q-empty", "question": "Who?", "answers": [{"text": "", "answer_start": 11}]}]}]}]}
+        """);
+    TaskData data = SquadReader.read(file);
+    assertEquals(0, data.examples().size());
+    Rejected r = data.rejected().get(0);
+    assertEquals("answers[0].text", r.field());
+    assertTrue(r.reason().contains("q-empty") && r.reason().contains("empty"), r.reason());
+  }
+
+  @Test
+  void aTaskFileWhereAFolderIsMeantIsRefused(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("train.tsv"), GLUE.get(GlueTask.RTE));
+    for (TaskSource.Split split : TaskSource.Split.values()) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> TaskSource.read("rte", file, split));
+      assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("folder")
+          && e.getMessage().contains("dev.tsv"), e.getMessage());
+    }
+  }
+
+  @Test
+  void aGlueFileThatIsNotUtf8IsOneClearErrorNamingTheFile(@TempDir Path dir) throws Exception {
+    byte[] text = GLUE.get(GlueTask.RTE).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] bad = java.util.Arrays.copyOf(text, text.length + 3);
+    bad[text.length] = (byte) 0xff;
+    bad[text.length + 1] = '\t';
+    bad[text.length + 2] = '\n';
+    Path file = Files.write(dir.resolve("dev.tsv"), bad);
+    TaskDataException e = assertThrows(TaskDataException.class, () -> GlueReader.read(GlueTask.RTE, file));
+    assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("UTF-8"), e.getMessage());
+  }
 }

@@ -107,6 +107,9 @@ public final class CorpusCommand implements Callable<Integer> {
     JsonNode d = m.path("documents");
     out.printf("  %-14s %,10d %,10d %,10d %,10d  %s%n", "total", d.path("read").asLong(), d.path("kept").asLong(),
         d.path("droppedTotal").asLong(), d.path("duplicates").asLong(), reasons(d.path("dropped")));
+    if (sum(d.path("repaired")) > 0) {
+      out.printf("  %-14s kept under the sources' policies: %s%n", "repaired", reasons(d.path("repaired")));
+    }
     for (String split : List.of("train", "holdout")) {
       JsonNode s = m.path("splits").path(split);
       out.printf(Locale.ROOT, "  %-8s %,d documents (%,d with weights), %,d tokens, %,d blocks of %d, padding %.2f%%, %d shards%n",

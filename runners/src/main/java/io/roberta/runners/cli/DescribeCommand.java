@@ -51,6 +51,10 @@ public final class DescribeCommand implements Callable<Integer> {
     out.printf(
         "           parameters %,d (embeddings %,d; encoder %d x %,d; LM head %,d; decoder tied to the embeddings)%n",
         plan.parameterCount(), m.embeddingParameters(), m.distinctLayers(), m.parametersPerLayer(), m.lmHeadParameters());
+    out.printf("           training state %s (FP32 weights, gradients and AdamW moments; activations extra)%n",
+        m.trainingStateBytes() >= 1_000_000_000L
+            ? String.format(Locale.ROOT, "%.2f GB", m.trainingStateBytes() / 1e9)
+            : String.format(Locale.ROOT, "%.1f MB", m.trainingStateBytes() / 1e6));
     out.printf("Tokenizer  %s%n", tokenizer(r));
     PretrainSpec pre = r.pretrain();
     if (pre != null) {

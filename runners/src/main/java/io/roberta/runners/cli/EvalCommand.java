@@ -5,6 +5,7 @@ import io.roberta.pipelines.eval.EvaluateMaskedLm;
 import io.roberta.pipelines.corpus.CorpusOutput;
 import io.roberta.pipelines.pretrain.BackendOptions;
 import io.roberta.pipelines.stage.FolderRef;
+import io.roberta.pipelines.eval.HoldoutFormat;
 import io.roberta.pipelines.eval.EvaluateShards;
 import io.roberta.pipelines.tasks.TaskData;
 import io.roberta.pipelines.tasks.TaskDataException;
@@ -75,8 +76,10 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--holdout", split = ",", paramLabel = "FILE", description = "Holdout shard files (with --masked-lm).")
   List<String> holdout = new ArrayList<>();
 
-  @Option(names = "--block-length", defaultValue = "128") int blockLength;
-  @Option(names = "--dtype", defaultValue = "UINT16") String dtype;
+  @Option(names = "--block-length", description = "Block length of the holdout shards (default: from the corpus manifest next to them).")
+  Integer blockLength;
+  @Option(names = "--dtype", paramLabel = "uint16|int32", description = "Id type of the holdout shards (default: from the corpus manifest next to them).")
+  String dtype;
   @Option(names = "--mask-seed", defaultValue = "1") long maskSeed;
 
   /** The recipe's masking when --recipe has a pretrain spec; else RoBERTa's with --mask-seed. */
@@ -110,8 +113,15 @@ public final class EvalCommand implements Callable<Integer> {
       if (holdout.isEmpty()) {
         throw new UserError("--masked-lm needs --holdout FILE[,FILE...]");
       }
+      HoldoutFormat format;
+      try {
+        format = HoldoutFormat.resolve(holdout, dtype, blockLength);
+      } catch (IllegalArgumentException e) {
+        throw new UserError(e.getMessage(), e);
+      }
       p.apply("EvaluateMaskedLm", EvaluateMaskedLm.of(FolderRef.of(model.toString()),
-              CorpusOutput.ofHoldoutFiles(holdout, dtype, blockLength), masking != null ? masking : MaskingSpec.roberta(maskSeed))
+              CorpusOutput.ofHoldoutFiles(holdout, format.dtype(), format.blockLength()),
+              masking != null ? masking : MaskingSpec.roberta(maskSeed))
           .shards(shards).batchSize(batchSize).backend(options.as(BackendOptions.class).getBackend()).writeTo(out));
       label = "masked-lm";
     } else {

@@ -41,6 +41,8 @@ class CommandLineTest {
     assertTrue(out.contains("gradient accumulation steps 4"), out);
     assertTrue(out.contains("total tokens 409,600"), out);
     assertTrue(out.contains("estimated training FLOPs"), out);
+    assertTrue(out.contains(String.format(java.util.Locale.ROOT, "training state %.1f MB",
+        recipe.model().trainingStateBytes() / 1e6)), out);
     int tokenizer = out.indexOf(" tokenizer ");
     int corpus = out.indexOf(" corpus ");
     int pretrain = out.indexOf(" pretrain ");

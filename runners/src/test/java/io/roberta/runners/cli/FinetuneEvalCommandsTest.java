@@ -13,6 +13,7 @@ import io.roberta.spec.ModelSpec;
 import io.roberta.spec.SpecialTokens;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -75,8 +76,8 @@ class FinetuneEvalCommandsTest {
     }
     Path shard = Files.write(dir.resolve("holdout-00000.bin"), buf.array());
     CommandLineTest.Result ev = CommandLineTest.run("eval", "--masked-lm", "--model", dir.resolve("mlm").toString(),
-        "--holdout", shard.toString(), "--block-length", "16", "--out", dir.resolve("report").toString(), "--shards", "2",
-        "--batch-size", "4");
+        "--holdout", shard.toString(), "--block-length", "16", "--dtype", "uint16", "--out", dir.resolve("report").toString(),
+        "--shards", "2", "--batch-size", "4");
     assertEquals(0, ev.status(), ev.out() + ev.err());
     assertTrue(ev.out().contains("| perplexity |"), ev.out());
     JsonNode report = new ObjectMapper().readTree(dir.resolve("report/report.json").toFile());
@@ -95,5 +96,58 @@ class FinetuneEvalCommandsTest {
     assertEquals(1, ev.status(), ev.out() + ev.err());
     assertTrue(ev.err().contains(data.resolve("dev.tsv") + ":5"), ev.err());
     assertTrue(ev.err().contains("3 tab-separated columns, expected 4"), ev.err());
+  }
+
+  /** Writes the same 10 blocks of 16 ids as {@code dtype} with a corpus manifest that says so. */
+  private static Path shardWithManifest(Path dir, String dtype) throws Exception {
+    Files.createDirectories(dir);
+    boolean int32 = dtype.equals("int32");
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(10 * 16 * (int32 ? 4 : 2)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < 10 * 16; i++) {
+      int id = i % 16 == 0 ? 0 : i % 16 == 15 ? 2 : 4 + (i * 7) % 290;
+      if (int32) {
+        buf.putInt(id);
+      } else {
+        buf.putShort((short) id);
+      }
+    }
+    Path shard = Files.write(dir.resolve("holdout-00000-of-00001.bin"), buf.array());
+    Files.writeString(dir.resolve("manifest.json"), "{\"format\": {\"dtype\": \"" + dtype + "\", \"blockLength\": 16},"
+        + " \"splits\": {\"holdout\": {\"shards\": [{\"file\": \"holdout-00000-of-00001.bin\", \"blocks\": 10}]}}}");
+    return shard;
+  }
+
+  @Test
+  void maskedLmEvalTakesTheShardTypeFromTheCorpusManifest(@TempDir Path dir) throws Exception {
+    ModelSpec spec = new ModelSpec(300, 32, 2, 4, 64, 24, 1, 1e-5, 0.1, 0.1, 0.02,
+        SpecialTokens.roberta(300), LayerSharing.NONE);
+    RobertaForMaskedLM mlm = new RobertaForMaskedLM(spec, new Nd4jKernels(KernelPrecision.FP32));
+    mlm.initialize(2);
+    mlm.save(dir.resolve("mlm"));
+    Path int32 = shardWithManifest(dir.resolve("corpus-int32"), "int32");
+    Path uint16 = shardWithManifest(dir.resolve("corpus-uint16"), "uint16");
+    // no --dtype, no --block-length: both come from the manifest, and the same ids score the same
+    for (Path shard : List.of(int32, uint16)) {
+      String out = dir.resolve("report-" + shard.getParent().getFileName()).toString();
+      CommandLineTest.Result ev = CommandLineTest.run("eval", "--masked-lm", "--model", dir.resolve("mlm").toString(),
+          "--holdout", shard.toString(), "--out", out, "--batch-size", "4");
+      assertEquals(0, ev.status(), ev.out() + ev.err());
+    }
+    JsonNode a = new ObjectMapper().readTree(dir.resolve("report-corpus-int32/report.json").toFile());
+    JsonNode b = new ObjectMapper().readTree(dir.resolve("report-corpus-uint16/report.json").toFile());
+    assertEquals(b.get("metrics"), a.get("metrics"));
+    assertEquals(10, a.get("examples").asInt());
+    // read as UINT16 this INT32 shard gives 20 blocks of interleaved zeros: refused, naming the manifest
+    CommandLineTest.Result wrong = CommandLineTest.run("eval", "--masked-lm", "--model", dir.resolve("mlm").toString(),
+        "--holdout", int32.toString(), "--dtype", "uint16", "--out", dir.resolve("wrong").toString());
+    assertEquals(1, wrong.status(), wrong.out() + wrong.err());
+    assertTrue(wrong.err().contains("--dtype uint16 disagrees with " + int32.getParent().resolve("manifest.json"))
+        && wrong.err().contains("int32"), wrong.err());
+    // without a manifest nothing is guessed
+    Path bare = Files.copy(int32, Files.createDirectories(dir.resolve("bare")).resolve("holdout.bin"));
+    CommandLineTest.Result guess = CommandLineTest.run("eval", "--masked-lm", "--model", dir.resolve("mlm").toString(),
+        "--holdout", bare.toString(), "--out", dir.resolve("guess").toString());
+    assertEquals(1, guess.status(), guess.out() + guess.err());
+    assertTrue(guess.err().contains(bare.toString()) && guess.err().contains("--dtype"), guess.err());
   }
 }
