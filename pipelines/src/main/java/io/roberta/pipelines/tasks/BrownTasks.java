@@ -82,7 +82,8 @@ public final class BrownTasks {
           .sorted()
           .toList();
       if (files.isEmpty()) {
-        throw new IllegalArgumentException("no Brown corpus files (c[a-r]NN) in " + dir);
+        throw new IllegalArgumentException("no Brown corpus " + (split == Split.TEST ? "test" : "training")
+            + " files (c[a-r]NN) in " + dir + " (" + TaskCatalog.SEE + ")");
       }
       return files;
     } catch (IOException e) {

@@ -6,6 +6,8 @@ import io.roberta.engine.kernels.KernelPrecision;
 import io.roberta.engine.kernels.Nd4jKernels;
 import io.roberta.pipelines.corpus.CorpusStage;
 import io.roberta.pipelines.corpus.RecipeTokenizer;
+import io.roberta.runners.run.JobNames;
+import io.roberta.spec.plan.Plan;
 import io.roberta.pipelines.pretrain.PretrainStage;
 import io.roberta.runners.options.DirectTraining;
 import io.roberta.runners.options.OptionsCheck;
@@ -67,9 +69,13 @@ public final class PretrainCommand implements Callable<Integer> {
         ? OptionsCheck.accelerator(run.accelerator, "--training-accelerator") : options.getTrainingAccelerator();
     try {
       long started = System.nanoTime();
+      Plan plan = Plan.compile(r);
+      JobNames.set(options, r, plan, "tokenizer");
       Path tokenizer = RecipeTokenizer.ensure(r, run.workDir, options, log);
+      JobNames.set(options, r, plan, "corpus");
       CorpusStage.Result corpus = CorpusStage.of(r, run.workDir, tokenizer).progress(log, Duration.ofSeconds(10)).run(options);
       log.accept("corpus: " + corpus.directory() + (corpus.skipped() ? " (already built)" : ""));
+      JobNames.set(options, r, plan, "pretrain");
       int parallelism = DirectTraining.apply(options);
       PretrainStage.Result pre;
       try {
