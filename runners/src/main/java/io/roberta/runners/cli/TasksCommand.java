@@ -42,7 +42,8 @@ public final class TasksCommand implements Callable<Integer> {
       List<String> names = entries.stream().map(TaskCatalog.Entry::name).toList();
       entries = entries.stream().filter(e -> e.name().equals(task)).toList();
       if (entries.isEmpty()) {
-        throw new UserError("no task named '" + task + "'" + Suggestions.didYouMean(task, names) + "; tasks: "
+        String near = Suggestions.didYouMean(task, names);
+        throw new UserError("no task named '" + task + "'" + near + (near.isEmpty() ? "; " : " ") + "tasks: "
             + String.join(", ", names));
       }
     }
