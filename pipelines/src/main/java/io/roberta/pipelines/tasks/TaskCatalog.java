@@ -23,11 +23,12 @@ public final class TaskCatalog {
   /**
    * One task. {@code labels} is empty for regression and question answering; {@code metrics} are
    * the report's keys, the task's headline metric first; {@code files} the folder's files, each
-   * with its format and columns; {@code scored} the file (or files) evaluation scores.
+   * with its format and columns; {@code layout} the same in one short line; {@code scored} the
+   * file (or files) evaluation scores.
    */
   public record Entry(
-      String name, Head head, List<String> labels, List<String> metrics, List<String> files, String scored,
-      String dsl) {}
+      String name, Head head, List<String> labels, List<String> metrics, List<String> files, String layout,
+      String scored, String dsl) {}
 
   private TaskCatalog() {}
 
@@ -39,20 +40,21 @@ public final class TaskCatalog {
     entries.add(new Entry("squad", Head.QUESTION_ANSWERING, List.of(), List.of("exact_match", "f1"),
         List.of("train-v1.1.json: SQuAD v1.1 JSON (data[].paragraphs[].context, qas[].question, answers[].text/answer_start)",
             "dev-v1.1.json: the same format, every gold answer of each question"),
-        "dev-v1.1.json", "Finetune.questionAnswering(\"squad\")"));
-    String brown = "c<genre letter a-r><two digits> files (ca01 .. cr09) of word/tag tokens, one sentence a line"
-        + " (the Brown corpus as NLTK ships it)";
+        "train-v1.1.json, dev-v1.1.json (SQuAD v1.1 JSON)", "dev-v1.1.json", "Finetune.questionAnswering(\"squad\")"));
+    String brown = "Brown corpus files ca01 .. cr09 ('c', the genre letter a-r, two digits) of word/tag tokens,"
+        + " one sentence a line (as NLTK ships the corpus)";
+    String brownLayout = "the Brown corpus files ca01 .. cr09 (word/tag tokens)";
     String split = "files numbered 05, 10, 15, ... are the test split (scored), the others train";
     entries.add(new Entry("brown-genre", Head.SEQUENCE_CLASSIFICATION, BrownTasks.GENRES,
         List.of("accuracy", "matthews"),
         List.of(brown, split, "an example is a passage of " + TaskSource.BROWN_GENRE_SENTENCES
             + " consecutive sentences labelled with its file's genre letter"),
-        "the test files (c??05, c??10, ...)",
+        brownLayout, "the test files (c??05, c??10, ...)",
         "Finetune.classification(\"brown-genre\", " + BrownTasks.GENRES.size() + ")"));
     entries.add(new Entry("brown-pos", Head.TOKEN_CLASSIFICATION, BrownTasks.POS_TAGS, List.of("token_accuracy"),
         List.of(brown, split, "an example is a sentence; its Brown tags are mapped to " + BrownTasks.POS_TAGS.size()
             + " coarse tags"),
-        "the test files (c??05, c??10, ...)",
+        brownLayout, "the test files (c??05, c??10, ...)",
         "Finetune.tokenClassification(\"brown-pos\", " + BrownTasks.POS_TAGS.size() + ")"));
     return entries;
   }
@@ -115,9 +117,12 @@ public final class TaskCatalog {
     }
     String dsl = t.head() == Head.REGRESSION ? "Finetune.regression(\"" + t.taskName() + "\")"
         : "Finetune.classification(\"" + t.taskName() + "\", " + t.labels().size() + ")";
+    String layout = "train.tsv, " + t.devFile() + " (TSV; " + (t.hasHeader()
+        ? "columns " + (t.columnB() == null ? t.columnA() : t.columnA() + ", " + t.columnB()) + ", " + t.labelColumn()
+        : "no header: source, label, original label, sentence") + ")";
     return new Entry(t.taskName(), t.head(), t.labels(), metrics,
         List.of("train.tsv: tab-separated, " + columns, t.devFile() + ": the same columns (GLUE's labelled dev file)"),
-        t.devFile(), dsl);
+        layout, t.devFile(), dsl);
   }
 
   private static String reportKey(GlueTask.Metric m) {

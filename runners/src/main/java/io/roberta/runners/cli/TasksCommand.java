@@ -49,11 +49,11 @@ public final class TasksCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     if (markdown) {
-      out.println("| task | head | labels | metrics (headline first) | folder holds | scored |");
+      out.println("| task | head | labels | metrics (headline first) | the folder holds | scored |");
       out.println("|---|---|---|---|---|---|");
       for (TaskCatalog.Entry e : entries) {
-        out.printf("| `%s` | %s | %s | %s | %s | `%s` |%n", e.name(), head(e), e.labels().isEmpty() ? "-" : e.labels().size(),
-            String.join(", ", e.metrics()), String.join("; ", e.files()).replace("|", "\\|"), e.scored());
+        out.printf("| `%s` | %s | %s | %s | %s | %s |%n", e.name(), head(e), e.labels().isEmpty() ? "-" : e.labels().size(),
+            String.join(", ", e.metrics()), e.layout().replace("|", "\\|"), e.scored());
       }
     } else {
       for (TaskCatalog.Entry e : entries) {
