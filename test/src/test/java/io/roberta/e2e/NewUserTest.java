@@ -120,12 +120,8 @@ class NewUserTest {
     assertTrue(describe.contains("finetune-brown-genre-random-init"), describe);
     String smoke = runs.get(4).out();
     assertTrue(smoke.contains("my-recipes: stopped early"), smoke);
-    Path pretrain = dir.resolve("work/my-recipes/pretrain");
-    try (Stream<Path> manifests = Files.walk(pretrain)) {
-      Path manifest = manifests.filter(p -> p.getFileName().toString().equals("manifest.json")).findFirst().orElseThrow();
-      assertEquals(1, new com.fasterxml.jackson.databind.ObjectMapper().readTree(manifest.toFile()).path("steps").asLong(),
-          manifest.toString());
-    }
+    assertTrue(smoke.contains("pretraining stopped at step 1 of 300"), smoke);
+    assertTrue(Files.isDirectory(dir.resolve("work/my-recipes/pretrain")), "the pretraining stage's folder");
     assertTrue(Files.isRegularFile(dir.resolve("work/my-recipes/report.md")));
     // The smoke run trained (ND4J, JavaCPP) and tokenized: none of their chatter by default.
     assertQuiet(smoke);
