@@ -36,7 +36,7 @@ class ContentFingerprintRunTest {
     Path shared = Path.of("..", "..", "shared", "data", "moby-dick").toAbsolutePath().normalize();
     Files.createDirectories(dir.resolve("text"));
     for (int i = 1; i <= 3; i++) {
-      String name = String.format("chapter_%03d.txt", i);
+      String name = "chapter_" + i + ".txt";
       Files.copy(shared.resolve(name), dir.resolve("text").resolve(name));
     }
     Files.createDirectories(dir.resolve("sst2"));

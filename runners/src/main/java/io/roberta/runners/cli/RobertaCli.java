@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = RobertaCli.Version.class,
     description = "RoBERTa recipes as Apache Beam pipelines.",
+    footer = {"", "The ./roberta launcher also takes --recipe-classpath DIR|JAR[:...] (or ROBERTA_CLASSPATH) anywhere on the line:"
+        + " your own recipe classes, e.g. a `roberta new` project's target/classes."},
     synopsisSubcommandLabel = "COMMAND")
 public final class RobertaCli implements Callable<Integer> {
 
