@@ -38,13 +38,17 @@ class NewUserTest {
     ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
     pb.environment().put("ROBERTA_JAVA_OPTS", "-Xmx1g");
     pb.environment().putAll(env);
-    Path log = Files.createTempFile(dir, "out-", ".txt");
-    Process p = pb.redirectOutput(log.toFile()).start();
-    if (!p.waitFor(300, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("did not finish in 300 s: " + command + "\n" + Files.readString(log));
+    Path log = Files.createTempFile("roberta-out-", ".txt"); // not in dir: some commands run in the checkout
+    try {
+      Process p = pb.redirectOutput(log.toFile()).start();
+      if (!p.waitFor(300, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new AssertionError("did not finish in 300 s: " + command + "\n" + Files.readString(log));
+      }
+      return new Run(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+    } finally {
+      Files.deleteIfExists(log);
     }
-    return new Run(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
   }
 
   static Run roberta(Path dir, String... args) throws IOException, InterruptedException {
