@@ -50,11 +50,11 @@ class LauncherTest {
     Run export = roberta(dir, "export", "io.roberta.examples.TinyBrown", "--out", "tiny.json");
     assertEquals(0, export.status(), export.out());
     assertEquals(new TinyBrown().get(), RecipeJson.read(dir.resolve("tiny.json")));
-    Run valid = roberta(dir, "validate", "tiny.json");
+    Run valid = roberta(dir, "validate", "--offline", "tiny.json");
     assertEquals(0, valid.status(), valid.out());
 
     Files.writeString(dir.resolve("bad.json"), Files.readString(dir.resolve("tiny.json")).replace("\"numHeads\" : 4", "\"numHeads\" : 3"));
-    Run invalid = roberta(dir, "validate", "bad.json");
+    Run invalid = roberta(dir, "validate", "--offline", "bad.json");
     assertEquals(1, invalid.status(), invalid.out());
     assertTrue(invalid.out().contains("model.numHeads = 3 is invalid: must divide model.hiddenSize = 128"), invalid.out());
   }

@@ -34,6 +34,9 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
     List<Stage> stages = new ArrayList<>();
     TokenizerSpec tok = recipe.tokenizer();
     CorpusSpec corpus = recipe.corpus();
+    // Fingerprints see inputs as the class path's InputIdentity does (file contents, or paths).
+    InputIdentity ids = InputIdentity.current();
+    CorpusSpec pinnedCorpus = ids.pin(corpus);
 
     Stage tokenizer;
     if (tok.isTrained()) {
@@ -41,7 +44,7 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
           new Stage(
               Stage.Kind.TOKENIZER,
               "tokenizer",
-              RecipeJson.fingerprint("tokenizer", tok, corpus.sources(), corpus.normalization()),
+              RecipeJson.fingerprint("tokenizer", tok, pinnedCorpus.sources(), corpus.normalization()),
               sourceInputs(corpus),
               List.of("tokenizer.json", "vocab.json", "merges.txt", "manifest.json"),
               "train byte-level BPE: vocab " + tok.vocabSize() + ", min frequency " + tok.minFrequency());
@@ -50,7 +53,7 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
           new Stage(
               Stage.Kind.TOKENIZER,
               "tokenizer",
-              RecipeJson.fingerprint("tokenizer", tok),
+              RecipeJson.fingerprint("tokenizer", ids.pin(tok)),
               List.of(tok.path()),
               List.of(tok.kind() == TokenizerSpec.Kind.SENTENCEPIECE ? "sentencepiece.model" : "tokenizer.json", "manifest.json"),
               "load " + tok.kind().name().toLowerCase() + " tokenizer " + tok.path());
@@ -63,7 +66,7 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
           new Stage(
               Stage.Kind.CORPUS,
               "corpus",
-              RecipeJson.fingerprint("corpus", corpus, tokenizer.fingerprint()),
+              RecipeJson.fingerprint("corpus", pinnedCorpus, tokenizer.fingerprint()),
               concat(sourceInputs(corpus), List.of("tokenizer/tokenizer.json")),
               List.of("train-*.bin", "holdout-*.bin", "manifest.json"),
               "normalize, filter, " + (corpus.dedupe() ? "dedupe, " : "") + "split (holdout "
@@ -91,12 +94,13 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
     Map<String, String> finetuned = new TreeMap<>();
     for (FinetuneSpec f : recipe.finetune()) {
       String init = f.initFrom() != null ? f.initFrom() : "pretrain/hf/";
-      Object upstream = f.initFrom() != null ? f.initFrom() : pretrainStage.fingerprint();
+      Object upstream = f.initFrom() != null ? ids.of(f.initFrom()) : pretrainStage.fingerprint();
+      FinetuneSpec pinned = ids.pin(f);
       Stage s =
           new Stage(
               Stage.Kind.FINETUNE,
               finetuneStageName(f.task()),
-              RecipeJson.fingerprint("finetune", recipe.model(), f, upstream, tokenizer.fingerprint()),
+              RecipeJson.fingerprint("finetune", recipe.model(), pinned, upstream, tokenizer.fingerprint()),
               List.of(init, "task data: " + f.task()),
               List.of("hf/config.json", "hf/model.safetensors", "metrics.jsonl"),
               f.head() + " on " + f.task() + ": " + budget(f));
@@ -107,7 +111,7 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
             new Stage(
                 Stage.Kind.FINETUNE,
                 baselineStageName(f.task()),
-                RecipeJson.fingerprint("finetune-random-init", recipe.model(), f, tokenizer.fingerprint()),
+                RecipeJson.fingerprint("finetune-random-init", recipe.model(), pinned, tokenizer.fingerprint()),
                 List.of("random weights of the model's shape", "task data: " + f.task()),
                 List.of("hf/config.json", "hf/model.safetensors", "metrics.jsonl"),
                 "baseline: " + f.head() + " on " + f.task() + " from random init: " + budget(f));

@@ -71,6 +71,14 @@ public final class BrownTasks {
     return new TaskData("brown-pos", Head.TOKEN_CLASSIFICATION, POS_TAGS, examples, rejected);
   }
 
+  /** Whether a file named {@code name} belongs to {@code split} (files 05, 10, ... are the test split). */
+  public static boolean isFileOf(String name, Split split) {
+    if (!FILE.matcher(name).matches()) {
+      return false;
+    }
+    return (Integer.parseInt(name.substring(2)) % TEST_EVERY == 0) == (split == Split.TEST);
+  }
+
   /** The corpus files of a split, sorted by name. */
   public static List<Path> files(Path dir, Split split) {
     try (Stream<Path> all = Files.list(dir)) {
@@ -82,7 +90,8 @@ public final class BrownTasks {
           .sorted()
           .toList();
       if (files.isEmpty()) {
-        throw new IllegalArgumentException("no Brown corpus files (c[a-r]NN) in " + dir);
+        throw new IllegalArgumentException("no Brown corpus " + (split == Split.TEST ? "test" : "training")
+            + " files (c[a-r]NN) in " + dir + " (" + TaskCatalog.SEE + ")");
       }
       return files;
     } catch (IOException e) {

@@ -109,7 +109,7 @@ public final class GlueReader {
     Integer i = byName.get(column);
     if (i == null) {
       throw new TaskDataException(task.taskName(), List.of(new Rejected(file, 1, column,
-          "header has no column '" + column + "' (columns: " + byName.keySet() + ")")));
+          "header has no column '" + column + "' (columns: " + byName.keySet() + "; " + TaskCatalog.SEE + ")")));
     }
     return i;
   }

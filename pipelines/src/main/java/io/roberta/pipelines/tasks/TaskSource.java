@@ -34,7 +34,7 @@ public final class TaskSource {
 
   public static TaskData read(String task, Path data, Split split) {
     if (!Files.exists(data)) {
-      throw new IllegalArgumentException("task data " + data + " does not exist");
+      throw new IllegalArgumentException("task data " + data + " does not exist (" + TaskCatalog.SEE + ")");
     }
     if (!Files.isDirectory(data)) {
       // one file for both splits would score a model on its own training data
@@ -50,7 +50,7 @@ public final class TaskSource {
         return SquadReader.read(file(data, split == Split.TRAIN ? "train-v1.1.json" : "dev-v1.1.json"));
       default:
         if (!names().contains(task)) {
-          throw new IllegalArgumentException("unknown task '" + task + "'; known: " + names());
+          throw new IllegalArgumentException("unknown task '" + task + "'; known: " + names() + " (" + TaskCatalog.SEE + ")");
         }
         GlueTask glue = GlueTask.named(task);
         return GlueReader.read(glue, file(data, split == Split.TRAIN ? "train.tsv" : glue.devFile()));
@@ -60,7 +60,7 @@ public final class TaskSource {
   private static Path file(Path data, String name) {
     Path f = data.resolve(name);
     if (!Files.isRegularFile(f)) {
-      throw new IllegalArgumentException("no " + name + " in " + data);
+      throw new IllegalArgumentException("no " + name + " in " + data + " (" + TaskCatalog.SEE + ")");
     }
     return f;
   }

@@ -3,6 +3,8 @@ package io.roberta.runners.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.roberta.pipelines.corpus.CorpusStage;
 import io.roberta.pipelines.corpus.RecipeTokenizer;
+import io.roberta.runners.run.JobNames;
+import io.roberta.spec.plan.Plan;
 import io.roberta.runners.options.OptionsCheck;
 import io.roberta.spec.Recipe;
 import java.io.PrintWriter;
@@ -78,8 +80,11 @@ public final class CorpusCommand implements Callable<Integer> {
     io.roberta.pipelines.tokenizer.TokenizerRef tokenizer;
     CorpusStage.Result result;
     try {
+      Plan plan = Plan.compile(r);
+      JobNames.set(options, r, plan, "tokenizer");
       tokenizer = RecipeTokenizer.ensure(r, workDir, options, log);
       long start = System.nanoTime();
+      JobNames.set(options, r, plan, "corpus");
       result = CorpusStage.of(r, workDir, tokenizer).progress(log, Duration.ofSeconds(Math.max(1, progressSeconds)))
           .fastEncoder(encoder.equals("fast")).run(options);
       if (!result.skipped()) {

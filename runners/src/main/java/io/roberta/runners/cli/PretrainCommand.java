@@ -10,6 +10,8 @@ import io.roberta.pipelines.stage.FolderRef;
 import io.roberta.pipelines.stage.WorkLock;
 import io.roberta.pipelines.tokenizer.TokenizerRef;
 import io.roberta.pipelines.corpus.RecipeTokenizer;
+import io.roberta.runners.run.JobNames;
+import io.roberta.spec.plan.Plan;
 import io.roberta.pipelines.pretrain.PretrainStage;
 import io.roberta.runners.options.DirectTraining;
 import io.roberta.runners.options.OptionsCheck;
@@ -70,9 +72,13 @@ public final class PretrainCommand implements Callable<Integer> {
         ? OptionsCheck.accelerator(run.accelerator, "--training-accelerator") : options.getTrainingAccelerator();
     try (WorkLock lock = WorkLock.acquire(options.getWorkDir(), r.name())) {
       long started = System.nanoTime();
+      Plan plan = Plan.compile(r);
+      JobNames.set(options, r, plan, "tokenizer");
       TokenizerRef tokenizer = RecipeTokenizer.ensure(r, run.workDir, options, log);
+      JobNames.set(options, r, plan, "corpus");
       CorpusStage.Result corpus = CorpusStage.of(r, run.workDir, tokenizer).progress(log, Duration.ofSeconds(10)).run(options);
       log.accept("corpus: " + corpus.directory() + (corpus.skipped() ? " (already built)" : ""));
+      JobNames.set(options, r, plan, "pretrain");
       int parallelism = DirectTraining.apply(options);
       PretrainStage.Result pre;
       try {

@@ -15,12 +15,21 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = RobertaCli.Version.class,
     description = "RoBERTa recipes as Apache Beam pipelines.",
+    footer = {"", "The ./roberta launcher also takes --recipe-classpath DIR|JAR[:...] (or ROBERTA_CLASSPATH) anywhere on the line:"
+        + " your own recipe classes, e.g. a `roberta new` project's target/classes."},
     synopsisSubcommandLabel = "COMMAND")
 public final class RobertaCli implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** Read by {@link #main} before any logger exists ({@link Logging}); declared here for parsing and help. */
+  @CommandLine.Option(names = Logging.VERBOSE, scope = CommandLine.ScopeType.INHERIT,
+      description = "Show every library's log lines (Flink, Beam, ND4J, DJL) at INFO; by default only this project's"
+          + " progress lines and warnings show.")
+  boolean verbose;
+
   public static void main(String[] args) {
+    Logging.configure(Logging.verbose(args));
     System.exit(run(args));
   }
 
@@ -36,6 +45,8 @@ public final class RobertaCli implements Callable<Integer> {
     cli.addSubcommand(new DescribeCommand());
     cli.addSubcommand(new ValidateCommand());
     cli.addSubcommand(new ExportCommand());
+    cli.addSubcommand(new TasksCommand());
+    cli.addSubcommand(new NewCommand());
     cli.addSubcommand(new TokenizerCommand());
     cli.addSubcommand(new CorpusCommand());
     cli.addSubcommand(new PretrainCommand());
@@ -46,6 +57,7 @@ public final class RobertaCli implements Callable<Integer> {
     cli.addSubcommand(new EvalCommand());
     cli.addSubcommand(new PlanJobCommand());
     cli.setExecutionExceptionHandler(new ErrorHandler());
+    cli.setExecutionStrategy(CommandChecks.before(new CommandLine.RunLast()));
     return cli;
   }
 

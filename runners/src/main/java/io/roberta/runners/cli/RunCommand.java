@@ -48,12 +48,7 @@ public final class RunCommand implements Callable<Integer> {
       err.println(line);
       err.flush();
     };
-    RobertaPipelineOptions options = OptionsCheck.parse(beamArgs, run.workDir);
-    options.setStopAfterSteps(run.stopAfterSteps);
-    options.setHoldoutBlocks(run.holdoutBlocks);
-    if (run.accelerator != null) {
-      options.setTrainingAccelerator(OptionsCheck.accelerator(run.accelerator, "--training-accelerator"));
-    }
+    RobertaPipelineOptions options = options(run, beamArgs);
     long started = System.nanoTime();
     RecipeRun.Outcome o;
     try {
@@ -78,10 +73,26 @@ public final class RunCommand implements Callable<Integer> {
         out.printf("    %-30s%s%n", e.getKey(), line);
       });
     }
-    if (o.pretrainedHf() != null && o.complete()) {
+    boolean allSkipped = o.stages().stream().allMatch(RunReport.StageRun::skipped);
+    if (o.pretrainedHf() != null && o.complete() && !allSkipped) {
       PretrainCommand.fillMask(o.pretrainedHf(), run.sample, out);
+    } else if (o.pretrainedHf() != null && o.complete()) {
+      // Nothing ran: loading a model (ND4J's and DJL's native libraries) only for the sample would
+      // make a no-op run slow, so it points to the command instead.
+      out.printf("  fill-mask sample:   ./roberta fill-mask --model %s \"%s\"%n", o.pretrainedHf(), run.sample);
     }
     out.flush();
     return 0;
+  }
+
+  /** The checked pipeline options of {@code run} and {@code validate}: Beam's arguments plus this command's own. */
+  static RobertaPipelineOptions options(StageRunOptions run, List<String> beamArgs) {
+    RobertaPipelineOptions options = OptionsCheck.parse(beamArgs, run.workDir);
+    options.setStopAfterSteps(run.stopAfterSteps);
+    options.setHoldoutBlocks(run.holdoutBlocks);
+    if (run.accelerator != null) {
+      options.setTrainingAccelerator(OptionsCheck.accelerator(run.accelerator, "--training-accelerator"));
+    }
+    return options;
   }
 }

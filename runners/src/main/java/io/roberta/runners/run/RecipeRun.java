@@ -7,7 +7,6 @@ import io.roberta.pipelines.eval.EvalStage;
 import io.roberta.pipelines.finetune.FinetuneStage;
 import io.roberta.pipelines.pretrain.PretrainStage;
 import io.roberta.pipelines.run.RunReport;
-import io.roberta.pipelines.tasks.TaskSource;
 import io.roberta.runners.options.DirectTraining;
 import io.roberta.runners.options.RobertaPipelineOptions;
 import io.roberta.spec.FinetuneSpec;
@@ -66,25 +65,9 @@ public final class RecipeRun {
     return new RecipeRun(recipe, options, log).run();
   }
 
-  /** Problems that would stop a later stage, found before any stage starts. */
+  /** Problems that would stop a later stage, found before any stage starts ({@link PreRunChecks}). */
   public static void checkInputs(Recipe recipe) {
-    for (FinetuneSpec f : recipe.finetune()) {
-      String field = "finetune[" + f.task() + "]";
-      if (!TaskSource.names().contains(f.task())) {
-        throw new IllegalArgumentException(field + ".task = " + f.task() + " is not a task this build reads; known: "
-            + TaskSource.names());
-      }
-      if (f.data() == null) {
-        throw new IllegalArgumentException(field + ".data is missing: roberta run reads the task's files from it");
-      }
-      Artifacts.checkUri(f.data());
-      if (!Artifacts.exists(Artifacts.file(f.data())) && Artifacts.list(Artifacts.dir(f.data()), "*").isEmpty()) {
-        throw new IllegalArgumentException(field + ".data = " + f.data() + " does not exist");
-      }
-      if (f.initFrom() != null && !Artifacts.exists(Artifacts.file(Artifacts.dir(f.initFrom()), "config.json"))) {
-        throw new IllegalArgumentException(field + ".initFrom = " + f.initFrom() + " is not a model directory (no config.json)");
-      }
-    }
+    PreRunChecks.check(recipe);
   }
 
   private Outcome run() {
@@ -202,6 +185,7 @@ public final class RecipeRun {
     log.accept(String.format(Locale.ROOT, "[%d/%d] %s %s: %s", index, stageCount, name, planned.shortFingerprint(),
         planned.summary()));
     long started = System.nanoTime();
+    JobNames.set(options, recipe.name(), planned);
     Done<T> done = body.get();
     // A stage leaves its ND4J buffers unreachable but off-heap, where the garbage collector does
     // not see them, and JavaCPP throttles allocations (GC and retry) near its byte limit. Seen once:

@@ -58,7 +58,7 @@ class CommandLineTest {
     assertEquals(0, export.status(), export.err());
     assertEquals(new SampleRecipe().get(), RecipeJson.read(file));
 
-    Result valid = run("validate", file.toString());
+    Result valid = run("validate", "--offline", file.toString());
     assertEquals(0, valid.status(), valid.err());
     assertTrue(valid.out().contains("valid recipe 'sample'"));
 

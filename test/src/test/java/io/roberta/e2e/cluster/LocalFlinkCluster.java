@@ -313,6 +313,9 @@ public final class LocalFlinkCluster implements AutoCloseable {
     command.addAll(extraJvmFlags);
     command.add("-Dorg.slf4j.simpleLogger.showDateTime=true");
     command.add("-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS");
+    // The cluster's own INFO lines, for failure messages (the command line's quiet defaults would hide them).
+    command.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=info");
+    command.add("-Dorg.slf4j.simpleLogger.log.org.apache.flink=info");
     command.add("-Dorg.slf4j.simpleLogger.log.org.apache.flink.runtime.checkpoint=warn");
     command.add("-cp");
     command.add(classPath);

@@ -42,6 +42,9 @@ class LocalFileUseTest {
       Map.entry("runners/cli/ExportCommand.java", "local tool: writes the recipe JSON"),
       Map.entry("runners/cli/FinetuneCommand.java", "local tool: fine-tunes from and into local folders"),
       Map.entry("runners/cli/EvalCommand.java", "local tool: reads a local task folder"),
+      Map.entry("pipelines/inputs/ContentIdentity.java", "tells a local folder from a file before matching it through FileSystems"),
+      Map.entry("runners/cli/NewCommand.java", "local tool: writes a recipe project for the user"),
+      Map.entry("runners/cli/ValidateCommand.java", "removes the empty local work folder the options check created"),
       Map.entry("runners/cli/RecipeLoader.java", "reads a recipe JSON file named on the command line"),
       Map.entry("runners/cli/BenchCommand.java", "benchmark scratch folder"),
       Map.entry("runners/bench/EvalBench.java", "benchmark scratch folder")));
