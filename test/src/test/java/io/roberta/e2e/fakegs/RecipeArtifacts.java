@@ -24,7 +24,8 @@ import java.util.TreeMap;
 final class RecipeArtifacts {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> VARYING = Set.of("seconds", "trainingSeconds", "tokensPerSecond", "fingerprint",
-      "recipeFingerprint", "path", "data", "corpus", "huggingFace", "init", "files", "started", "host", "pid", "token");
+      "recipeFingerprint", "path", "data", "corpus", "huggingFace", "init", "files", "started", "host", "pid", "token",
+      "state.json"); // a checkpoint's state.json names the stage fingerprint: its hash in checksums.json varies with it
 
   private RecipeArtifacts() {}
 
