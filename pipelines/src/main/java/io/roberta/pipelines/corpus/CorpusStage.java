@@ -27,7 +27,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
@@ -143,10 +142,7 @@ public final class CorpusStage {
     reporter.setDaemon(true);
     reporter.start();
     try {
-      PipelineResult.State state = pipeline.run().waitUntilFinish();
-      if (state != PipelineResult.State.DONE) {
-        throw new IllegalStateException("corpus pipeline ended in state " + state);
-      }
+      io.roberta.pipelines.stage.StagePipeline.runToCompletion(pipeline, "corpus");
     } finally {
       reporter.interrupt();
       progress.accept("corpus: " + meter.line(total));

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -82,10 +81,7 @@ public final class RecipeTokenizer {
     log.accept("tokenizer: training byte-level BPE (vocabulary " + spec.vocabSize() + ") into " + Artifacts.uri(dir));
     Pipeline pipeline = Pipeline.create(options);
     build(pipeline, recipe, Artifacts.uri(dir), text);
-    PipelineResult.State state = pipeline.run().waitUntilFinish();
-    if (state != PipelineResult.State.DONE) {
-      throw new IllegalStateException("the tokenizer stage ended in state " + state);
-    }
+    io.roberta.pipelines.stage.StagePipeline.runToCompletion(pipeline, "tokenizer");
     List<FileEntry> files = new ArrayList<>();
     for (String name : FILES) {
       ResourceId f = Artifacts.file(dir, name);

@@ -12,6 +12,7 @@ import io.roberta.pipelines.stage.Artifacts;
 import io.roberta.pipelines.stage.FileEntry;
 import io.roberta.pipelines.stage.FolderRef;
 import io.roberta.pipelines.stage.StageManifest;
+import io.roberta.pipelines.stage.StagePipeline;
 import io.roberta.pipelines.stage.Staging;
 import io.roberta.pipelines.tasks.TaskData;
 import io.roberta.pipelines.tasks.TaskSource;
@@ -28,7 +29,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.FileSystems;
@@ -142,10 +142,7 @@ public final class FinetuneStage {
         options.as(BackendOptions.class).getBackend());
     Pipeline pipeline = Pipeline.create(options);
     build(pipeline, job, accelerator);
-    PipelineResult.State state = pipeline.run().waitUntilFinish();
-    if (state != PipelineResult.State.DONE) {
-      throw new IllegalStateException("the fine-tuning pipeline of " + task + " ended in state " + state);
-    }
+    StagePipeline.runToCompletion(pipeline, "fine-tuning (" + task + ")");
     ResourceId dir = Artifacts.dir(job.outDir());
     ResourceId resultFile = Artifacts.file(dir, RESULT);
     JsonNode result = Artifacts.readJsonIfPresent(resultFile).orElseThrow(

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.ResourceId;
@@ -97,10 +96,7 @@ public final class PretrainStage {
         options.as(BackendOptions.class).getBackend());
     Pipeline pipeline = Pipeline.create(options);
     build(pipeline, job, accelerator);
-    PipelineResult.State state = pipeline.run().waitUntilFinish();
-    if (state != PipelineResult.State.DONE) {
-      throw new IllegalStateException("the pretraining pipeline ended in state " + state);
-    }
+    io.roberta.pipelines.stage.StagePipeline.runToCompletion(pipeline, "pretraining");
     ResourceId resultFile = Artifacts.file(dir, PretrainRun.RESULT);
     JsonNode result = Artifacts.readJsonIfPresent(resultFile).orElseThrow(
         () -> new IllegalStateException("the pretraining pipeline finished without writing " + resultFile));
