@@ -35,6 +35,7 @@ public record HfConfig(ModelSpec spec, List<String> architectures, int numLabels
   public static final String SEQUENCE_CLASSIFICATION = "RobertaForSequenceClassification";
   public static final String TOKEN_CLASSIFICATION = "RobertaForTokenClassification";
   public static final String QUESTION_ANSWERING = "RobertaForQuestionAnswering";
+  public static final String MULTIPLE_CHOICE = "RobertaForMultipleChoice";
 
   public HfConfig {
     architectures = List.copyOf(architectures);

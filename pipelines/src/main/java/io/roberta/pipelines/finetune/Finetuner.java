@@ -4,7 +4,6 @@ import io.roberta.engine.data.Seeds;
 import io.roberta.engine.model.Parameters;
 import io.roberta.engine.model.RunMode;
 import io.roberta.engine.optim.AdamW;
-import io.roberta.engine.optim.GradientClipping;
 import io.roberta.spec.FinetuneSpec;
 import io.roberta.spec.OptimizerSpec;
 import io.roberta.spec.ScheduleSpec;
@@ -81,14 +80,12 @@ public final class Finetuner {
         }
         params.zeroGrads();
         double loss = head.trainStep(batch, RunMode.training(Seeds.derive(spec.seed(), step, 1)));
-        if (o.gradClipNorm() > 0) {
-          GradientClipping.clipGlobalNorm(params, o.gradClipNorm());
-        }
         if (!Double.isFinite(loss)) {
           throw new IllegalStateException("fine-tuning " + spec.task() + " diverged at step " + (step + 1)
               + ": loss = " + loss + "; lower finetune.learningRate (" + spec.learningRate() + ")");
         }
-        adam.step(params, schedule.learningRate(step + 1)); // 1-based, as the pretrainer: the first update moves
+        // 1-based, as the pretrainer: the first update moves
+        head.model().optimizerStep(adam, schedule.learningRate(step + 1), o.gradClipNorm());
         losses.add(loss);
         step++;
         long now = System.nanoTime();
