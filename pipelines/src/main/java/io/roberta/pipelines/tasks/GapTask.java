@@ -49,7 +49,7 @@ public final class GapTask {
         while (choices.size() < 3) {
           BrownTasks.Sentence d = pool.get(random.nextInt(pool.size()));
           String text = text(d);
-          if (!d.file().equals(removed.file()) && !choices.contains(text)) {
+          if (!d.file().equals(removed.file()) && !choices.contains(text) && !text.equals(text(removed))) {
             choices.add(text);
           }
         }
