@@ -10,6 +10,8 @@ import java.util.List;
  * or {@code </s>}; this backend does, with the ids the model gives those pieces (XLM-R's models
  * have them). Offsets are found by matching each piece's surface form against the text, so they
  * are exact for models without normalization and approximate for models that normalize (NFKC).
+ * A model with SentencePiece's default specials gets XLM-R's ids ({@link FairseqIds}), as Hugging
+ * Face's {@code XLMRobertaTokenizer} gives them.
  */
 final class SentencePieceBackend implements RobertaTokenizer.Backend {
 
@@ -20,9 +22,12 @@ final class SentencePieceBackend implements RobertaTokenizer.Backend {
   private final SentencePieceModel model;
   private final int bos;
   private final int eos;
+  /** XLM-R's ids over the pieces, or null when the model's own ids are used. */
+  private final FairseqIds fairseq;
 
   SentencePieceBackend(byte[] modelBytes, SentencePieceModel model) {
     this.model = model;
+    this.fairseq = FairseqIds.of(model);
     Vocabulary vocabulary = model.vocabulary();
     this.bos = vocabulary.id("<s>");
     this.eos = vocabulary.id("</s>");
@@ -36,6 +41,15 @@ final class SentencePieceBackend implements RobertaTokenizer.Backend {
     this.processor = tokenizer.getProcessor();
   }
 
+  /** The tokens by id this backend encodes to. */
+  Vocabulary vocabulary() {
+    return fairseq == null ? model.vocabulary() : fairseq.vocabulary(model);
+  }
+
+  private int id(int spmId) {
+    return fairseq == null ? spmId : fairseq.fromPiece(spmId);
+  }
+
   @Override
   public Encoding encode(String text) {
     int[] pieceIds = processor.encode(text);
@@ -43,14 +57,14 @@ final class SentencePieceBackend implements RobertaTokenizer.Backend {
     int[] ids = new int[n];
     String[] tokens = new String[n];
     int[][] offsets = new int[n][];
-    ids[0] = bos;
+    ids[0] = id(bos);
     tokens[0] = model.pieces()[bos];
     offsets[0] = new int[] {0, 0};
     int cursor = 0;
     for (int i = 0; i < pieceIds.length; i++) {
       int id = pieceIds[i];
       String piece = model.pieces()[id];
-      ids[i + 1] = id;
+      ids[i + 1] = id(id);
       tokens[i + 1] = piece;
       String surface = piece.replace(SPACE_SYMBOL, ' ');
       int start = cursor;
@@ -66,7 +80,7 @@ final class SentencePieceBackend implements RobertaTokenizer.Backend {
       }
       offsets[i + 1] = new int[] {start, cursor};
     }
-    ids[n - 1] = eos;
+    ids[n - 1] = id(eos);
     tokens[n - 1] = model.pieces()[eos];
     offsets[n - 1] = new int[] {0, 0};
     return new Encoding(ids, tokens, offsets);
@@ -83,14 +97,12 @@ final class SentencePieceBackend implements RobertaTokenizer.Backend {
 
   @Override
   public String decode(int[] ids, boolean skipSpecial) {
-    if (!skipSpecial) {
-      return processor.decode(ids);
-    }
     int[] kept = new int[ids.length];
     int k = 0;
     for (int id : ids) {
-      if (!model.isControl(id)) {
-        kept[k++] = id;
+      int piece = fairseq == null ? id : fairseq.toPiece(id);
+      if (piece >= 0 && !(skipSpecial && model.isControl(piece))) {
+        kept[k++] = piece;
       }
     }
     return processor.decode(java.util.Arrays.copyOf(kept, k));
