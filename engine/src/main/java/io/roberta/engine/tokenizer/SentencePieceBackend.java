@@ -61,9 +61,19 @@ final class SentencePieceBackend implements RobertaTokenizer.Backend {
     tokens[0] = model.pieces()[bos];
     offsets[0] = new int[] {0, 0};
     int cursor = 0;
+    // an unknown piece is spelled as the text it covers, as spm_encode and XLMRobertaTokenizer do
+    String[] surfaces = null;
+    for (int id : pieceIds) {
+      if (model.types()[id] == SentencePieceModel.UNKNOWN) {
+        surfaces = processor.tokenize(text);
+        surfaces = surfaces.length == pieceIds.length ? surfaces : null;
+        break;
+      }
+    }
     for (int i = 0; i < pieceIds.length; i++) {
       int id = pieceIds[i];
-      String piece = model.pieces()[id];
+      boolean unknown = model.types()[id] == SentencePieceModel.UNKNOWN;
+      String piece = unknown && surfaces != null ? surfaces[i] : model.pieces()[id];
       ids[i + 1] = id(id);
       tokens[i + 1] = piece;
       String surface = piece.replace(SPACE_SYMBOL, ' ');
@@ -75,7 +85,8 @@ final class SentencePieceBackend implements RobertaTokenizer.Backend {
           start = cursor;
         }
       }
-      if (model.types()[id] == SentencePieceModel.NORMAL && text.startsWith(surface, cursor)) {
+      boolean spelled = model.types()[id] == SentencePieceModel.NORMAL || (unknown && surfaces != null);
+      if (spelled && text.startsWith(surface, cursor)) {
         cursor += surface.length();
       }
       offsets[i + 1] = new int[] {start, cursor};
