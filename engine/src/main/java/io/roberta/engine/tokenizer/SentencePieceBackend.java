@@ -50,16 +50,38 @@ final class SentencePieceBackend implements RobertaTokenizer.Backend {
     return fairseq == null ? spmId : fairseq.fromPiece(spmId);
   }
 
+  /** The text of XLM-R's mask token, which SentencePiece itself would split into pieces. */
+  static final String MASK = "<mask>";
+
   @Override
   public Encoding encode(String text) {
+    List<Integer> ids = new ArrayList<>();
+    List<String> tokens = new ArrayList<>();
+    List<int[]> offsets = new ArrayList<>();
+    ids.add(id(bos));
+    tokens.add(model.pieces()[bos]);
+    offsets.add(new int[] {0, 0});
+    int pos = 0;
+    if (fairseq != null) { // <mask> is one token, and takes the space before it, as XLM-R's (lstrip)
+      for (int at = text.indexOf(MASK); at >= 0; at = text.indexOf(MASK, pos)) {
+        pieces(text.substring(pos, at).stripTrailing(), pos, ids, tokens, offsets);
+        ids.add(fairseq.mask());
+        tokens.add(MASK);
+        offsets.add(new int[] {at, at + MASK.length()});
+        pos = at + MASK.length();
+      }
+    }
+    pieces(text.substring(pos), pos, ids, tokens, offsets);
+    ids.add(id(eos));
+    tokens.add(model.pieces()[eos]);
+    offsets.add(new int[] {0, 0});
+    return new Encoding(ids.stream().mapToInt(Integer::intValue).toArray(), tokens.toArray(String[]::new),
+        offsets.toArray(int[][]::new));
+  }
+
+  /** Appends the pieces of {@code text}, which starts at character {@code base} of the whole text. */
+  private void pieces(String text, int base, List<Integer> ids, List<String> tokens, List<int[]> offsets) {
     int[] pieceIds = processor.encode(text);
-    int n = pieceIds.length + 2;
-    int[] ids = new int[n];
-    String[] tokens = new String[n];
-    int[][] offsets = new int[n][];
-    ids[0] = id(bos);
-    tokens[0] = model.pieces()[bos];
-    offsets[0] = new int[] {0, 0};
     int cursor = 0;
     // an unknown piece is spelled as the text it covers, as spm_encode and XLMRobertaTokenizer do
     String[] surfaces = null;
@@ -74,27 +96,20 @@ final class SentencePieceBackend implements RobertaTokenizer.Backend {
       int id = pieceIds[i];
       boolean unknown = model.types()[id] == SentencePieceModel.UNKNOWN;
       String piece = unknown && surfaces != null ? surfaces[i] : model.pieces()[id];
-      ids[i + 1] = id(id);
-      tokens[i + 1] = piece;
+      ids.add(id(id));
+      tokens.add(piece);
       String surface = piece.replace(SPACE_SYMBOL, ' ');
       int start = cursor;
       // The leading ▁ of the first piece is SentencePiece's dummy prefix, not in the text.
       if (!text.startsWith(surface, cursor) && surface.startsWith(" ")) {
         surface = surface.substring(1);
-        if (text.startsWith(surface, cursor)) {
-          start = cursor;
-        }
       }
       boolean spelled = model.types()[id] == SentencePieceModel.NORMAL || (unknown && surfaces != null);
       if (spelled && text.startsWith(surface, cursor)) {
         cursor += surface.length();
       }
-      offsets[i + 1] = new int[] {start, cursor};
+      offsets.add(new int[] {base + start, base + cursor});
     }
-    ids[n - 1] = id(eos);
-    tokens[n - 1] = model.pieces()[eos];
-    offsets[n - 1] = new int[] {0, 0};
-    return new Encoding(ids, tokens, offsets);
   }
 
   @Override

@@ -91,6 +91,28 @@ class SentencePieceEqualityTest {
     assertTrue(pieces > 1_000_000, pieces + " pieces compared");
   }
 
+  /** {@code <mask>} is one token that takes the space before it, as XLM-R's added token does. */
+  @Test
+  void maskIsOneTokenAsInXlmr() {
+    try (RobertaTokenizer tokenizer = RobertaTokenizer.load(SPM.resolve("xlmr-tiny.model"))) {
+      String text = "Call me <mask>. Some years ago";
+      Encoding e = tokenizer.encode(text);
+      int[] before = tokenizer.encode("Call me").ids();
+      int[] after = tokenizer.encode(". Some years ago").ids();
+      int[] want = new int[before.length + after.length - 1];
+      System.arraycopy(before, 0, want, 0, before.length - 1);
+      want[before.length - 1] = 4001;
+      System.arraycopy(after, 1, want, before.length, after.length - 1);
+      org.junit.jupiter.api.Assertions.assertArrayEquals(want, e.ids());
+      int mask = before.length - 1;
+      assertEquals("<mask>", e.tokens()[mask]);
+      assertEquals("<mask>", text.substring(e.offsets()[mask][0], e.offsets()[mask][1]));
+      int some = java.util.Arrays.asList(e.tokens()).indexOf("\u2581Some");
+      assertTrue(some > mask, java.util.Arrays.toString(e.tokens()));
+      assertEquals("Some", text.substring(e.offsets()[some][0], e.offsets()[some][1]).strip());
+    }
+  }
+
   private static String sha256(CharSequence s) throws NoSuchAlgorithmException {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.toString().getBytes(StandardCharsets.UTF_8)));
   }

@@ -81,6 +81,7 @@ public final class PretrainRun {
       Path hf = out.resolve("hf");
       trainer.exportHuggingFace(hf);
       copyTokenizer(job.tokenizerDir(), hf);
+      io.roberta.engine.io.XlmRobertaFiles.writeFor(recipe.tokenizer(), hf); // XLM-R's files for a SentencePiece model
       TrainingResult result = new TrainingResult(
           out.toString(), trainer.step(), metrics.isEmpty() ? Double.NaN : metrics.get(metrics.size() - 1).loss(),
           score == null ? Double.NaN : score.loss(), score == null ? Double.NaN : score.accuracy(),

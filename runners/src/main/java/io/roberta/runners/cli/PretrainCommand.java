@@ -104,7 +104,9 @@ public final class PretrainCommand implements Callable<Integer> {
   }
 
   static void fillMask(Path hf, String text, PrintWriter out) {
-    if (!Files.isRegularFile(hf.resolve("tokenizer.json")) || !text.contains(FillMask.MASK)) {
+    boolean tokenizer = Files.isRegularFile(hf.resolve("tokenizer.json"))
+        || Files.isRegularFile(hf.resolve(io.roberta.engine.io.XlmRobertaFiles.SENTENCEPIECE_MODEL));
+    if (!tokenizer || !text.contains(FillMask.MASK)) {
       return;
     }
     try (FillMask fm = FillMask.load(hf, new Nd4jKernels(KernelPrecision.FP32))) {
