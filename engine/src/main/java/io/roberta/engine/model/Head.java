@@ -45,6 +45,12 @@ public interface Head<T> {
     Head<T> create(Parameters parameters, ModelSpec spec, Encoder encoder);
   }
 
+  /** The rows whose label is not {@value RobertaTaskModel#IGNORE_INDEX}, in order. */
+  static int[] labelledRows(int[] labels) {
+    return java.util.stream.IntStream.range(0, labels.length)
+        .filter(i -> labels[i] != RobertaTaskModel.IGNORE_INDEX).toArray();
+  }
+
   /** The rows of {@code <s>}, the first token of each sequence: {@code b * T}. */
   static int[] firstTokenRows(Batch batch) {
     int[] rows = new int[batch.size()];

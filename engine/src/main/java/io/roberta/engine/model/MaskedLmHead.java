@@ -61,7 +61,7 @@ public final class MaskedLmHead implements Head<int[]> {
   }
 
   public Pass loss(Kernels k, Encoder.Forward f, int[] labels, RunMode mode, boolean backward) {
-    int labelled = labelledRows(labels).length;
+    int labelled = Head.labelledRows(labels).length;
     Sums s = sums(k, f, labels, backward && labelled > 0 ? 1.0 / labelled : 0.0);
     return new Pass(labelled == 0 ? 0.0 : s.lossSum() / labelled, s.dLast());
   }
@@ -71,7 +71,7 @@ public final class MaskedLmHead implements Head<int[]> {
     if (labels.length != f.batch().rows()) {
       throw new IllegalArgumentException(labels.length + " labels for a batch of " + f.batch().rows() + " tokens");
     }
-    int[] rows = labelledRows(labels);
+    int[] rows = Head.labelledRows(labels);
     if (rows.length == 0) {
       return new Sums(0, 0, 0, null);
     }
@@ -92,9 +92,5 @@ public final class MaskedLmHead implements Head<int[]> {
       k.scatterAddRows(dLast, backward(k, c, dLogits), rows);
     }
     return new Sums(lossSum, correct, rows.length, dLast);
-  }
-
-  static int[] labelledRows(int[] labels) {
-    return IntStream.range(0, labels.length).filter(i -> labels[i] != RobertaTaskModel.IGNORE_INDEX).toArray();
   }
 }

@@ -69,8 +69,4 @@ public final class RobertaForMaskedLM extends RobertaTaskModel<int[]> {
       return new Step(s.lossSum(), s.correct(), s.labelled());
     }
   }
-
-  static int[] labelledRows(int[] labels) {
-    return MaskedLmHead.labelledRows(labels);
-  }
 }

@@ -42,7 +42,7 @@ public final class TokenClassificationHead implements Head<int[]> {
     if (labels.length != f.batch().rows()) {
       throw new IllegalArgumentException(labels.length + " labels for a batch of " + f.batch().rows() + " tokens");
     }
-    int[] rows = MaskedLmHead.labelledRows(labels);
+    int[] rows = Head.labelledRows(labels);
     if (rows.length == 0) {
       return new Pass(0.0, null);
     }
