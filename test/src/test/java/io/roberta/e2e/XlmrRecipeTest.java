@@ -26,6 +26,24 @@ import picocli.CommandLine;
 class XlmrRecipeTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Other tests in this JVM read the recipes' default paths: put the properties back. */
+  @org.junit.jupiter.api.AfterEach
+  void restoreProperties() {
+    restore("roberta.data", savedData);
+    restore("roberta.xlmr.spm", savedSpm);
+  }
+
+  private final String savedData = System.getProperty("roberta.data");
+  private final String savedSpm = System.getProperty("roberta.xlmr.spm");
+
+  private static void restore(String key, String value) {
+    if (value == null) {
+      System.clearProperty(key);
+    } else {
+      System.setProperty(key, value);
+    }
+  }
+
   @Test
   void tinyXlmrRunsEndToEndAndExportsAnXlmrFolder(@TempDir Path work) throws Exception {
     Path data = Path.of("..", "..", "shared", "data").toAbsolutePath().normalize();
