@@ -56,6 +56,22 @@ public final class Finetune {
     return new Finetune(task, Head.QUESTION_ANSWERING, 2);
   }
 
+  /** One of {@code numChoices} answers per question, each (context, choice) pair scored (RACE: 4). */
+  public static Finetune multipleChoice(String task, int numChoices) {
+    return new Finetune(task, Head.MULTIPLE_CHOICE, numChoices);
+  }
+
+  /**
+   * RACE with fairseq's hyper-parameters ({@code examples/roberta/README.race.md}): 4 choices,
+   * lr 1e-5, 5 epochs, sequences up to 512 tokens, Adam (0.9, 0.98), eps 1e-6, weight decay 0.01,
+   * no clipping; batch 16 as the RoBERTa paper's RACE table. fairseq keeps the rate fixed; here the
+   * schedule decays linearly after a 6% warm-up, as every fine-tuning of this project does.
+   */
+  public static Finetune race() {
+    return multipleChoice("race", 4).learningRate(1e-5).epochs(5).batchSize(16).maxSequenceLength(512)
+        .optimizer(new OptimizerSpec(0.9, 0.98, 1e-6, 0.01, 0.0));
+  }
+
   public Finetune maxSequenceLength(int tokens) {
     this.maxSequenceLength = Checks.positive("finetune.maxSequenceLength", tokens);
     return this;

@@ -57,4 +57,21 @@ class PresetsTest {
   void maxSequenceLengthSetsPositionsWithThePaddingOffset() {
     assertEquals(258, Roberta.tiny().maxSequenceLength(256).build().maxPositions());
   }
+
+  @Test
+  void raceUsesFairseqsHyperParameters() {
+    io.roberta.spec.FinetuneSpec race = Finetune.race().build();
+    assertEquals("race", race.task());
+    assertEquals(io.roberta.spec.FinetuneSpec.Head.MULTIPLE_CHOICE, race.head());
+    assertEquals(4, race.numLabels());
+    assertEquals(1e-5, race.learningRate());
+    assertEquals(5, race.epochs());
+    assertEquals(16, race.batchSize());
+    assertEquals(512, race.maxSequenceLength());
+    assertEquals(0.01, race.optimizer().weightDecay());
+    assertEquals(0.0, race.optimizer().gradClipNorm());
+    io.roberta.spec.SpecException e = org.junit.jupiter.api.Assertions.assertThrows(io.roberta.spec.SpecException.class,
+        () -> Finetune.multipleChoice("mc", 1).build());
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("number of choices"), e.getMessage());
+  }
 }

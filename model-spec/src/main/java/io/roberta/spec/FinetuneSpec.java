@@ -36,7 +36,9 @@ public record FinetuneSpec(
     /** One label per token (part-of-speech, NER). */
     TOKEN_CLASSIFICATION,
     /** Start and end logits over the context (SQuAD). */
-    QUESTION_ANSWERING
+    QUESTION_ANSWERING,
+    /** One score per (context, choice) pair, softmax over the choices (RACE); numLabels = choices. */
+    MULTIPLE_CHOICE
   }
 
   public FinetuneSpec {
@@ -54,6 +56,11 @@ public record FinetuneSpec(
         if (numLabels != 2) {
           throw Checks.invalid(
               f + ".numLabels", numLabels, "must be 2 for a QUESTION_ANSWERING head (start, end)");
+        }
+      }
+      case MULTIPLE_CHOICE -> {
+        if (numLabels < 2) {
+          throw Checks.invalid(f + ".numLabels", numLabels, "is the number of choices of a MULTIPLE_CHOICE head: >= 2");
         }
       }
       case SEQUENCE_CLASSIFICATION, TOKEN_CLASSIFICATION -> {

@@ -21,6 +21,9 @@ import java.util.Map;
  * A Hugging Face {@code config.json} for RoBERTa: the {@link ModelSpec}, the architecture and the
  * label count. Fields this project does not model are kept and written back unchanged.
  *
+ * <p>A config of {@code model_type} {@code "xlm-roberta"} reads as RoBERTa (its architectures with
+ * the {@code XLM} prefix dropped) and is written back as XLM-R, {@code XLMRoberta*} names included.
+ *
  * <p>Two keys are this project's own and ignored by transformers: {@code mask_token_id} and
  * {@code unk_token_id} (RoBERTa's layout, {@code <unk>=3} and {@code <mask>} last, when absent),
  * and {@code layer_sharing} ({@code "all_layers"} for RoBERTa-Shared).
@@ -35,6 +38,9 @@ public record HfConfig(ModelSpec spec, List<String> architectures, int numLabels
   public static final String SEQUENCE_CLASSIFICATION = "RobertaForSequenceClassification";
   public static final String TOKEN_CLASSIFICATION = "RobertaForTokenClassification";
   public static final String QUESTION_ANSWERING = "RobertaForQuestionAnswering";
+  public static final String MULTIPLE_CHOICE = "RobertaForMultipleChoice";
+  /** The {@code model_type} of XLM-R: RoBERTa's network with a SentencePiece vocabulary. */
+  public static final String XLM_ROBERTA = "xlm-roberta";
 
   public HfConfig {
     architectures = List.copyOf(architectures);
@@ -63,9 +69,9 @@ public record HfConfig(ModelSpec spec, List<String> architectures, int numLabels
       throw new ModelFileException(file, null, "not a JSON object");
     }
     String modelType = root.path("model_type").asText("roberta");
-    if (!modelType.equals("roberta")) {
+    if (!modelType.equals("roberta") && !modelType.equals(XLM_ROBERTA)) {
       throw new ModelFileException(file, "model_type", "is \"" + modelType
-          + "\"; only \"roberta\" models are supported");
+          + "\"; only \"roberta\" and \"xlm-roberta\" models are supported");
     }
     String act = root.path("hidden_act").asText("gelu");
     if (!act.equals("gelu")) {
@@ -108,7 +114,8 @@ public record HfConfig(ModelSpec spec, List<String> architectures, int numLabels
       throw new ModelFileException(file, hfField(e.field()), e.getMessage(), e);
     }
     List<String> architectures = new ArrayList<>();
-    root.path("architectures").forEach(a -> architectures.add(a.asText()));
+    // XLM-R's classes are RoBERTa's under another name: XLMRobertaForMaskedLM is RobertaForMaskedLM
+    root.path("architectures").forEach(a -> architectures.add(a.asText().replaceFirst("^XLMRoberta", "Roberta")));
     int numLabels = root.has("id2label") ? root.get("id2label").size()
         : optionalInt(file, root, "num_labels", 2);
     if (numLabels < 1 || (long) numLabels * spec.hiddenSize() > ModelSpec.MAX_TENSOR_ELEMENTS) {
@@ -122,9 +129,10 @@ public record HfConfig(ModelSpec spec, List<String> architectures, int numLabels
   /** Writes {@code config.json} as transformers expects it, keeping unknown fields of a read file. */
   public void write(Path file) throws IOException {
     ObjectNode out = raw.deepCopy();
+    boolean xlmr = XLM_ROBERTA.equals(raw.path("model_type").asText());
     ArrayNode arch = out.putArray("architectures");
-    architectures.forEach(arch::add);
-    out.put("model_type", "roberta");
+    architectures.forEach(a -> arch.add(xlmr ? a.replaceFirst("^Roberta", "XLMRoberta") : a));
+    out.put("model_type", xlmr ? XLM_ROBERTA : "roberta");
     out.put("vocab_size", spec.vocabSize());
     out.put("hidden_size", spec.hiddenSize());
     out.put("num_hidden_layers", spec.numLayers());

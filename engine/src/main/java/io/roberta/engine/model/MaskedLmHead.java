@@ -3,28 +3,37 @@ package io.roberta.engine.model;
 import io.roberta.engine.kernels.Kernels;
 import io.roberta.engine.kernels.Tensor;
 import io.roberta.spec.ModelSpec;
+import java.util.stream.IntStream;
 
 /**
  * {@code RobertaLMHead}: dense, GELU, layer norm, then the decoder tied to the word embeddings
- * plus its own bias. x {@code [M,C]} (all tokens, or only the labelled ones in training), logits
- * {@code [M,V]}.
+ * plus its own bias. Training projects only the labelled rows {@code [M,C]} onto the vocabulary
+ * ({@code [M,V]}); {@link #scores} projects every row. Labels {@code [B*T]}, {@value
+ * RobertaTaskModel#IGNORE_INDEX} where no loss applies.
  */
-final class MaskedLmHead {
+public final class MaskedLmHead implements Head<int[]> {
   private final Linear dense;
   private final LayerNorm norm;
   private final Parameters.Param decoder; // the word embeddings [V, C]
   private final Parameters.Param bias; // [V]
+  private final int hidden;
 
-  record Cache(Tensor x, Tensor preActivation, Tensor activation, LayerNorm.Cache norm,
-      Tensor logits) {}
+  record Cache(Tensor x, Tensor preActivation, Tensor activation, LayerNorm.Cache norm, Tensor logits) {}
 
-  MaskedLmHead(Parameters params, ModelSpec spec, Parameters.Param wordEmbeddings) {
-    int c = spec.hiddenSize();
-    this.dense = new Linear(params, "lm_head.dense", c, c);
-    this.norm = new LayerNorm(params, "lm_head.layer_norm", c, spec.layerNormEps());
+  /** Sums over the labelled rows of one pass, and the gradient of the last hidden state (or null). */
+  record Sums(double lossSum, int correct, int labelled, Tensor dLast) {}
+
+  MaskedLmHead(Parameters params, ModelSpec spec, Encoder encoder) {
+    this.hidden = spec.hiddenSize();
+    this.dense = new Linear(params, "lm_head.dense", hidden, hidden);
+    this.norm = new LayerNorm(params, "lm_head.layer_norm", hidden, spec.layerNormEps());
     this.bias = params.add("lm_head.bias", spec.vocabSize());
-    this.decoder = wordEmbeddings;
+    this.decoder = encoder.wordEmbeddings();
   }
+
+  public String architecture() { return io.roberta.engine.io.HfConfig.MASKED_LM; }
+
+  public int numLabels() { return 2; } // HF's default: the config of a masked LM names no labels
 
   Cache forward(Kernels k, Tensor x) {
     Tensor pre = dense.forward(k, x);
@@ -44,5 +53,44 @@ final class MaskedLmHead {
     Tensor dPre = k.zeros(c.preActivation().shape());
     k.geluBackward(dPre, dAct, c.preActivation());
     return dense.backward(k, dPre, c.x());
+  }
+
+  /** Logits over the vocabulary for every token: {@code [B*T, V]}. */
+  public Tensor scores(Kernels k, Encoder.Forward f) {
+    return forward(k, f.last()).logits();
+  }
+
+  public Pass loss(Kernels k, Encoder.Forward f, int[] labels, RunMode mode, boolean backward) {
+    int labelled = Head.labelledRows(labels).length;
+    Sums s = sums(k, f, labels, backward && labelled > 0 ? 1.0 / labelled : 0.0);
+    return new Pass(labelled == 0 ? 0.0 : s.lossSum() / labelled, s.dLast());
+  }
+
+  /** The pass with the gradient of {@code gradScale * sum(loss)}; none when it is 0. */
+  Sums sums(Kernels k, Encoder.Forward f, int[] labels, double gradScale) {
+    if (labels.length != f.batch().rows()) {
+      throw new IllegalArgumentException(labels.length + " labels for a batch of " + f.batch().rows() + " tokens");
+    }
+    int[] rows = Head.labelledRows(labels);
+    if (rows.length == 0) {
+      return new Sums(0, 0, 0, null);
+    }
+    int[] targets = IntStream.of(rows).map(r -> labels[r]).toArray();
+    Tensor selected = k.zeros(rows.length, hidden); // [M, C]
+    k.gatherRows(selected, f.last(), rows);
+    Cache c = forward(k, selected);
+    boolean backward = gradScale != 0;
+    Tensor dLogits = backward ? k.zeros(c.logits().shape()) : null;
+    // crossEntropy returns scale * sum: with the gradient's scale, divide it back out
+    double lossSum = backward
+        ? k.crossEntropy(c.logits(), null, targets, gradScale, dLogits) / gradScale
+        : k.crossEntropy(c.logits(), null, targets, 1.0, null);
+    int correct = k.argmaxHits(c.logits(), targets);
+    Tensor dLast = null;
+    if (backward) {
+      dLast = k.zeros(f.last().shape());
+      k.scatterAddRows(dLast, backward(k, c, dLogits), rows);
+    }
+    return new Sums(lossSum, correct, rows.length, dLast);
   }
 }

@@ -5,18 +5,37 @@ import io.roberta.engine.io.ModelFileException;
 import io.roberta.engine.io.SafeTensors;
 import io.roberta.engine.io.TensorData;
 import io.roberta.engine.kernels.Kernels;
+import io.roberta.engine.kernels.Tensor;
+import io.roberta.engine.optim.AdamW;
+import io.roberta.engine.optim.GradientClipping;
 import io.roberta.spec.LayerSharing;
 import io.roberta.spec.ModelSpec;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
- * What every RoBERTa model shares: the spec, the parameter holder, the encoder, and Hugging Face
- * files ({@code config.json} + {@code model.safetensors}). A subclass adds one head.
+ * RoBERTa with one task head: what every model shares (the spec, the parameter holder, the
+ * encoder, the kernel scope of a step, the optimizer step, Hugging Face files {@code config.json}
+ * + {@code model.safetensors}) and the {@link Head} that makes it a masked LM, a classifier, a
+ * tagger, a reader or a multiple-choice model. The {@code RobertaFor*} classes name the common
+ * pairings and their typed outputs.
+ *
+ * <pre>{@code
+ * RobertaTaskModel<int[]> model = RobertaTaskModel.fromPretrained(mlmDir, ClassificationHead.factory(3), seed, kernels);
+ * model.parameters().zeroGrads();
+ * double loss = model.forwardBackward(batch, labels, RunMode.training(step));
+ * model.optimizerStep(adamW, lr, 1.0);
+ * }</pre>
+ *
+ * @param <T> the targets of one batch for the head's loss
  */
-public abstract class RobertaTaskModel {
+public class RobertaTaskModel<T> {
   public static final String CONFIG_FILE = "config.json";
   public static final String WEIGHTS_FILE = "model.safetensors";
   /** The label HF's losses ignore. */
@@ -26,14 +45,66 @@ public abstract class RobertaTaskModel {
   protected final Kernels kernels;
   protected final Parameters parameters;
   protected final Encoder encoder;
+  protected final Head<T> head;
+  /** The parameters the head registered: absent from a pretrained encoder's file. */
+  private final Set<String> headParameters;
   /** The config this model was loaded from, whose extra fields (label names...) a save keeps. */
   private HfConfig loadedConfig;
 
-  protected RobertaTaskModel(ModelSpec spec, Kernels kernels) {
+  public RobertaTaskModel(ModelSpec spec, Kernels kernels, Head.Factory<T> head) {
     this.spec = spec;
     this.kernels = kernels;
     this.parameters = new Parameters(kernels);
     this.encoder = new Encoder(parameters, spec);
+    Set<String> encoderNames = new HashSet<>();
+    parameters.all().forEach(p -> encoderNames.add(p.name()));
+    this.head = head.create(parameters, spec, encoder);
+    Set<String> added = new LinkedHashSet<>();
+    parameters.all().stream().map(Parameters.Param::name).filter(n -> !encoderNames.contains(n))
+        .forEach(added::add);
+    this.headParameters = Set.copyOf(added);
+  }
+
+  /** Loads a model with {@code head} from {@code dir} ({@code config.json}, {@code model.safetensors}). */
+  public static <T> RobertaTaskModel<T> load(Path dir, Head.Factory<T> head, Kernels kernels)
+      throws IOException {
+    return loadAs(dir, config -> new RobertaTaskModel<>(config.spec(), kernels, head));
+  }
+
+  /**
+   * Starts fine-tuning from a pretrained encoder in {@code dir} (e.g. a masked-LM checkpoint): the
+   * head's parameters are initialized from {@code seed} where the file has none.
+   */
+  public static <T> RobertaTaskModel<T> fromPretrained(Path dir, Head.Factory<T> head, long seed,
+      Kernels kernels) throws IOException {
+    return pretrainedAs(dir, config -> new RobertaTaskModel<>(config.spec(), kernels, head), seed);
+  }
+
+  /** Reads {@code dir}'s config, builds the model {@code make} names for it, loads every weight. */
+  protected static <M extends RobertaTaskModel<?>> M loadAs(Path dir, Function<HfConfig, M> make)
+      throws IOException {
+    HfConfig config = readConfig(dir);
+    M model = make.apply(config);
+    model.loadWeights(dir, config, false);
+    return model;
+  }
+
+  /** As {@link #loadAs}, but the head may be missing from the file: it starts from {@code seed}. */
+  protected static <M extends RobertaTaskModel<?>> M pretrainedAs(Path dir, Function<HfConfig, M> make,
+      long seed) throws IOException {
+    HfConfig config = readConfig(dir);
+    M model = make.apply(config);
+    model.initialize(seed);
+    model.loadWeights(dir, config, true);
+    return model;
+  }
+
+  /** Every weight random from {@code seed}: the no-pretraining baseline. */
+  public static <T> RobertaTaskModel<T> random(ModelSpec spec, Head.Factory<T> head, long seed,
+      Kernels kernels) {
+    RobertaTaskModel<T> model = new RobertaTaskModel<>(spec, kernels, head);
+    model.initialize(seed);
+    return model;
   }
 
   public ModelSpec spec() {
@@ -52,17 +123,78 @@ public abstract class RobertaTaskModel {
     return encoder;
   }
 
-  /** The {@code architectures} entry of this model's config. */
-  public abstract String architecture();
+  public Head<T> head() {
+    return head;
+  }
 
-  /** Number of labels written to the config (2, HF's default, for heads without labels). */
+  /** The {@code architectures} entry of this model's config. */
+  public String architecture() {
+    return head.architecture();
+  }
+
+  /** Number of labels written to the config. */
   public int numLabels() {
-    return 2;
+    return head.numLabels();
   }
 
   /** Runs the encoder only. */
   public Encoder.Forward encode(Batch batch, RunMode mode) {
     return encoder.forward(kernels, batch, mode);
+  }
+
+  /**
+   * The head's inference scores for {@code batch}. The tensor lives in the caller's scope; {@link
+   * #scoresOnHost} frees everything before it returns.
+   */
+  public Tensor scores(Batch batch) {
+    return head.scores(kernels, encode(batch, RunMode.inference()));
+  }
+
+  /** {@link #scores} copied to the host, every activation freed. */
+  public float[] scoresOnHost(Batch batch) {
+    try (Kernels.Scope scope = kernels.scope()) {
+      return kernels.toFloats(scores(batch));
+    }
+  }
+
+  /** The loss without gradients, with dropout when {@code mode} trains (evaluation, checks). */
+  public double loss(Batch batch, T targets, RunMode mode) {
+    return run(batch, targets, mode, false);
+  }
+
+  /** The inference loss. */
+  public double loss(Batch batch, T targets) {
+    return run(batch, targets, RunMode.inference(), false);
+  }
+
+  /** The head's loss over the batch, accumulating every parameter's gradient. */
+  public double forwardBackward(Batch batch, T targets, RunMode mode) {
+    return run(batch, targets, mode, true);
+  }
+
+  private double run(Batch batch, T targets, RunMode mode, boolean backward) {
+    // every activation of the step is freed when it ends: nothing but the loss leaves it
+    try (Kernels.Scope scope = kernels.scope()) {
+      Encoder.Forward f = encoder.forward(kernels, batch, mode);
+      Head.Pass pass = head.loss(kernels, f, targets, mode, backward);
+      if (backward && pass.dLast() != null) {
+        encoder.backward(kernels, f, pass.dLast());
+      }
+      return pass.loss();
+    }
+  }
+
+  /**
+   * One optimizer update from the accumulated gradients: clips their global norm to {@code
+   * clipNorm} (none when 0) and applies AdamW at {@code learningRate}. Returns the norm before
+   * clipping.
+   */
+  public double optimizerStep(AdamW adam, double learningRate, double clipNorm) {
+    double norm = clipNorm > 0
+        ? GradientClipping.clipGlobalNorm(parameters, clipNorm)
+        : GradientClipping.globalNorm(parameters);
+    adam.step(parameters, learningRate);
+    return norm;
   }
 
   /** Random initialization as Hugging Face does it, padding rows of the embeddings zero. */
@@ -82,7 +214,7 @@ public abstract class RobertaTaskModel {
       throws IOException {
     this.loadedConfig = config;
     SafeTensors file = SafeTensors.read(dir.resolve(WEIGHTS_FILE));
-    parameters.load(file, name -> headMayBeMissing && !name.startsWith("roberta."));
+    parameters.load(file, name -> headMayBeMissing && headParameters.contains(name));
     if (spec.layerSharing() == LayerSharing.ALL_LAYERS) {
       String shared = "roberta.encoder.layer.0.";
       for (Parameters.Param p : parameters.all()) {

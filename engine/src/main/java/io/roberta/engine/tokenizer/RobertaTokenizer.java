@@ -68,8 +68,8 @@ public final class RobertaTokenizer implements AutoCloseable {
       }
       byte[] model = Files.readAllBytes(file);
       SentencePieceModel parsed = SentencePieceModel.parse(model, file);
-      return new RobertaTokenizer(
-          new SentencePieceBackend(model, parsed), parsed.vocabulary(), file);
+      SentencePieceBackend backend = new SentencePieceBackend(model, parsed);
+      return new RobertaTokenizer(backend, backend.vocabulary(), file);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read tokenizer " + file + ": " + e.getMessage(), e);
     }

@@ -46,7 +46,7 @@ class GradientCheckTest {
 
   static Stream<Arguments> variants() {
     List<Arguments> out = new ArrayList<>();
-    for (String head : List.of("mlm", "sequence", "regression", "token", "qa")) {
+    for (String head : List.of("mlm", "sequence", "regression", "token", "qa", "choice")) {
       out.add(Arguments.of(head, LayerSharing.NONE, 0.1));
       out.add(Arguments.of(head, LayerSharing.ALL_LAYERS, 0.0));
     }
@@ -65,15 +65,23 @@ class GradientCheckTest {
         types);
   }
 
+  /** Two questions of three (context, choice) sequences each, padded to one length. */
+  static Batch choiceBatch(Random random) {
+    int[][] seqs = {
+      {0, 5, 9, 2, 2, 7, 2}, {0, 5, 9, 2, 2, 12, 13, 2}, {0, 5, 9, 2, 2, 4, 2},
+      {0, 17, 4, 2, 2, 8, 2}, {0, 17, 4, 2, 2, 20, 2}, {0, 17, 4, 2, 2, 6, 11, 19, 2}};
+    return Batch.pad(seqs, PAD);
+  }
+
   @ParameterizedTest(name = "{0} head, {1} layers, dropout {2}")
   @MethodSource("variants")
   void backwardMatchesFiniteDifferences(String head, LayerSharing sharing, double dropout) {
     Kernels k = new Nd4jKernels(KernelPrecision.FP64);
     ModelSpec spec = spec(sharing, dropout);
     Random random = new Random(7);
-    Batch batch = batch(random);
+    Batch batch = head.equals("choice") ? choiceBatch(random) : batch(random);
     long seed = 11;
-    RobertaTaskModel model;
+    RobertaTaskModel<?> model;
     Supplier<Double> lossAndGrads;
     Supplier<Double> lossOnly;
     switch (head) {
@@ -95,11 +103,11 @@ class GradientCheckTest {
         lossOnly = () -> m.loss(batch, new int[] {2, 0}, RunMode.training(seed));
       }
       case "regression" -> {
-        RobertaForSequenceClassification m = new RobertaForSequenceClassification(spec, 1, k);
+        RobertaTaskModel<double[]> m = RobertaForSequenceClassification.regression(spec, k);
         double[] targets = {0.7, -1.3};
         model = m;
-        lossAndGrads = () -> m.forwardBackwardRegression(batch, targets, RunMode.training(seed));
-        lossOnly = () -> m.regressionLoss(batch, targets, RunMode.training(seed));
+        lossAndGrads = () -> m.forwardBackward(batch, targets, RunMode.training(seed));
+        lossOnly = () -> m.loss(batch, targets, RunMode.training(seed));
       }
       case "token" -> {
         RobertaForTokenClassification m = new RobertaForTokenClassification(spec, 4, k);
@@ -117,6 +125,13 @@ class GradientCheckTest {
         lossAndGrads = () -> m.forwardBackward(batch, new int[] {2, 1}, new int[] {4, 7},
             RunMode.training(seed));
         lossOnly = () -> m.loss(batch, new int[] {2, 1}, new int[] {4, 7}, RunMode.training(seed));
+      }
+      case "choice" -> {
+        // two questions of three choices each: six sequences, answers [2]
+        RobertaForMultipleChoice m = new RobertaForMultipleChoice(spec, 3, k);
+        model = m;
+        lossAndGrads = () -> m.forwardBackward(batch, new int[] {2, 0}, RunMode.training(seed));
+        lossOnly = () -> m.loss(batch, new int[] {2, 0}, RunMode.training(seed));
       }
       default -> throw new IllegalArgumentException(head);
     }

@@ -72,25 +72,70 @@ class ModelFilesTest {
   @Test
   void everyHeadRoundTripsWithItsArchitecture() throws Exception {
     ModelSpec spec = spec(LayerSharing.NONE);
-    RobertaTaskModel[] models = {
+    RobertaTaskModel<?>[] models = {
       new RobertaForSequenceClassification(spec, 4, k),
       new RobertaForTokenClassification(spec, 5, k),
-      new RobertaForQuestionAnswering(spec, k)
+      new RobertaForQuestionAnswering(spec, k),
+      new RobertaForMultipleChoice(spec, 4, k)
     };
-    for (RobertaTaskModel m : models) {
+    for (RobertaTaskModel<?> m : models) {
       m.initialize(8);
       Path out = dir.resolve(m.architecture());
       m.save(out);
       HfConfig config = HfConfig.read(out.resolve("config.json"));
       assertEquals(m.architecture(), config.architecture());
       assertEquals(m.numLabels(), config.numLabels());
-      RobertaTaskModel loaded = switch (m.architecture()) {
+      RobertaTaskModel<?> loaded = switch (m.architecture()) {
         case HfConfig.SEQUENCE_CLASSIFICATION -> RobertaForSequenceClassification.load(out, k);
         case HfConfig.TOKEN_CLASSIFICATION -> RobertaForTokenClassification.load(out, k);
+        case HfConfig.MULTIPLE_CHOICE -> RobertaForMultipleChoice.load(out, k);
         default -> RobertaForQuestionAnswering.load(out, k);
       };
       assertEquals(m.parameters().values(), loaded.parameters().values(), m.architecture());
     }
+  }
+
+  /**
+   * The tensors of HF's {@code RobertaForMultipleChoice} (its {@code state_dict()} keys for this
+   * shape, {@code position_ids} buffers aside): the encoder, {@code roberta.pooler.dense} and a
+   * one-output {@code classifier}. A model saved here names exactly these, and one that starts
+   * from a masked-LM checkpoint (which has no pooler) takes the encoder and draws the rest.
+   */
+  @Test
+  void multipleChoiceUsesHuggingFaceNamesAndStartsFromAMaskedLm() throws Exception {
+    ModelSpec spec = spec(LayerSharing.NONE);
+    RobertaForMaskedLM pretrained = new RobertaForMaskedLM(spec, k);
+    pretrained.initialize(2);
+    pretrained.save(dir);
+    RobertaForMultipleChoice choice = RobertaForMultipleChoice.fromPretrained(dir, 4, 9, k);
+    String shared = "roberta.encoder.layer.1.attention.self.key.weight";
+    assertArrayEquals(k.toFloats(pretrained.parameters().get(shared).value()),
+        k.toFloats(choice.parameters().get(shared).value()));
+    Path out = dir.resolve("choice");
+    choice.save(out);
+    java.util.Set<String> expected = new java.util.TreeSet<>(java.util.List.of(
+        "roberta.embeddings.word_embeddings.weight", "roberta.embeddings.position_embeddings.weight",
+        "roberta.embeddings.token_type_embeddings.weight", "roberta.embeddings.LayerNorm.weight",
+        "roberta.embeddings.LayerNorm.bias", "roberta.pooler.dense.weight", "roberta.pooler.dense.bias",
+        "classifier.weight", "classifier.bias"));
+    for (int layer = 0; layer < spec.numLayers(); layer++) {
+      for (String w : java.util.List.of("attention.self.query", "attention.self.key", "attention.self.value",
+          "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense", "output.dense",
+          "output.LayerNorm")) {
+        expected.add("roberta.encoder.layer." + layer + "." + w + ".weight");
+        expected.add("roberta.encoder.layer." + layer + "." + w + ".bias");
+      }
+    }
+    SafeTensors file = SafeTensors.read(out.resolve("model.safetensors"));
+    assertEquals(expected, new java.util.TreeSet<>(file.tensors().keySet()));
+    assertEquals(java.util.List.of(1L, 8L), java.util.Arrays.stream(file.tensor("classifier.weight").shape())
+        .boxed().toList());
+    HfConfig config = HfConfig.read(out.resolve("config.json"));
+    assertEquals("RobertaForMultipleChoice", config.architecture());
+    RobertaForMultipleChoice loaded = RobertaForMultipleChoice.load(out, k);
+    Batch batch = Batch.pad(new int[][] {{0, 7, 2, 2, 5, 2}, {0, 7, 2, 2, 6, 9, 2}}, 1);
+    assertArrayEquals(k.toFloats(choice.logits(batch)), k.toFloats(loaded.logits(batch)));
+    assertEquals(choice.loss(batch, new int[] {1}), loaded.loss(batch, new int[] {1}), 1e-7);
   }
 
   @Test

@@ -66,7 +66,9 @@ class RobertaTokenizerTest {
         Encoding e = sp.encode(text);
         String[] hfTokens = hf.encode(text).tokens();
         assertArrayEquals(hfTokens, e.tokens(), text);
-        assertEquals(1, e.ids()[0]);
+        // SentencePiece's default specials get XLM-R's ids, which the HF unigram fixture uses
+        assertArrayEquals(hf.encode(text).ids(), e.ids(), text);
+        assertEquals(0, e.ids()[0]);
         assertEquals(2, e.ids()[e.length() - 1]);
         assertEquals(text, sp.decode(e.ids(), true));
         for (int i = 1; i < e.length() - 1; i++) {
@@ -75,8 +77,10 @@ class RobertaTokenizerTest {
           assertEquals(surface, text.substring(span[0], span[1]).strip(), "offsets of " + e.tokens()[i]);
         }
       }
-      assertEquals("<unk>", sp.idToToken(0));
-      assertEquals(hf.vocabSize() - 2, sp.vocabSize()); // no <pad>, no <mask> in this model
+      assertEquals("<unk>", sp.idToToken(3));
+      assertEquals("<pad>", sp.idToToken(1));
+      assertEquals("<mask>", sp.idToToken(sp.vocabSize() - 1));
+      assertEquals(hf.vocabSize(), sp.vocabSize()); // <pad> and <mask> added as XLM-R does
       assertEquals(-1, sp.tokenToId("no such piece"));
     }
   }

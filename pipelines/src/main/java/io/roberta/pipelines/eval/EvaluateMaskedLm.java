@@ -8,9 +8,8 @@ import io.roberta.engine.kernels.Backends;
 import io.roberta.pipelines.corpus.CorpusOutput;
 import io.roberta.pipelines.stage.FolderRef;
 import org.apache.beam.sdk.io.GenerateSequence;
-import io.roberta.engine.model.Batch;
 import io.roberta.engine.model.RobertaForMaskedLM;
-import io.roberta.engine.model.RunMode;
+import io.roberta.engine.train.MaskedLmScorer;
 import io.roberta.spec.MaskingSpec;
 import java.io.IOException;
 import java.io.Serializable;
@@ -52,7 +51,7 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  */
 public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskReport>> {
   /** The epoch number of evaluation masks, as the trainer's holdout score uses. */
-  static final long EVAL_EPOCH = -1;
+  static final long EVAL_EPOCH = MaskedLmScorer.EVAL_EPOCH;
 
   private final FolderRef model;
   private final CorpusOutput corpus;
@@ -161,7 +160,7 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
     private final Job spec;
     private transient RobertaForMaskedLM model;
     private transient TokenShards holdout;
-    private transient DynamicMasker masker;
+    private transient MaskedLmScorer scorer;
 
     ScoreBatchesFn(Job spec) {
       this.spec = spec;
@@ -177,7 +176,8 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
       }
       holdout = spec.open();
       holdout.checkIdsBelow(model.spec().vocabSize());
-      masker = new DynamicMasker(spec.masking(), model.spec().specialTokens(), model.spec().vocabSize());
+      scorer = new MaskedLmScorer(model,
+          new DynamicMasker(spec.masking(), model.spec().specialTokens(), model.spec().vocabSize()));
     }
 
     @ProcessElement
@@ -185,8 +185,6 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
       List<Long> blocks = new ArrayList<>();
       shard.getValue().forEach(blocks::add);
       blocks.sort(Comparator.naturalOrder());
-      int t = spec.blockLength();
-      int pad = model.spec().specialTokens().pad();
       int from = 0;
       while (from < blocks.size()) {
         long batch = blocks.get(from) / spec.batchSize();
@@ -194,22 +192,8 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
         while (to < blocks.size() && blocks.get(to) / spec.batchSize() == batch) {
           to++;
         }
-        int n = to - from;
-        int[] ids = new int[n * t];
-        int[] labels = new int[n * t];
-        int[] block = new int[t];
-        for (int i = 0; i < n; i++) {
-          holdout.read(blocks.get(from + i), block);
-          DynamicMasker.Masked m = masker.mask(block, EVAL_EPOCH, blocks.get(from + i));
-          System.arraycopy(m.inputIds(), 0, ids, i * t, t);
-          System.arraycopy(m.labels(), 0, labels, i * t, t);
-        }
-        int[] mask = new int[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-          mask[i] = ids[i] == pad ? 0 : 1;
-        }
-        RobertaForMaskedLM.Step s = model.trainStep(new Batch(n, t, ids, mask, null), labels, RunMode.inference(), 0.0);
-        out.output(new BatchScore(batch, n, s.lossSum(), s.correct(), s.labelled()));
+        MaskedLmScorer.Sums s = scorer.score(holdout, blocks.subList(from, to));
+        out.output(new BatchScore(batch, s.blocks(), s.lossSum(), s.correct(), s.masked()));
         from = to;
       }
     }

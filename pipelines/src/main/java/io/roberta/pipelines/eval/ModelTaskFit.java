@@ -48,7 +48,7 @@ public final class ModelTaskFit {
     }
     int labels = switch (task.head()) {
       case REGRESSION -> 1;
-      case QUESTION_ANSWERING -> -1; // start and end logits, no labels
+      case QUESTION_ANSWERING, MULTIPLE_CHOICE -> -1; // start/end logits, or one score per choice: no labels
       default -> task.labels().size();
     };
     if (labels < 0) {
@@ -76,6 +76,7 @@ public final class ModelTaskFit {
       case SEQUENCE_CLASSIFICATION, REGRESSION -> "RobertaForSequenceClassification";
       case TOKEN_CLASSIFICATION -> "RobertaForTokenClassification";
       case QUESTION_ANSWERING -> "RobertaForQuestionAnswering";
+      case MULTIPLE_CHOICE -> HfConfig.MULTIPLE_CHOICE;
     };
   }
 

@@ -10,7 +10,7 @@ import java.util.List;
  * Turns a head's raw scores into a {@link Prediction}: the arg-max label, the regression value,
  * each word's tag from its first sub-token, or the best answer span over all QA windows (start
  * not after end, at most {@value #MAX_ANSWER_TOKENS} tokens, inside the context; highest start +
- * end logit). Ties go to the lowest label or earliest span, so the result never depends on order.
+ * end logit), the highest-scoring choice. Ties go to the lowest label or earliest span, so the result never depends on order.
  */
 public final class Predictor {
   static final int MAX_ANSWER_TOKENS = 30;
@@ -36,6 +36,8 @@ public final class Predictor {
       case REGRESSION -> new Prediction(e.index(), e.id(), null, null, scores.get(0)[0], e.score(), null, null, null);
       case TOKEN_CLASSIFICATION -> tags(e, labels, features.get(0), scores.get(0));
       case QUESTION_ANSWERING -> answer(e, features, scores);
+      case MULTIPLE_CHOICE -> new Prediction(e.index(), e.id(),
+          labels.get(argMax(scores.get(0), 0, scores.get(0).length)), e.label(), Double.NaN, Double.NaN, null, null, null);
     };
   }
 

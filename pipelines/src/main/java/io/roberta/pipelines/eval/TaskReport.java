@@ -76,6 +76,15 @@ public record TaskReport(String task, String head, long examples, Map<String, Do
               + " and are scored as wrong");
         }
       }
+      case MULTIPLE_CHOICE -> {
+        int[] pred = new int[n];
+        int[] gold = new int[n];
+        for (int i = 0; i < n; i++) {
+          pred[i] = task.labels().indexOf(sorted.get(i).predicted());
+          gold[i] = task.labels().indexOf(sorted.get(i).gold());
+        }
+        m.put("accuracy", Classification.accuracy(pred, gold));
+      }
       case QUESTION_ANSWERING -> {
         double em = 0;
         double f1 = 0;

@@ -17,6 +17,8 @@ import java.io.Serializable;
  * @param end answer end token, inclusive (QA)
  * @param contextStart first context token of a QA window, or -1
  * @param charOffsets per token {start, end} character offsets into the QA context, or null
+ * @param choices multiple choice: the ids of each (context, choice) sequence, and {@code ids} is
+ *     empty; else null
  */
 public record Feature(
     long exampleIndex,
@@ -28,7 +30,19 @@ public record Feature(
     int start,
     int end,
     int contextStart,
-    int[][] charOffsets) implements Serializable {
+    int[][] charOffsets,
+    int[][] choices) implements Serializable {
+
+  /** A feature of one sequence (every head but multiple choice). */
+  public Feature(long exampleIndex, int[] ids, int label, double target, int[] tokenLabels, int[] wordOfToken,
+      int start, int end, int contextStart, int[][] charOffsets) {
+    this(exampleIndex, ids, label, target, tokenLabels, wordOfToken, start, end, contextStart, charOffsets, null);
+  }
+
+  /** A multiple-choice question: one sequence per choice, {@code label} the right one. */
+  public static Feature choices(long exampleIndex, int[][] choices, int label) {
+    return new Feature(exampleIndex, new int[0], label, Double.NaN, null, null, 0, 0, -1, null, choices);
+  }
 
   public int length() {
     return ids.length;

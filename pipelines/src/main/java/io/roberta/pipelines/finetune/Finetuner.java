@@ -100,7 +100,8 @@ public final class Finetuner {
               + " Lower finetune.learningRate (" + spec.learningRate() + ")"
               + (o.gradClipNorm() > 0 ? "" : " or enable gradient clipping"));
         }
-        adam.step(params, schedule.learningRate(step + 1)); // 1-based, as the pretrainer: the first update moves
+        // 1-based, as the pretrainer: the first update moves; gradients are already clipped above
+        head.model().optimizerStep(adam, schedule.learningRate(step + 1), 0);
         losses.add(loss);
         step++;
         long now = System.nanoTime();

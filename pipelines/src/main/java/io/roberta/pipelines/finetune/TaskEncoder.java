@@ -56,7 +56,33 @@ public final class TaskEncoder {
       case REGRESSION -> List.of(sequence(e, -1, e.score()));
       case TOKEN_CLASSIFICATION -> List.of(tagged(e));
       case QUESTION_ANSWERING -> windows(e);
+      case MULTIPLE_CHOICE -> List.of(choices(e));
     };
+  }
+
+  /**
+   * fairseq's RACE input ({@code preprocess_RACE.py}, {@code sentence_ranking}): per choice, the
+   * question with its {@code _} blank filled by the choice (or the choice appended), at most
+   * {@code min(128, maxLength / 2)} tokens, then the passage: {@code <s> question+choice </s></s>
+   * passage </s>}, the passage's tail cut to fit as fairseq's {@code --truncate-sequence} does.
+   */
+  private Feature choices(TaskExample e) {
+    if (e.choices() == null || e.choices().size() < 2) {
+      throw new IllegalArgumentException("example " + e.id() + ": a multiple-choice example needs at least 2 choices");
+    }
+    int[] passage = body(tokenizer.encode(e.textA()));
+    int maxOption = Math.min(128, maxLength / 2) - 2;
+    int[][] sequences = new int[e.choices().size()][];
+    for (int c = 0; c < sequences.length; c++) {
+      String option = e.choices().get(c);
+      String qa = e.textB().contains("_") ? e.textB().replace("_", option) : e.textB() + " " + option;
+      int[] question = body(tokenizer.encode(qa.replaceAll("\\s+", " ").strip()));
+      question = Arrays.copyOf(question, Math.min(question.length, maxOption));
+      int room = maxLength - question.length - 4;
+      sequences[c] = concat(new int[] {specials.bos()}, question, new int[] {specials.eos(), specials.eos()},
+          Arrays.copyOf(passage, Math.min(passage.length, room)), new int[] {specials.eos()});
+    }
+    return Feature.choices(e.index(), sequences, labelId(e));
   }
 
   private int labelId(TaskExample e) {

@@ -104,6 +104,14 @@ public final class PretrainRun {
         HoldoutScore score = scoreHoldout ? holdout(trainer, job, dtype, recipe.pretrain().microBatch()) : null;
         Path hf = local.resolve("hf");
         trainer.exportHuggingFace(hf);
+        if (recipe.tokenizer().kind() == io.roberta.spec.TokenizerSpec.Kind.SENTENCEPIECE && job.tokenizer() != null) {
+          // XLM-R's files (sentencepiece.bpe.model, tokenizer_config.json, model_type) from the staged model
+          try {
+            io.roberta.engine.io.XlmRobertaFiles.write(hf, job.tokenizer().local());
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write XLM-R's tokenizer files: " + e.getMessage(), e);
+          }
+        }
         files.addAll(Staging.publish(hf, out, "hf/"));
         if (job.tokenizer() != null) {
           for (FileEntry f : job.tokenizer().files()) {

@@ -34,7 +34,7 @@ public final class BrownTasks {
   private BrownTasks() {}
 
   /** One sentence of one file: its words and fine-grained tags. */
-  private record Sentence(String file, long line, List<String> words, List<String> tags) {}
+  record Sentence(String file, long line, List<String> words, List<String> tags) {}
 
   /** Passages of {@code sentencesPerPassage} consecutive sentences, labelled with their file's genre. */
   public static TaskData genre(Path dir, Split split, int sentencesPerPassage) {
@@ -99,7 +99,7 @@ public final class BrownTasks {
     }
   }
 
-  private static List<Sentence> sentences(Path file, List<Rejected> rejected) {
+  static List<Sentence> sentences(Path file, List<Rejected> rejected) {
     List<String> lines;
     try {
       lines = Files.readAllLines(file, StandardCharsets.UTF_8);

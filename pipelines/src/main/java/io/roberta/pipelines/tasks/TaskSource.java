@@ -10,7 +10,9 @@ import java.util.List;
  * mrpc}, {@code stsb}, {@code qqp}, {@code mnli-m}, {@code mnli-mm}, {@code qnli}, {@code rte})
  * from a folder with {@code train.tsv} and the dev file, {@code squad} from a folder with {@code
  * train-v1.1.json} and {@code dev-v1.1.json}, and {@code brown-genre} / {@code brown-pos} from the
- * Brown corpus folder.
+ * Brown corpus folder, {@code race} / {@code race-middle} / {@code race-high} from RACE's folder
+ * ({@code train/} and {@code dev/}, each with {@code middle/} and {@code high/}), and {@code
+ * brown-gap} (multiple choice: the sentence missing from a passage) from the Brown corpus folder.
  *
  * <pre>{@code TaskData dev = TaskSource.read("rte", Path.of("glue/RTE"), TaskSource.Split.EVAL);}</pre>
  */
@@ -28,7 +30,7 @@ public final class TaskSource {
     for (GlueTask t : GlueTask.values()) {
       names.add(t.taskName());
     }
-    names.addAll(List.of("squad", "brown-genre", "brown-pos"));
+    names.addAll(List.of("squad", "brown-genre", "brown-pos", "race", "race-middle", "race-high", "brown-gap"));
     return names;
   }
 
@@ -46,6 +48,14 @@ public final class TaskSource {
         return BrownTasks.genre(data, split == Split.TRAIN ? BrownTasks.Split.TRAIN : BrownTasks.Split.TEST, BROWN_GENRE_SENTENCES);
       case "brown-pos":
         return BrownTasks.partOfSpeech(data, split == Split.TRAIN ? BrownTasks.Split.TRAIN : BrownTasks.Split.TEST);
+      case "race":
+        return RaceReader.read(data, split == Split.TRAIN ? "train" : "dev", RaceReader.Level.ALL);
+      case "race-middle":
+        return RaceReader.read(data, split == Split.TRAIN ? "train" : "dev", RaceReader.Level.MIDDLE);
+      case "race-high":
+        return RaceReader.read(data, split == Split.TRAIN ? "train" : "dev", RaceReader.Level.HIGH);
+      case "brown-gap":
+        return GapTask.read(data, split == Split.TRAIN ? BrownTasks.Split.TRAIN : BrownTasks.Split.TEST);
       case "squad":
         return SquadReader.read(file(data, split == Split.TRAIN ? "train-v1.1.json" : "dev-v1.1.json"));
       default:

@@ -81,6 +81,27 @@ class FinetunerTest {
   }
 
   @Test
+  void multipleChoiceLossFallsAndTheRightChoiceWins() {
+    FinetuneSpec spec = Finetune.multipleChoice("good-word", 4).epochs(12).batchSize(8).learningRate(5e-3).build();
+    List<String> letters = List.of("A", "B", "C", "D");
+    List<TaskExample> examples = TinyTasks.choices(40, 6);
+    TaskHead head = TaskHead.random(TinyTasks.spec(), Head.MULTIPLE_CHOICE, 4, 7, KERNELS);
+    List<Feature> features = encode(Head.MULTIPLE_CHOICE, letters, examples);
+    assertLearns(new Finetuner(head, spec, msg -> {}).train(features));
+    float[][] scores = head.scores(features);
+    int right = 0;
+    for (int i = 0; i < scores.length; i++) {
+      assertEquals(4, scores[i].length);
+      int best = 0;
+      for (int c = 1; c < 4; c++) {
+        best = scores[i][c] > scores[i][best] ? c : best;
+      }
+      right += best == features.get(i).label() ? 1 : 0;
+    }
+    assertTrue(right >= 30, right + " of 40 training questions answered right after fine-tuning (chance: 10)");
+  }
+
+  @Test
   void warmupThenLinearDecay() {
     FinetuneSpec spec = Finetune.classification("x", 2).learningRate(1e-4).warmupRatio(0.1).build();
     ScheduleSpec s = Finetuner.schedule(spec, 100);

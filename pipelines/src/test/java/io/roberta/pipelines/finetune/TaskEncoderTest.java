@@ -51,6 +51,36 @@ class TaskEncoderTest {
   }
 
   @Test
+  void multipleChoiceFillsTheBlankOrAppendsTheChoiceThenThePassageAsFairseq() {
+    TaskEncoder enc = new TaskEncoder(tokenizer, IDS, Head.MULTIPLE_CHOICE, List.of("A", "B", "C", "D"), 64);
+    TaskExample blank = TaskExample.choice(3, "q", "The day was warm.", "It was _ .", List.of("warm", "cold", "grim", "dark"), "A");
+    Feature f = enc.encode(blank).get(0);
+    assertEquals(0, f.label());
+    assertEquals(3, f.exampleIndex());
+    assertEquals(4, f.choices().length);
+    int[] qa = body("It was cold .");
+    int[] passage = body("The day was warm.");
+    int[] want = new int[qa.length + passage.length + 4];
+    want[0] = 0;
+    System.arraycopy(qa, 0, want, 1, qa.length);
+    want[qa.length + 1] = 2;
+    want[qa.length + 2] = 2;
+    System.arraycopy(passage, 0, want, qa.length + 3, passage.length);
+    want[want.length - 1] = 2;
+    assertArrayEquals(want, f.choices()[1]);
+    TaskExample appended = TaskExample.choice(0, "q", "The day was warm.", "Which?", List.of("a", "b", "c", "d"), "D");
+    assertArrayEquals(body("Which? c"), Arrays.copyOfRange(enc.encode(appended).get(0).choices()[2], 1, 1 + body("Which? c").length));
+    // a long passage loses its tail; every sequence still ends with </s> and fits
+    TaskEncoder shortEnc = new TaskEncoder(tokenizer, IDS, Head.MULTIPLE_CHOICE, List.of("A", "B", "C", "D"), 16);
+    Feature cut = shortEnc.encode(TaskExample.choice(0, "q", "one two three four five six seven eight nine ten eleven twelve",
+        "_", List.of("a", "b", "c", "d"), "B")).get(0);
+    for (int[] seq : cut.choices()) {
+      assertEquals(16, seq.length);
+      assertEquals(2, seq[15]);
+    }
+  }
+
+  @Test
   void longPairsAreTruncatedLongestFirst() {
     TaskEncoder enc = new TaskEncoder(tokenizer, IDS, Head.SEQUENCE_CLASSIFICATION, List.of("no", "yes"), 12);
     String longText = "one two three four five six seven eight nine ten eleven twelve";

@@ -99,4 +99,33 @@ public final class TinyTasks {
     }
     return out;
   }
+
+  /**
+   * "Which word of the passage is good?": a filler passage with one GOOD word, four choices (that
+   * word and three BAD ones) in a random order; the answer's letter is the label.
+   */
+  public static List<TaskExample> choices(int n, long seed) {
+    List<TaskExample> out = new ArrayList<>();
+    SplittableRandom r = new SplittableRandom(seed);
+    for (int i = 0; i < n; i++) {
+      String key = GOOD[r.nextInt(GOOD.length)];
+      List<String> words = new ArrayList<>();
+      for (int w = 0; w < 4 + r.nextInt(4); w++) {
+        words.add(FILL[r.nextInt(FILL.length)]);
+      }
+      words.add(r.nextInt(words.size() + 1), key);
+      List<String> options = new ArrayList<>();
+      while (options.size() < 3) {
+        String bad = BAD[r.nextInt(BAD.length)];
+        if (!options.contains(bad)) {
+          options.add(bad);
+        }
+      }
+      int answer = r.nextInt(4);
+      options.add(answer, key);
+      out.add(TaskExample.choice(i, "c" + i, String.join(" ", words), "the good word is _", options,
+          TaskExample.choiceLetter(answer)));
+    }
+    return out;
+  }
 }

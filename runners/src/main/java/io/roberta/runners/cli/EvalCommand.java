@@ -67,6 +67,10 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--batch-size", defaultValue = "32") int batchSize;
   @Option(names = "--max-length", defaultValue = "512") int maxLength;
 
+  @Option(names = "--examples", defaultValue = "0", paramLabel = "N",
+      description = "Score N examples drawn with a fixed seed (1), kept in order, instead of all (0, the default).")
+  int examples;
+
   @Option(names = "--accept-rejected", description = "Score data with malformed rows; the report lists every one.")
   boolean acceptRejected;
 
@@ -128,7 +132,12 @@ public final class EvalCommand implements Callable<Integer> {
       if (task == null || data == null) {
         throw new UserError("give --task and --data (or --masked-lm)");
       }
-      TaskData eval = TaskSource.read(task, data, TaskSource.Split.EVAL);
+      TaskData all = TaskSource.read(task, data, TaskSource.Split.EVAL);
+      TaskData eval = all.sample(examples, 1);
+      if (eval.examples().size() < all.examples().size()) {
+        spec.commandLine().getErr().printf("eval %s: %d of %d examples, drawn with seed 1%n", task,
+            eval.examples().size(), all.examples().size());
+      }
       EvalTask evalTask;
       try {
         evalTask = acceptRejected ? EvalTask.acceptingRejected(eval, maxLength) : EvalTask.of(eval, maxLength);

@@ -53,8 +53,10 @@ public final class FillMaskCommand implements Callable<Integer> {
     }
     Path tokenizerPath = tokenizer == null ? model : tokenizer;
     if (!Files.exists(tokenizerPath.resolve(RobertaTokenizer.TOKENIZER_JSON))
+        && !Files.exists(tokenizerPath.resolve(io.roberta.engine.io.XlmRobertaFiles.SENTENCEPIECE_MODEL))
         && !Files.isRegularFile(tokenizerPath)) {
-      throw new UserError("no tokenizer.json in " + tokenizerPath + " (pass --tokenizer)");
+      throw new UserError("no tokenizer.json or " + io.roberta.engine.io.XlmRobertaFiles.SENTENCEPIECE_MODEL + " in "
+          + tokenizerPath + " (pass --tokenizer)");
     }
     if (!text.contains(FillMask.MASK)) {
       throw new UserError("the text has no " + FillMask.MASK + ": \"" + text + "\"");

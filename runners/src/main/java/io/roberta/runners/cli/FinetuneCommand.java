@@ -114,6 +114,7 @@ public final class FinetuneCommand implements Callable<Integer> {
       case REGRESSION -> Finetune.regression(task);
       case TOKEN_CLASSIFICATION -> Finetune.tokenClassification(task, train.labels().size());
       case QUESTION_ANSWERING -> Finetune.questionAnswering(task);
+      case MULTIPLE_CHOICE -> Finetune.multipleChoice(task, train.labels().size());
     };
     if (trainExamples > 0) {
       f.trainExamples(trainExamples);

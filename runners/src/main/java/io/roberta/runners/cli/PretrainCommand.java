@@ -113,7 +113,8 @@ public final class PretrainCommand implements Callable<Integer> {
   }
 
   static void fillMask(FolderRef model, String text, PrintWriter out) {
-    if (!model.has("tokenizer.json") || !text.contains(FillMask.MASK)) {
+    boolean tokenizer = model.has("tokenizer.json") || model.has(io.roberta.engine.io.XlmRobertaFiles.SENTENCEPIECE_MODEL);
+    if (!tokenizer || !text.contains(FillMask.MASK)) {
       return;
     }
     Path hf = model.local();

@@ -63,6 +63,39 @@ class FinetuneEvalCommandsTest {
     assertEquals(10, Files.readAllLines(dir.resolve("report/predictions.jsonl")).size());
   }
 
+  /** The {@code race} task: RACE's folders (the pipelines' test files), multiple choice end to end. */
+  @Test
+  void raceFinetuneThenEvalScoresAccuracy(@TempDir Path dir) throws Exception {
+    Path pretrained = dir.resolve("pretrained");
+    ModelSpec spec = new ModelSpec(VOCAB, 32, 2, 4, 64, 66, 1, 1e-5, 0.1, 0.1, 0.02,
+        SpecialTokens.roberta(VOCAB), LayerSharing.NONE);
+    RobertaForMaskedLM mlm = new RobertaForMaskedLM(spec, new Nd4jKernels(KernelPrecision.FP32));
+    mlm.initialize(2);
+    mlm.save(pretrained);
+    Files.copy(TOKENIZER, pretrained.resolve("tokenizer.json"));
+    Path race = Path.of("../pipelines/src/test/resources/race");
+    CommandLineTest.Result ft = CommandLineTest.run("finetune", "--task", "race", "--data", race.toString(),
+        "--from", pretrained.toString(), "--out", dir.resolve("race").toString(), "--epochs", "2",
+        "--batch-size", "2", "--max-length", "48", "--lr", "1e-4");
+    assertEquals(0, ft.status(), ft.out() + ft.err());
+    assertTrue(ft.out().contains("on 3 examples: 4 steps"), ft.out());
+    JsonNode config = new ObjectMapper().readTree(dir.resolve("race/config.json").toFile());
+    assertEquals("RobertaForMultipleChoice", config.get("architectures").get(0).asText());
+    assertTrue(io.roberta.engine.io.SafeTensors.read(dir.resolve("race/model.safetensors")).contains("roberta.pooler.dense.weight"));
+
+    CommandLineTest.Result ev = CommandLineTest.run("eval", "--task", "race", "--data", race.toString(),
+        "--model", dir.resolve("race").toString(), "--out", dir.resolve("report").toString(), "--shards", "2",
+        "--batch-size", "2", "--runner=DirectRunner");
+    assertEquals(0, ev.status(), ev.out() + ev.err());
+    assertTrue(ev.out().contains("| accuracy |"), ev.out());
+    JsonNode report = new ObjectMapper().readTree(dir.resolve("report/report.json").toFile());
+    assertEquals(3, report.get("examples").asInt());
+    assertEquals("MULTIPLE_CHOICE", report.get("head").asText());
+    double accuracy = report.get("metrics").get("accuracy").asDouble();
+    assertTrue(accuracy >= 0 && accuracy <= 1, report.toString());
+    assertTrue(Files.readString(dir.resolve("report/predictions.jsonl")).contains("\"id\":\"high/3.txt#1\""));
+  }
+
   @Test
   void maskedLmEvalScoresHoldoutBlocks(@TempDir Path dir) throws Exception {
     ModelSpec spec = new ModelSpec(300, 32, 2, 4, 64, 24, 1, 1e-5, 0.1, 0.1, 0.02,
