@@ -41,6 +41,7 @@ public final class CommandChecks {
       "--seed", Rule.ANY,
       "--mask-seed", Rule.ANY,
       "--train-examples", Rule.NON_NEGATIVE,
+      "--holdout-blocks", Rule.NON_NEGATIVE, // 0: no holdout score at the end of pretraining
       "--weight-decay", Rule.NON_NEGATIVE,
       "--warmup-ratio", Rule.FRACTION);
 

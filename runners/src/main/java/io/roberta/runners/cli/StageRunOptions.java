@@ -20,7 +20,7 @@ final class StageRunOptions {
           + " resumes. Default: the whole schedule.")
   long stopAfterSteps;
 
-  @Option(names = "--holdout-blocks", defaultValue = "2000", description = "Holdout blocks scored at the end of pretraining (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--holdout-blocks", defaultValue = "2000", description = "Holdout blocks scored at the end of pretraining (default: ${DEFAULT-VALUE}; 0: none).")
   int holdoutBlocks;
 
   @Option(names = "--training-accelerator", description = "Beam accelerator hint for the training stages, overriding the recipe's.")

@@ -33,6 +33,7 @@ class LocalFileUseTest {
       Map.entry("pipelines/tasks/BrownTasks.java", "parses staged Brown files"),
       Map.entry("pipelines/tasks/GlueReader.java", "parses a staged GLUE file"),
       Map.entry("pipelines/tasks/SquadReader.java", "parses a staged SQuAD file"),
+      Map.entry("pipelines/tasks/RaceReader.java", "parses a staged RACE folder"),
       Map.entry("pipelines/eval/ModelTaskFit.java", "checks the config.json of a staged model folder"),
       Map.entry("pipelines/corpus/ByteLevelBpe.java", "parses a staged tokenizer.json"),
       Map.entry("pipelines/corpus/FileSource.java", "names unreadable local files in its error messages (reading goes through FileSystems)"),
