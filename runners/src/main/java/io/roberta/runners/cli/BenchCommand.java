@@ -29,7 +29,9 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "WHAT", description = {
       "engine: forward+backward of the presets against ND4J's sgemm ceiling.",
-      "pretrain: the training stage (DirectRunner) against the bare engine loop on the same batches of a recipe's corpus."})
+      "pretrain: the training stage (DirectRunner) against the bare engine loop on the same batches of a recipe's corpus.",
+      "rows: the rows bench/vs-pytorch.sh compares with PyTorch (train, step, base, infer, finetune); prints"
+          + " 'row NAME UNITS s1,s2,...', seconds per timed step after one warm-up step."})
   String what;
 
   @Option(names = "--threads", defaultValue = "2",
@@ -57,7 +59,58 @@ public final class BenchCommand implements Callable<Integer> {
       description = "bench pretrain: where the recipe's tokenizer and corpus stages are (built when missing; default: ${DEFAULT-VALUE}).")
   String workDir;
 
+  @Option(names = "--rows", split = ",", defaultValue = "train,step,base,infer,finetune",
+      description = "bench rows: which rows (default: ${DEFAULT-VALUE}).")
+  List<String> rows;
+
+  @Option(names = "--profile",
+      description = "bench rows: also print wall time per kernel operation for each row.")
+  boolean profile;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  /** The side-by-side rows; see {@link EngineBench#ROWS}. */
+  private Integer rows() {
+    if (threads < 1 || steps < 1) {
+      throw new UserError("--threads and --steps must be at least 1");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    int pinned = Nd4jKernels.pinThreads(threads);
+    spec.commandLine().getErr().printf(Locale.ROOT, "bench rows: threads pinned %d (BLAS %d), "
+        + "OMP_WAIT_POLICY %s, load average %.1f%n", threads, pinned, System.getenv("OMP_WAIT_POLICY"),
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    ModelSpec tiny = Roberta.tiny().build();
+    ModelSpec base = Roberta.base().build();
+    for (String name : rows) {
+      if (!EngineBench.ROWS.contains(name)) {
+        throw new UserError("unknown row '" + name + "'; valid: " + String.join(", ", EngineBench.ROWS));
+      }
+      io.roberta.engine.kernels.Kernels kernels = new Nd4jKernels(KernelPrecision.FP32);
+      io.roberta.engine.bench.KernelProfile profiler = null;
+      if (profile) {
+        profiler = new io.roberta.engine.bench.KernelProfile(kernels);
+        kernels = profiler.kernels();
+      }
+      EngineBench.Row row = EngineBench.row(name, tiny, base, kernels);
+      row.time(); // warm-up
+      if (profiler != null) {
+        profiler.reset();
+      }
+      StringBuilder times = new StringBuilder();
+      double total = 0;
+      for (int s = 0; s < steps; s++) {
+        double t = row.time();
+        total += t;
+        times.append(s == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.5f", t));
+      }
+      out.printf(Locale.ROOT, "row %s %d %s%n", name, row.unitsPerStep(), times);
+      if (profiler != null) {
+        profiler.print(out, total);
+      }
+      out.flush();
+    }
+    return 0;
+  }
 
   /** The training stage against the bare loop; --steps optimizer steps of the recipe. */
   private Integer pretrain() {
@@ -91,8 +144,11 @@ public final class BenchCommand implements Callable<Integer> {
     if (what.equals("pretrain")) {
       return pretrain();
     }
+    if (what.equals("rows")) {
+      return rows();
+    }
     if (!what.equals("engine")) {
-      throw new UserError("unknown benchmark '" + what + "'; available: engine");
+      throw new UserError("unknown benchmark '" + what + "'; available: engine, pretrain, rows");
     }
     if (threads < 1 || batch < 1 || seq < 1 || steps < 1) {
       throw new UserError("--threads, --batch, --seq and --steps must be at least 1");
