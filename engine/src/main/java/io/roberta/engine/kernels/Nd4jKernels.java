@@ -114,9 +114,19 @@ public final class Nd4jKernels implements Kernels {
     void run(int from, int to);
   }
 
+  /**
+   * Java threads for row kernels: the caller plus the common fork-join pool, or the caller alone
+   * when OpenMP's threads spin between native ops ({@code OMP_WAIT_POLICY=ACTIVE}): a Java worker
+   * would then compete with a spinning OpenMP thread for the same core.
+   */
+  private static final int JAVA_WORKERS =
+      "active".equalsIgnoreCase(System.getenv("OMP_WAIT_POLICY"))
+          ? 1
+          : Math.max(1, java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1);
+
   /** Splits {@code [0, count)} over the common fork-join pool when the work is worth it. */
   static void forRanges(int count, long costPerItem, RangeBody body) {
-    int workers = Math.max(1, java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1);
+    int workers = JAVA_WORKERS;
     if (workers == 1 || count < 2 || (long) count * costPerItem < PARALLEL_THRESHOLD) {
       body.run(0, count);
       return;
@@ -860,12 +870,19 @@ public final class Nd4jKernels implements Kernels {
     double keep = 1.0 / (1.0 - p);
     int n = (int) a(mask).length();
     int chunks = (n + DROPOUT_CHUNK - 1) / DROPOUT_CHUNK;
-    // the same bytes for a seed whatever the thread count: chunk c always uses stream (seed, c)
+    // the same bytes for a seed whatever the thread count: chunk c always uses stream (seed, c).
+    // Each 64-bit draw decides two elements (two unsigned 32-bit uniforms against p * 2^32).
+    long threshold = (long) Math.ceil(p * 4294967296.0);
     forRanges(chunks, DROPOUT_CHUNK, (from, to) -> {
       for (int c = from; c < to; c++) {
         SplittableRandom random = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (c + 1)));
-        for (int i = c * DROPOUT_CHUNK, end = Math.min(n, i + DROPOUT_CHUNK); i < end; i++) {
-          m.set(i, random.nextDouble() < p ? 0.0 : keep);
+        int end = Math.min(n, (c + 1) * DROPOUT_CHUNK);
+        for (int i = c * DROPOUT_CHUNK; i < end; i += 2) {
+          long bits = random.nextLong();
+          m.set(i, (bits >>> 32) < threshold ? 0.0 : keep);
+          if (i + 1 < end) {
+            m.set(i + 1, (bits & 0xFFFFFFFFL) < threshold ? 0.0 : keep);
+          }
         }
       }
     });
