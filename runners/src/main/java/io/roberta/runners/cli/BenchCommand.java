@@ -74,6 +74,11 @@ public final class BenchCommand implements Callable<Integer> {
     if (threads < 1 || steps < 1) {
       throw new UserError("--threads and --steps must be at least 1");
     }
+    for (String name : rows) {
+      if (!EngineBench.ROWS.contains(name)) {
+        throw new UserError("unknown row '" + name + "'; valid: " + String.join(", ", EngineBench.ROWS));
+      }
+    }
     PrintWriter out = spec.commandLine().getOut();
     int pinned = Nd4jKernels.pinThreads(threads);
     spec.commandLine().getErr().printf(Locale.ROOT, "bench rows: threads pinned %d (BLAS %d), "
@@ -82,9 +87,6 @@ public final class BenchCommand implements Callable<Integer> {
     ModelSpec tiny = Roberta.tiny().build();
     ModelSpec base = Roberta.base().build();
     for (String name : rows) {
-      if (!EngineBench.ROWS.contains(name)) {
-        throw new UserError("unknown row '" + name + "'; valid: " + String.join(", ", EngineBench.ROWS));
-      }
       io.roberta.engine.kernels.Kernels kernels = new Nd4jKernels(KernelPrecision.FP32);
       io.roberta.engine.bench.KernelProfile profiler = null;
       if (profile) {
