@@ -11,8 +11,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The reference backend: ND4J on the CPU (nd4j-native), every matrix product through its BLAS
- * ({@link Nd4j#gemm}, batched {@link Nd4j#matmul}). Every tensor it creates is a fresh,
- * contiguous, row-major array, never a view.
+ * ({@link Nd4j#gemm}, batched {@code Mmul}). Every tensor it creates is a contiguous, row-major
+ * array, never a view. Inside a {@link #scope()} arrays come from a per-thread pool of buffers
+ * freed by earlier scopes (same dtype and shape), so a training loop stops allocating after its
+ * first step; see {@link #poolStats()}.
  *
  * <pre>{@code Kernels k = new Nd4jKernels(KernelPrecision.FP32);}</pre>
  */
