@@ -11,7 +11,7 @@ every gradient, parameters after one AdamW step) and refuses to time a model tha
   python3 bench/torch_roberta.py rows --rows train,step,base,infer,finetune --steps 3 --threads 2
 
 `rows` prints one line per row: `row NAME UNITS_PER_STEP s1,s2,...` (seconds of each timed step
-after one warm-up step), the format `roberta bench rows` prints too.
+after --warmup untimed steps), the format `roberta bench rows` prints too.
 """
 import argparse
 import json
@@ -223,8 +223,9 @@ def mlm_batch(s, batch, seq, seed=5):
     return ids, torch.ones_like(ids), labels
 
 
-def timed(fn, steps):
-    fn()  # warm-up
+def timed(fn, steps, warmup):
+    for _ in range(warmup):
+        fn()
     times = []
     for _ in range(steps):
         start = time.perf_counter()
@@ -233,7 +234,7 @@ def timed(fn, steps):
     return times
 
 
-def rows(names, steps):
+def rows(names, steps, warmup):
     out = []
     for name in names:
         if name in ("train", "step", "infer"):
@@ -279,7 +280,7 @@ def rows(names, steps):
                 opt.zero_grad(set_to_none=False)
                 model.cls_loss(ids, mask, cls).backward()
                 opt.step()
-        t = timed(fn, steps)
+        t = timed(fn, steps, warmup)
         line = f"row {name} {units} " + ",".join(f"{x:.5f}" for x in t)
         print(line, flush=True)
         out.append(line)
@@ -293,6 +294,7 @@ def main():
     ap.add_argument("--rows", default="train,step,base,infer,finetune")
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=3)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     if a.what == "check":
@@ -300,7 +302,7 @@ def main():
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
           f"BLAS: {'openblas' if 'openblas' in torch.__config__.show().lower() else 'see torch.__config__'}",
           file=sys.stderr)
-    rows(a.rows.split(","), a.steps)
+    rows(a.rows.split(","), a.steps, a.warmup)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ PY=${PYTHON:-/usr/bin/python3}
 ROWS=${ROWS:-train,step,base,infer,finetune}
 ROUNDS=${ROUNDS:-2}
 STEPS=${STEPS:-3}
+WARMUP=${WARMUP:-3}   # untimed steps per row on both sides: the JVM's JIT compiles during the first few
 THREADS=${THREADS:-2}
 POLICIES=${POLICIES:-PASSIVE ACTIVE}
 FIXTURE=${FIXTURE:-$ROOT/../shared/fixtures/tiny-roberta}
@@ -43,10 +44,10 @@ for policy in $POLICIES; do
   for round in $(seq 1 "$ROUNDS"); do
     echo "policy $policy, round $round/$ROUNDS: engine ..." >&2
     OMP_WAIT_POLICY=$policy OMP_NUM_THREADS=$THREADS "$ROOT/roberta" bench rows --rows "$ROWS" \
-      --steps "$STEPS" --threads "$THREADS" 2>/dev/null | grep '^row ' >> "$OUT/engine-$policy"
+      --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" 2>/dev/null | grep '^row ' >> "$OUT/engine-$policy"
     echo "policy $policy, round $round/$ROUNDS: pytorch ..." >&2
     OMP_WAIT_POLICY=$policy OMP_NUM_THREADS=$THREADS "$PY" "$ROOT/bench/torch_roberta.py" rows \
-      --rows "$ROWS" --steps "$STEPS" --threads "$THREADS" 2>/dev/null | grep '^row ' >> "$OUT/torch-$policy"
+      --rows "$ROWS" --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" 2>/dev/null | grep '^row ' >> "$OUT/torch-$policy"
   done
 done
 

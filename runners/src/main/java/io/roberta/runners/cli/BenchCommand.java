@@ -31,7 +31,7 @@ public final class BenchCommand implements Callable<Integer> {
       "engine: forward+backward of the presets against ND4J's sgemm ceiling.",
       "pretrain: the training stage (DirectRunner) against the bare engine loop on the same batches of a recipe's corpus.",
       "rows: the rows bench/vs-pytorch.sh compares with PyTorch (train, step, base, infer, finetune); prints"
-          + " 'row NAME UNITS s1,s2,...', seconds per timed step after one warm-up step."})
+          + " 'row NAME UNITS s1,s2,...', seconds per timed step after --warmup untimed steps."})
   String what;
 
   @Option(names = "--threads", defaultValue = "2",
@@ -62,6 +62,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--rows", split = ",", defaultValue = "train,step,base,infer,finetune",
       description = "bench rows: which rows (default: ${DEFAULT-VALUE}).")
   List<String> rows;
+
+  @Option(names = "--warmup", defaultValue = "3",
+      description = "bench rows: untimed steps per row first; the JIT compiles the kernels during the first few (default: ${DEFAULT-VALUE}).")
+  int warmup;
 
   @Option(names = "--profile",
       description = "bench rows: also print wall time per kernel operation for each row.")
@@ -94,7 +98,9 @@ public final class BenchCommand implements Callable<Integer> {
         kernels = profiler.kernels();
       }
       EngineBench.Row row = EngineBench.row(name, tiny, base, kernels);
-      row.time(); // warm-up
+      for (int w = 0; w < warmup; w++) {
+        row.time();
+      }
       if (profiler != null) {
         profiler.reset();
       }
