@@ -67,6 +67,11 @@ public final class BenchCommand implements Callable<Integer> {
       description = "bench rows: untimed steps per row first; the JIT compiles the kernels during the first few (default: ${DEFAULT-VALUE}).")
   int warmup;
 
+  @Option(names = "--warmup-seconds", defaultValue = "20",
+      description = "bench rows: keep warming each row up until this many seconds have passed too: on a busy machine"
+          + " the JIT's compiler threads need a while (default: ${DEFAULT-VALUE}).")
+  double warmupSeconds;
+
   @Option(names = "--profile",
       description = "bench rows: also print wall time per kernel operation for each row.")
   boolean profile;
@@ -98,7 +103,8 @@ public final class BenchCommand implements Callable<Integer> {
         kernels = profiler.kernels();
       }
       EngineBench.Row row = EngineBench.row(name, tiny, base, kernels);
-      for (int w = 0; w < warmup; w++) {
+      long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+      for (int w = 0; w < warmup || System.nanoTime() < warmEnd; w++) {
         row.time();
       }
       if (profiler != null) {
