@@ -3,10 +3,13 @@ package io.roberta.engine.bench;
 import io.roberta.engine.kernels.Kernels;
 import io.roberta.engine.model.Batch;
 import io.roberta.engine.model.RobertaForMaskedLM;
+import io.roberta.engine.model.RobertaForSequenceClassification;
+import io.roberta.engine.optim.AdamW;
 import io.roberta.engine.model.RobertaTaskModel;
 import io.roberta.engine.model.RunMode;
 import io.roberta.spec.ModelSpec;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -102,6 +105,76 @@ public final class EngineBench {
     double lmFraction = masked / (double) n;
     double flops = 3.0 * n * spec.forwardFlopsPerToken(seqLen, lmFraction);
     return new Session(spec, model, new Batch(batch, seqLen, ids, null, null), labels, flops);
+  }
+
+  /**
+   * The rows {@code bench/torch_roberta.py} times too, on identical work (shapes, 15% masked,
+   * dropout 0.1, AdamW with decay on matrices only):
+   *
+   * <ul>
+   *   <li>{@code train}: tiny, 32 x 128, forward + backward, LM head on the masked rows only;
+   *   <li>{@code step}: the same plus the AdamW update (a full training step);
+   *   <li>{@code base}: roberta-base shapes, 8 x 128, forward + backward;
+   *   <li>{@code infer}: tiny, 64 x 128, evaluation forward (no dropout) with loss and arg-max
+   *       hits on the masked rows, as masked-LM evaluation runs;
+   *   <li>{@code finetune}: tiny with a 2-label sequence-classification head, 32 x 128, forward +
+   *       backward + AdamW; its unit is examples, not tokens.
+   * </ul>
+   */
+  public static final List<String> ROWS = List.of("train", "step", "base", "infer", "finetune");
+
+  /** One row of work, ready to run a step at a time. */
+  public record Row(String name, long unitsPerStep, String unit, Runnable step) {
+    /** Runs one step and returns its wall time in seconds. */
+    public double time() {
+      long start = System.nanoTime();
+      step.run();
+      return (System.nanoTime() - start) * 1e-9;
+    }
+  }
+
+  /** Builds row {@code name} of {@link #ROWS} on {@code kernels}. */
+  public static Row row(String name, ModelSpec tiny, ModelSpec base, Kernels kernels) {
+    switch (name) {
+      case "train", "base" -> {
+        Session s = prepare(name.equals("base") ? base : tiny, kernels, name.equals("base") ? 8 : 32, 128);
+        return new Row(name, s.batch.rows(), "tokens", s::step);
+      }
+      case "step" -> {
+        Session s = prepare(tiny, kernels, 32, 128);
+        AdamW adam = new AdamW(1e-4, 0.9, 0.98, 1e-6, 0.01);
+        return new Row(name, s.batch.rows(), "tokens", () -> {
+          s.step();
+          adam.step(s.model.parameters());
+        });
+      }
+      case "infer" -> {
+        Session s = prepare(tiny, kernels, 64, 128);
+        return new Row(name, s.batch.rows(), "tokens",
+            () -> s.model.trainStep(s.batch, s.labels, RunMode.inference(), 0.0));
+      }
+      case "finetune" -> {
+        RobertaForSequenceClassification model = new RobertaForSequenceClassification(tiny, 2, kernels);
+        model.initialize(1);
+        Session s = prepare(tiny, kernels, 32, 128);
+        int[] ids = s.batch.inputIds().clone();
+        int[] labels = new int[32];
+        for (int b = 0; b < 32; b++) {
+          ids[b * 128] = tiny.specialTokens().bos();
+          labels[b] = b % 2;
+        }
+        Batch batch = new Batch(32, 128, ids, null, null);
+        AdamW adam = new AdamW(1e-4, 0.9, 0.98, 1e-6, 0.01);
+        long[] step = {0};
+        return new Row(name, 32, "examples", () -> {
+          model.parameters().zeroGrads();
+          model.forwardBackward(batch, labels, RunMode.training(step[0]++));
+          adam.step(model.parameters());
+        });
+      }
+      default -> throw new IllegalArgumentException(
+          "unknown row '" + name + "'; valid: " + String.join(", ", ROWS));
+    }
   }
 
   /** The best of {@code timedSteps} steps after {@code warmupSteps}. */

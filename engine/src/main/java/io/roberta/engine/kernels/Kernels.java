@@ -60,6 +60,14 @@ public interface Kernels {
   /** A new tensor of zeros. */
   Tensor zeros(long... shape);
 
+  /**
+   * A new tensor whose contents are unspecified, for outputs a kernel overwrites completely (a
+   * backend may then skip zeroing a reused buffer). Defaults to {@link #zeros}.
+   */
+  default Tensor empty(long... shape) {
+    return zeros(shape);
+  }
+
   /** A new tensor holding {@code data} (row-major) converted to this backend's precision. */
   Tensor fromFloats(float[] data, long... shape);
 
@@ -141,6 +149,18 @@ public interface Kernels {
    * dBias (column sums of dOut, skipped when null) accumulated.
    */
   void linearBackward(Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor weight);
+
+  /**
+   * As {@link #linearBackward} but {@code dx} is accumulated ({@code dx += dOut W}), for an input
+   * that feeds several projections (query, key and value). Defaults to a temporary and {@link
+   * #add}.
+   */
+  default void linearBackwardAccumulate(
+      Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor weight) {
+    Tensor part = empty(dx.shape());
+    linearBackward(part, dWeight, dBias, dOut, x, weight);
+    add(dx, part);
+  }
 
   /** Exact GELU: {@code 0.5 x (1 + erf(x / sqrt 2))}. */
   void geluForward(Tensor out, Tensor x);

@@ -11,8 +11,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The reference backend: ND4J on the CPU (nd4j-native), every matrix product through its BLAS
- * ({@link Nd4j#gemm}, batched {@link Nd4j#matmul}). Every tensor it creates is a fresh,
- * contiguous, row-major array, never a view.
+ * ({@link Nd4j#gemm}, batched {@code Mmul}). Every tensor it creates is a contiguous, row-major
+ * array, never a view. Inside a {@link #scope()} arrays come from a per-thread pool of buffers
+ * freed by earlier scopes (same dtype and shape), so a training loop stops allocating after its
+ * first step; see {@link #poolStats()}.
  *
  * <pre>{@code Kernels k = new Nd4jKernels(KernelPrecision.FP32);}</pre>
  */
@@ -114,9 +116,19 @@ public final class Nd4jKernels implements Kernels {
     void run(int from, int to);
   }
 
+  /**
+   * Java threads for row kernels: the caller plus the common fork-join pool, or the caller alone
+   * when OpenMP's threads spin between native ops ({@code OMP_WAIT_POLICY=ACTIVE}): a Java worker
+   * would then compete with a spinning OpenMP thread for the same core.
+   */
+  private static final int JAVA_WORKERS =
+      "active".equalsIgnoreCase(System.getenv("OMP_WAIT_POLICY"))
+          ? 1
+          : Math.max(1, java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1);
+
   /** Splits {@code [0, count)} over the common fork-join pool when the work is worth it. */
   static void forRanges(int count, long costPerItem, RangeBody body) {
-    int workers = Math.max(1, java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1);
+    int workers = JAVA_WORKERS;
     if (workers == 1 || count < 2 || (long) count * costPerItem < PARALLEL_THRESHOLD) {
       body.run(0, count);
       return;
@@ -129,21 +141,52 @@ public final class Nd4jKernels implements Kernels {
 
   private static final long PARALLEL_THRESHOLD = 1 << 16;
 
+  /** A body over chunk {@code chunk}, rows {@code [from, to)}. */
+  interface ChunkBody {
+    void run(int chunk, int from, int to);
+  }
+
+  /** Rows per chunk of a reduction over rows: partial sums are added in chunk order. */
+  static final int REDUCE_CHUNK = 256;
+
+  /**
+   * Runs {@code body} over fixed chunks of {@code chunkSize} rows across threads. The split does
+   * not depend on the thread count, so per-chunk partial sums added in chunk order give the same
+   * bytes on every machine.
+   */
+  static int forChunks(int count, int chunkSize, long costPerItem, ChunkBody body) {
+    int chunks = Math.max(1, (count + chunkSize - 1) / chunkSize);
+    forRanges(chunks, costPerItem * chunkSize, (from, to) -> {
+      for (int c = from; c < to; c++) {
+        body.run(c, c * chunkSize, Math.min(count, (c + 1) * chunkSize));
+      }
+    });
+    return chunks;
+  }
+
   /** {@code target[c] += sum over rows of g[r, c]}. */
   private static void addColumnSums(INDArray target, INDArray g) {
     int rows = (int) g.rows();
     int width = (int) g.columns();
     HostBuffer gs = HostBuffer.of(g);
-    double[] sums = new double[width];
-    for (int r = 0; r < rows; r++) {
-      int base = r * width;
-      for (int c = 0; c < width; c++) {
-        sums[c] += gs.get(base + c);
+    int chunks = (rows + REDUCE_CHUNK - 1) / REDUCE_CHUNK;
+    double[][] partial = new double[Math.max(1, chunks)][width];
+    forChunks(rows, REDUCE_CHUNK, width, (chunk, from, to) -> {
+      double[] sums = partial[chunk];
+      for (int r = from; r < to; r++) {
+        int base = r * width;
+        for (int c = 0; c < width; c++) {
+          sums[c] += gs.get(base + c);
+        }
       }
-    }
+    });
     HostBuffer ts = HostBuffer.of(target);
     for (int c = 0; c < width; c++) {
-      ts.add(c, sums[c]);
+      double sum = 0;
+      for (double[] part : partial) {
+        sum += part[c];
+      }
+      ts.add(c, sum);
     }
   }
 
@@ -157,6 +200,84 @@ public final class Nd4jKernels implements Kernels {
   private static final ThreadLocal<java.util.ArrayDeque<java.util.List<INDArray>>> SCOPES =
       ThreadLocal.withInitial(java.util.ArrayDeque::new);
 
+  /**
+   * Arrays freed by closed scopes (and kernel temporaries), by type and shape, handed out again on
+   * the same thread: a training step allocates the same shapes every step, and a fresh native
+   * allocation (malloc, page faults, zeroing) cost more than the arithmetic on small models.
+   */
+  private static final class Pool {
+    final java.util.Map<PoolKey, java.util.ArrayDeque<INDArray>> free = new java.util.HashMap<>();
+    long bytes;
+    long hits;
+    long misses;
+    long closed;
+  }
+
+  /** This thread's buffer pool: arrays reused, newly allocated, freed for lack of room, bytes held. */
+  public static String poolStats() {
+    Pool p = POOLS.get();
+    return String.format(java.util.Locale.ROOT, "pool: %d reused, %d allocated, %d freed, %.0f MB held",
+        p.hits, p.misses, p.closed, p.bytes / 1e6);
+  }
+
+  private record PoolKey(DataType type, java.util.List<Long> shape) {
+    static PoolKey of(DataType type, long[] shape) {
+      return new PoolKey(type, java.util.Arrays.stream(shape).boxed().toList());
+    }
+  }
+
+  private static final ThreadLocal<Pool> POOLS = ThreadLocal.withInitial(Pool::new);
+
+  /** Per thread; beyond it, freed arrays are closed as before. */
+  private static final long POOL_LIMIT_BYTES =
+      Math.max(64L << 20, Math.min(1L << 30, org.bytedeco.javacpp.Pointer.maxBytes() / 4));
+
+  /** An array of {@code shape} from this thread's pool, or a new one; zeroed when asked. */
+  private INDArray take(long[] shape, boolean zeroed) {
+    Pool pool = POOLS.get();
+    java.util.ArrayDeque<INDArray> free = pool.free.get(PoolKey.of(type, shape));
+    INDArray array = free == null ? null : free.poll();
+    if (array == null) {
+      pool.misses++;
+      return zeroed ? Nd4j.create(type, shape) : Nd4j.createUninitialized(type, shape);
+    }
+    pool.bytes -= array.length() * type.width();
+    pool.hits++;
+    if (zeroed) {
+      zero(array);
+    }
+    return array;
+  }
+
+  /** Returns an array this backend allocated to the pool (or frees it when the pool is full). */
+  private static void release(INDArray array) {
+    if (array.wasClosed()) {
+      return;
+    }
+    Pool pool = POOLS.get();
+    long size = array.length() * array.dataType().width();
+    if (pool.bytes + size <= POOL_LIMIT_BYTES && !array.isView()) {
+      pool.free.computeIfAbsent(PoolKey.of(array.dataType(), array.shape()),
+          k -> new java.util.ArrayDeque<>()).push(array);
+      pool.bytes += size;
+    } else if (array.closeable()) {
+      pool.closed++;
+      array.close();
+    }
+  }
+
+  /** All bits zero is 0.0 in IEEE floats: one memset, no op dispatch, no OpenMP hand-off. */
+  private static void zero(INDArray array) {
+    HostBuffer.of(array); // checks: contiguous, offset 0
+    org.bytedeco.javacpp.Pointer.memset(array.data().addressPointer(), 0,
+        array.length() * array.dataType().width());
+  }
+
+  /** A temporary for one kernel: uninitialized, returned with {@link #release}. */
+  private INDArray temp(long... shape) {
+    return take(shape, false);
+  }
+
   @Override
   public Scope scope() {
     java.util.ArrayDeque<java.util.List<INDArray>> stack = SCOPES.get();
@@ -168,9 +289,7 @@ public final class Nd4jKernels implements Kernels {
       }
       stack.pop();
       for (INDArray array : owned) {
-        if (array.closeable() && !array.wasClosed()) {
-          array.close();
-        }
+        release(array);
       }
     };
   }
@@ -194,7 +313,19 @@ public final class Nd4jKernels implements Kernels {
 
   @Override
   public Tensor zeros(long... shape) {
-    return owned(Nd4j.create(type, shape));
+    // outside a scope the array lives on (parameters, optimizer moments): never from the pool
+    if (SCOPES.get().peek() == null) {
+      return owned(Nd4j.create(type, shape));
+    }
+    return owned(take(shape, true));
+  }
+
+  @Override
+  public Tensor empty(long... shape) {
+    if (SCOPES.get().peek() == null) {
+      return owned(Nd4j.create(type, shape));
+    }
+    return owned(take(shape, false));
   }
 
   @Override
@@ -242,6 +373,10 @@ public final class Nd4jKernels implements Kernels {
   @Override
   public void fill(Tensor t, double value) {
     INDArray x = a(t);
+    if (value == 0.0 && x.ordering() == 'c' && !x.isView()) {
+      zero(x);
+      return;
+    }
     if (x.length() >= NATIVE_THRESHOLD) {
       x.assign(value);
       return;
@@ -276,9 +411,11 @@ public final class Nd4jKernels implements Kernels {
     }
     HostBuffer db = HostBuffer.of(d);
     HostBuffer sb = HostBuffer.of(s);
-    for (int i = 0, n = (int) d.length(); i < n; i++) {
-      db.set(i, db.get(i) + sb.get(i));
-    }
+    forRanges((int) d.length(), 1, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        db.set(i, db.get(i) + sb.get(i));
+      }
+    });
   }
 
   @Override
@@ -295,9 +432,11 @@ public final class Nd4jKernels implements Kernels {
     HostBuffer db = HostBuffer.of(d);
     HostBuffer xb = HostBuffer.of(xs);
     HostBuffer yb = HostBuffer.of(ys);
-    for (int i = 0, n = (int) d.length(); i < n; i++) {
-      db.set(i, xb.get(i) * yb.get(i));
-    }
+    forRanges((int) d.length(), 1, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        db.set(i, xb.get(i) * yb.get(i));
+      }
+    });
   }
 
   private static void checkSameLength(INDArray x, INDArray y, String where) {
@@ -451,11 +590,12 @@ public final class Nd4jKernels implements Kernels {
     HostBuffer mu = HostBuffer.of(a(mean));
     HostBuffer rs = HostBuffer.of(a(rstd));
     HostBuffer w = HostBuffer.of(a(weight));
-    double[] dw = new double[width];
-    double[] db = new double[width];
-    forRanges(rows, width, (from, to) -> {
-      double[] dwPart = new double[width];
-      double[] dbPart = new double[width];
+    int chunks = Math.max(1, (rows + REDUCE_CHUNK - 1) / REDUCE_CHUNK);
+    double[][] dwParts = new double[chunks][width];
+    double[][] dbParts = new double[chunks][width];
+    forChunks(rows, REDUCE_CHUNK, 4L * width, (chunk, from, to) -> {
+      double[] dwPart = dwParts[chunk];
+      double[] dbPart = dbParts[chunk];
       for (int r = from; r < to; r++) {
         int base = r * width;
         double m = mu.get(r);
@@ -480,18 +620,18 @@ public final class Nd4jKernels implements Kernels {
           dxs.set(base + c, inv * (dNorm - meanDNorm - xhat * meanDNormXhat));
         }
       }
-      synchronized (dw) {
-        for (int c = 0; c < width; c++) {
-          dw[c] += dwPart[c];
-          db[c] += dbPart[c];
-        }
-      }
     });
     HostBuffer dws = HostBuffer.of(a(dWeight));
     HostBuffer dbs = HostBuffer.of(a(dBias));
-    for (int c = 0; c < width; c++) {
-      dws.add(c, dw[c]);
-      dbs.add(c, db[c]);
+    for (int c = 0; c < width; c++) { // partial sums in chunk order: deterministic
+      double dw = 0;
+      double db = 0;
+      for (int k = 0; k < chunks; k++) {
+        dw += dwParts[k][c];
+        db += dbParts[k][c];
+      }
+      dws.add(c, dw);
+      dbs.add(c, db);
     }
   }
 
@@ -500,17 +640,8 @@ public final class Nd4jKernels implements Kernels {
     INDArray y = a(out);
     Nd4j.gemm(a(x), a(weight), y, false, true, 1.0, 0.0);
     if (bias != null) {
-      int rows = (int) y.rows();
-      int width = (int) y.columns();
-      HostBuffer ys = HostBuffer.of(y);
-      HostBuffer b = HostBuffer.of(a(bias));
-      forRanges(rows, width, (from, to) -> {
-        for (int r = from; r < to; r++) {
-          for (int c = 0; c < width; c++) {
-            ys.add(r * width + c, b.get(c));
-          }
-        }
-      });
+      INDArray b = a(bias);
+      y.addiRowVector(b.reshape(1, b.length())); // ND4J's native broadcast add
     }
   }
 
@@ -528,34 +659,67 @@ public final class Nd4jKernels implements Kernels {
   }
 
   @Override
+  public void linearBackwardAccumulate(
+      Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor weight) {
+    INDArray g = a(dOut);
+    Nd4j.gemm(g, a(weight), a(dx), false, false, 1.0, 1.0); // beta 1: dx += dOut W
+    Nd4j.gemm(g, a(x), a(dWeight), true, false, 1.0, 1.0);
+    if (dBias != null) {
+      addColumnSums(a(dBias), g);
+    }
+  }
+
+  @Override
   public void geluForward(Tensor out, Tensor x) {
     INDArray in = a(x);
-    INDArray erf = in.mul(INV_SQRT2);
-    Nd4j.getExecutioner().exec(new Erf(erf, erf));
+    INDArray y = a(out);
+    checkSameLength(y, in, "geluForward");
     HostBuffer xs = HostBuffer.of(in);
-    HostBuffer es = HostBuffer.of(erf);
-    HostBuffer ys = HostBuffer.of(a(out));
-    forRanges((int) in.length(), 1, (from, to) -> {
+    HostBuffer ys = HostBuffer.of(y);
+    int n = (int) in.length();
+    // erf through ND4J's native transform (vectorized, OpenMP), the rest in one pass each side
+    forRanges(n, 1, (from, to) -> {
       for (int i = from; i < to; i++) {
-        ys.set(i, 0.5 * xs.get(i) * (1.0 + es.get(i)));
+        ys.set(i, xs.get(i) * INV_SQRT2);
       }
     });
-    erf.close();
+    Nd4j.getExecutioner().exec(new Erf(y, y));
+    forRanges(n, 1, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        ys.set(i, 0.5 * xs.get(i) * (1.0 + ys.get(i)));
+      }
+    });
   }
 
   @Override
   public void geluBackward(Tensor dx, Tensor dOut, Tensor x) {
     INDArray in = a(x);
+    INDArray d = a(dx);
+    checkSameLength(d, in, "geluBackward");
+    checkSameLength(a(dOut), in, "geluBackward");
     // d/dx [x Phi(x)] = Phi(x) + x phi(x) = 0.5 (1 + erf(x / sqrt 2)) + x exp(-x^2 / 2) / sqrt(2 pi)
-    INDArray slope = in.mul(INV_SQRT2);
-    Nd4j.getExecutioner().exec(new Erf(slope, slope));
-    slope.addi(1.0).muli(0.5);
-    INDArray density = in.mul(in).muli(-0.5);
-    Transforms.exp(density, false).muli(in).muli(INV_SQRT_2PI);
-    slope.addi(density);
-    slope.mul(a(dOut), a(dx));
-    slope.close();
-    density.close();
+    INDArray density = temp(in.shape());
+    HostBuffer xs = HostBuffer.of(in);
+    HostBuffer ds = HostBuffer.of(d);
+    HostBuffer es = HostBuffer.of(density);
+    HostBuffer gs = HostBuffer.of(a(dOut));
+    int n = (int) in.length();
+    forRanges(n, 1, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        double v = xs.get(i);
+        ds.set(i, v * INV_SQRT2);
+        es.set(i, -0.5 * v * v);
+      }
+    });
+    Nd4j.getExecutioner().exec(new Erf(d, d));
+    Transforms.exp(density, false);
+    forRanges(n, 1, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        double slope = 0.5 * (1.0 + ds.get(i)) + xs.get(i) * es.get(i) * INV_SQRT_2PI;
+        ds.set(i, gs.get(i) * slope);
+      }
+    });
+    release(density);
   }
 
   @Override
@@ -575,6 +739,34 @@ public final class Nd4jKernels implements Kernels {
     return x.reshape('c', batch, seq, numHeads, headDim).permute(0, 2, 1, 3);
   }
 
+  /**
+   * {@code [B*T, C]} as a contiguous temporary {@code [B, nh, T, d]}: ND4J's batched matmul runs
+   * several times faster on contiguous heads than on the permuted view, and the copy is cheap.
+   */
+  private INDArray headsCopy(INDArray x, long batch, long seq, int numHeads) {
+    INDArray view = heads(x, batch, seq, numHeads);
+    INDArray copy = temp(view.shape());
+    copy.assign(view);
+    return copy;
+  }
+
+  /** {@code z = alpha * op(x) op(y)}, batched over leading dimensions, by ND4J's matmul. */
+  private static void matmul(INDArray x, INDArray y, INDArray z, boolean transposeX,
+      boolean transposeY, double alpha) {
+    Nd4j.exec(new org.nd4j.linalg.api.ops.impl.reduce.Mmul(x, y, z, alpha, 0.0,
+        new org.nd4j.linalg.api.blas.params.MMulTranspose(transposeX, transposeY, false)));
+  }
+
+  /** Whether every key may be attended (no padding): the key bias can then be skipped. */
+  private static boolean allZero(HostBuffer b, int n) {
+    for (int i = 0; i < n; i++) {
+      if (b.get(i) != 0.0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   @Override
   public void attentionForward(
       Tensor context, Tensor probs, Tensor q, Tensor k, Tensor v, Tensor keyBias, int numHeads,
@@ -583,34 +775,37 @@ public final class Nd4jKernels implements Kernels {
     long batch = bias.size(0);
     long seq = bias.size(1);
     long headDim = a(q).size(1) / numHeads;
-    INDArray qh = heads(a(q), batch, seq, numHeads); // [B,nh,T,d]
-    INDArray kh = heads(a(k), batch, seq, numHeads);
-    INDArray vh = heads(a(v), batch, seq, numHeads);
-    INDArray scores = Nd4j.create(type, batch, numHeads, seq, seq); // [B,nh,T,T]
-    Nd4j.matmul(qh, kh, scores, false, true, false);
-    double scale = 1.0 / Math.sqrt(headDim);
-    HostBuffer ss = HostBuffer.of(scores);
+    INDArray qh = headsCopy(a(q), batch, seq, numHeads); // [B,nh,T,d]
+    INDArray kh = headsCopy(a(k), batch, seq, numHeads);
+    INDArray vh = headsCopy(a(v), batch, seq, numHeads);
+    INDArray scores = temp(batch, numHeads, seq, seq); // [B,nh,T,T]
+    matmul(qh, kh, scores, false, true, 1.0 / Math.sqrt(headDim));
     HostBuffer bs = HostBuffer.of(bias);
     int t = (int) seq;
-    int heads = numHeads;
-    forRanges((int) (batch * numHeads * seq), t, (from, to) -> {
-      for (int row = from; row < to; row++) {
-        int b = row / (heads * t);
-        for (int j = 0; j < t; j++) {
-          ss.set(row * t + j, ss.get(row * t + j) * scale + bs.get(b * t + j));
+    if (!allZero(bs, (int) bias.length())) {
+      HostBuffer ss = HostBuffer.of(scores);
+      int heads = numHeads;
+      forRanges((int) (batch * numHeads * seq), t, (from, to) -> {
+        for (int row = from; row < to; row++) {
+          int b = row / (heads * t);
+          for (int j = 0; j < t; j++) {
+            ss.set(row * t + j, ss.get(row * t + j) + bs.get(b * t + j));
+          }
         }
-      }
-    });
+      });
+    }
     INDArray p = a(probs);
     Nd4j.exec(new SoftMax(scores, p, -1));
-    scores.close();
-    INDArray mixing = dropMask == null ? p : p.mul(a(dropMask));
-    INDArray contextHeads = Nd4j.create(type, batch, numHeads, seq, headDim); // [B,nh,T,d]
-    Nd4j.matmul(mixing, vh, contextHeads, false, false, false);
+    INDArray mixing = p;
+    if (dropMask != null) {
+      mixing = scores; // reused: the scores are spent
+      p.mul(a(dropMask), mixing);
+    }
+    INDArray contextHeads = temp(batch, numHeads, seq, headDim); // [B,nh,T,d]
+    matmul(mixing, vh, contextHeads, false, false, 1.0);
     heads(a(context), batch, seq, numHeads).assign(contextHeads);
-    contextHeads.close();
-    if (mixing != p) {
-      mixing.close();
+    for (INDArray temporary : new INDArray[] {contextHeads, scores, qh, kh, vh}) {
+      release(temporary);
     }
   }
 
@@ -622,30 +817,40 @@ public final class Nd4jKernels implements Kernels {
     long batch = p.size(0);
     long seq = p.size(2);
     long headDim = a(q).size(1) / numHeads;
-    INDArray qh = heads(a(q), batch, seq, numHeads);
-    INDArray kh = heads(a(k), batch, seq, numHeads);
-    INDArray vh = heads(a(v), batch, seq, numHeads);
-    INDArray dContextHeads = heads(a(dContext), batch, seq, numHeads);
+    INDArray qh = headsCopy(a(q), batch, seq, numHeads); // [B,nh,T,d]
+    INDArray kh = headsCopy(a(k), batch, seq, numHeads);
+    INDArray vh = headsCopy(a(v), batch, seq, numHeads);
+    INDArray dContextHeads = headsCopy(a(dContext), batch, seq, numHeads);
+    INDArray dProbs = temp(batch, numHeads, seq, seq);
+    INDArray dvHeads = temp(batch, numHeads, seq, headDim);
     // in the forward pass this was: context = (probs * dropMask) @ v
-    INDArray mixing = dropMask == null ? p : p.mul(a(dropMask));
-    INDArray dvHeads = Nd4j.create(type, batch, numHeads, seq, headDim);
-    Nd4j.matmul(mixing, dContextHeads, dvHeads, true, false, false);
-    INDArray dProbs = Nd4j.create(type, batch, numHeads, seq, seq);
-    Nd4j.matmul(dContextHeads, vh, dProbs, false, true, false);
     if (dropMask != null) {
-      dProbs.muli(a(dropMask));
+      INDArray mixing = dProbs; // borrowed until dProbs is computed below
+      p.mul(a(dropMask), mixing);
+      matmul(mixing, dContextHeads, dvHeads, true, false, 1.0);
+    } else {
+      matmul(p, dContextHeads, dvHeads, true, false, 1.0);
     }
-    // softmax backward: dScores = p * (dProbs - sum(dProbs * p)), then the 1/sqrt(d) scale
+    heads(a(dv), batch, seq, numHeads).assign(dvHeads);
+    matmul(dContextHeads, vh, dProbs, false, true, 1.0);
+    // softmax backward, with the dropout mask and the 1/sqrt(d) scale folded into one pass:
+    // dScores = p * (dProbs * mask - sum(dProbs * mask * p)) * scale
     double scale = 1.0 / Math.sqrt(headDim);
     HostBuffer dps = HostBuffer.of(dProbs);
     HostBuffer ps = HostBuffer.of(p);
+    HostBuffer ms = dropMask == null ? null : HostBuffer.of(a(dropMask));
     int t = (int) seq;
     forRanges((int) (batch * numHeads * seq), t, (from, to) -> {
       for (int row = from; row < to; row++) {
         int base = row * t;
         double dot = 0;
         for (int j = 0; j < t; j++) {
-          dot += dps.get(base + j) * ps.get(base + j);
+          double g = dps.get(base + j);
+          if (ms != null) {
+            g *= ms.get(base + j);
+            dps.set(base + j, g);
+          }
+          dot += g * ps.get(base + j);
         }
         for (int j = 0; j < t; j++) {
           dps.set(base + j, ps.get(base + j) * (dps.get(base + j) - dot) * scale);
@@ -653,20 +858,18 @@ public final class Nd4jKernels implements Kernels {
       }
     });
     INDArray dScores = dProbs;
-    INDArray dqHeads = Nd4j.create(type, batch, numHeads, seq, headDim);
-    Nd4j.matmul(dScores, kh, dqHeads, false, false, false);
-    INDArray dkHeads = Nd4j.create(type, batch, numHeads, seq, headDim);
-    Nd4j.matmul(dScores, qh, dkHeads, true, false, false);
-    heads(a(dq), batch, seq, numHeads).assign(dqHeads);
-    heads(a(dk), batch, seq, numHeads).assign(dkHeads);
-    heads(a(dv), batch, seq, numHeads).assign(dvHeads);
-    for (INDArray temporary : new INDArray[] {dqHeads, dkHeads, dvHeads, dProbs}) {
-      temporary.close();
-    }
-    if (mixing != p) {
-      mixing.close();
+    INDArray dHeads = dvHeads; // reused for dq, then dk
+    matmul(dScores, kh, dHeads, false, false, 1.0);
+    heads(a(dq), batch, seq, numHeads).assign(dHeads);
+    matmul(dScores, qh, dHeads, true, false, 1.0);
+    heads(a(dk), batch, seq, numHeads).assign(dHeads);
+    for (INDArray temporary : new INDArray[] {dHeads, dProbs, qh, kh, vh, dContextHeads}) {
+      release(temporary);
     }
   }
+
+  /** Elements per dropout chunk: each chunk draws from its own stream, so threads may split them. */
+  private static final int DROPOUT_CHUNK = 1 << 14;
 
   @Override
   public void dropoutMask(Tensor mask, double p, long seed) {
@@ -674,12 +877,25 @@ public final class Nd4jKernels implements Kernels {
       throw new IllegalArgumentException("dropout probability " + p + " outside [0, 1)");
     }
     HostBuffer m = HostBuffer.of(a(mask));
-    SplittableRandom random = new SplittableRandom(seed);
     double keep = 1.0 / (1.0 - p);
-    long n = a(mask).length();
-    for (int i = 0; i < n; i++) {
-      m.set(i, random.nextDouble() < p ? 0.0 : keep);
-    }
+    int n = (int) a(mask).length();
+    int chunks = (n + DROPOUT_CHUNK - 1) / DROPOUT_CHUNK;
+    // the same bytes for a seed whatever the thread count: chunk c always uses stream (seed, c).
+    // Each 64-bit draw decides two elements (two unsigned 32-bit uniforms against p * 2^32).
+    long threshold = (long) Math.ceil(p * 4294967296.0);
+    forRanges(chunks, DROPOUT_CHUNK, (from, to) -> {
+      for (int c = from; c < to; c++) {
+        SplittableRandom random = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (c + 1)));
+        int end = Math.min(n, (c + 1) * DROPOUT_CHUNK);
+        for (int i = c * DROPOUT_CHUNK; i < end; i += 2) {
+          long bits = random.nextLong();
+          m.set(i, (bits >>> 32) < threshold ? 0.0 : keep);
+          if (i + 1 < end) {
+            m.set(i + 1, (bits & 0xFFFFFFFFL) < threshold ? 0.0 : keep);
+          }
+        }
+      }
+    });
   }
 
   @Override
@@ -704,23 +920,33 @@ public final class Nd4jKernels implements Kernels {
     int[] selectedRows = rows != null ? rows : java.util.stream.IntStream.range(0, count).toArray();
     checkIds(selectedRows, z.rows(), "crossEntropy");
     INDArray selected = rows == null ? z : Nd4j.pullRows(z, 1, rows); // [M, K]
-    INDArray probs = Nd4j.createUninitialized(type, selected.shape());
+    // all rows and a gradient wanted: the softmax goes straight into dLogits
+    boolean inPlace = rows == null && dLogits != null;
+    INDArray probs = inPlace ? a(dLogits) : temp(selected.shape());
     Nd4j.exec(new SoftMax(selected, probs, -1));
     HostBuffer ps = HostBuffer.of(probs);
     HostBuffer zs = HostBuffer.of(selected);
     int width = (int) classes;
-    double loss = 0;
-    for (int j = 0; j < count; j++) {
-      double p = ps.get(j * width + targets[j]);
-      // -log p from the rounded probability is exact to ~1e-7; an underflowed p needs logsumexp
-      loss -= p > 1e-30 ? Math.log(p) : logSoftmaxAt(zs, j * width, width, targets[j]);
-    }
-    if (dLogits != null) {
-      for (int j = 0; j < count; j++) {
-        int at = j * width + targets[j];
-        ps.set(at, ps.get(at) - 1.0);
+    double[] losses = new double[count];
+    forRanges(count, width, (from, to) -> {
+      for (int j = from; j < to; j++) {
+        double p = ps.get(j * width + targets[j]);
+        // -log p from the rounded probability is exact to ~1e-7; an underflowed p needs logsumexp
+        losses[j] = p > 1e-30 ? -Math.log(p) : -logSoftmaxAt(zs, j * width, width, targets[j]);
+        if (dLogits != null) {
+          int base = j * width;
+          ps.set(base + targets[j], p - 1.0);
+          for (int c = 0; c < width; c++) {
+            ps.set(base + c, ps.get(base + c) * scale);
+          }
+        }
       }
-      probs.muli(scale);
+    });
+    double loss = 0;
+    for (double l : losses) {
+      loss += l; // in row order: the same sum whatever the thread count
+    }
+    if (dLogits != null && !inPlace) {
       INDArray d = a(dLogits);
       if (rows == null) {
         d.assign(probs);
@@ -734,11 +960,29 @@ public final class Nd4jKernels implements Kernels {
         }
       }
     }
-    probs.close();
+    if (!inPlace) {
+      release(probs);
+    }
     if (selected != z) {
       selected.close();
     }
     return scale * loss;
+  }
+
+  @Override
+  public int argmaxHits(Tensor logits, int[] targets) {
+    INDArray z = a(logits);
+    if (targets.length > z.rows()) {
+      throw new IllegalArgumentException(targets.length + " targets for " + z.rows() + " rows of logits");
+    }
+    // ND4J's native arg-max (the first index on ties, as the interface asks)
+    INDArray best = Nd4j.argMax(z, 1);
+    int hits = 0;
+    for (int j = 0; j < targets.length; j++) {
+      hits += best.getLong(j) == targets[j] ? 1 : 0;
+    }
+    best.close();
+    return hits;
   }
 
   /** {@code log softmax(z[base .. base+width))[target]}, computed in double. */

@@ -19,7 +19,7 @@ final class Dropout {
     if (!mode.training() || rate == 0) {
       return null;
     }
-    Tensor mask = k.zeros(shape);
+    Tensor mask = k.empty(shape); // every element drawn
     k.dropoutMask(mask, rate, mode.nextSeed());
     return mask;
   }
@@ -29,7 +29,7 @@ final class Dropout {
     if (mask == null) {
       return new Cache(x, null);
     }
-    Tensor out = k.zeros(x.shape());
+    Tensor out = k.empty(x.shape());
     k.multiply(out, x, mask);
     return new Cache(out, mask);
   }
@@ -38,7 +38,7 @@ final class Dropout {
     if (c.mask() == null) {
       return dOut;
     }
-    Tensor dx = k.zeros(dOut.shape());
+    Tensor dx = k.empty(dOut.shape());
     k.multiply(dx, dOut, c.mask());
     return dx;
   }

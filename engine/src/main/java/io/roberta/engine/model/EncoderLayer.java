@@ -38,10 +38,10 @@ final class EncoderLayer {
     SelfAttention.Cache a = attention.forward(k, x, keyBias, mode);
     Tensor h = a.out(); // [B*T, C]
     Tensor pre = intermediate.forward(k, h); // [B*T, I]
-    Tensor act = k.zeros(pre.shape());
+    Tensor act = k.empty(pre.shape());
     k.geluForward(act, pre);
     Dropout.Cache projected = dropout.forward(k, output.forward(k, act), mode); // [B*T, C]
-    Tensor residual = k.zeros(h.shape());
+    Tensor residual = k.empty(h.shape());
     k.copy(residual, projected.out());
     k.add(residual, h);
     return new Cache(a, pre, act, projected, norm.forward(k, residual));
@@ -51,10 +51,10 @@ final class EncoderLayer {
     // in the forward pass this was: out = norm(dropout(output(gelu(intermediate(h)))) + h)
     Tensor dResidual = norm.backward(k, c.norm(), dOut);
     Tensor dAct = output.backward(k, dropout.backward(k, c.projected(), dResidual), c.activation());
-    Tensor dPre = k.zeros(c.preActivation().shape());
+    Tensor dPre = k.empty(c.preActivation().shape());
     k.geluBackward(dPre, dAct, c.preActivation());
     Tensor dh = dResidual;
-    k.add(dh, intermediate.backward(k, dPre, c.attention().out()));
+    intermediate.backwardAccumulate(k, dh, dPre, c.attention().out());
     return attention.backward(k, c.attention(), dh);
   }
 }

@@ -20,15 +20,15 @@ final class LayerNorm {
 
   Cache forward(Kernels k, Tensor x) {
     long rows = x.dim(0);
-    Tensor out = k.zeros(x.shape());
-    Tensor mean = k.zeros(rows);
-    Tensor rstd = k.zeros(rows);
+    Tensor out = k.empty(x.shape()); // all three overwritten
+    Tensor mean = k.empty(rows);
+    Tensor rstd = k.empty(rows);
     k.layerNormForward(out, mean, rstd, x, weight.value(), bias.value(), eps);
     return new Cache(x, out, mean, rstd);
   }
 
   Tensor backward(Kernels k, Cache c, Tensor dOut) {
-    Tensor dx = k.zeros(c.in().shape());
+    Tensor dx = k.empty(c.in().shape()); // overwritten
     k.layerNormBackward(dx, weight.grad(), bias.grad(), dOut, c.in(), c.mean(), c.rstd(),
         weight.value());
     return dx;

@@ -18,15 +18,20 @@ final class Linear {
   }
 
   Tensor forward(Kernels k, Tensor x) {
-    Tensor y = k.zeros(x.dim(0), out);
+    Tensor y = k.empty(x.dim(0), out); // overwritten
     k.linearForward(y, x, weight.value(), bias.value());
     return y;
   }
 
   /** Accumulates into the weight and bias gradients; returns dx. */
   Tensor backward(Kernels k, Tensor dy, Tensor x) {
-    Tensor dx = k.zeros(x.dim(0), in);
+    Tensor dx = k.empty(x.dim(0), in); // overwritten
     k.linearBackward(dx, weight.grad(), bias.grad(), dy, x, weight.value());
     return dx;
+  }
+
+  /** As {@link #backward} but adds this projection's dx into {@code dx} (an input shared by several). */
+  void backwardAccumulate(Kernels k, Tensor dx, Tensor dy, Tensor x) {
+    k.linearBackwardAccumulate(dx, weight.grad(), bias.grad(), dy, x, weight.value());
   }
 }

@@ -37,20 +37,20 @@ public final class MaskedLmHead implements Head<int[]> {
 
   Cache forward(Kernels k, Tensor x) {
     Tensor pre = dense.forward(k, x);
-    Tensor act = k.zeros(pre.shape());
+    Tensor act = k.empty(pre.shape());
     k.geluForward(act, pre);
     LayerNorm.Cache n = norm.forward(k, act);
-    Tensor logits = k.zeros(x.dim(0), decoder.value().dim(0)); // [M, V]
+    Tensor logits = k.empty(x.dim(0), decoder.value().dim(0)); // [M, V], overwritten
     k.linearForward(logits, n.out(), decoder.value(), bias.value());
     return new Cache(x, pre, act, n, logits);
   }
 
   Tensor backward(Kernels k, Cache c, Tensor dLogits) {
-    Tensor dNorm = k.zeros(c.norm().out().shape());
+    Tensor dNorm = k.empty(c.norm().out().shape());
     // the decoder's weight gradient lands on the word embeddings' gradient (tied)
     k.linearBackward(dNorm, decoder.grad(), bias.grad(), dLogits, c.norm().out(), decoder.value());
     Tensor dAct = norm.backward(k, c.norm(), dNorm);
-    Tensor dPre = k.zeros(c.preActivation().shape());
+    Tensor dPre = k.empty(c.preActivation().shape());
     k.geluBackward(dPre, dAct, c.preActivation());
     return dense.backward(k, dPre, c.x());
   }

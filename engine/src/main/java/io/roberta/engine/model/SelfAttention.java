@@ -45,12 +45,12 @@ final class SelfAttention {
     Tensor q = query.forward(k, x);
     Tensor kk = key.forward(k, x);
     Tensor v = value.forward(k, x);
-    Tensor probs = k.zeros(batch, numHeads, seq, seq); // [B,nh,T,T]
+    Tensor probs = k.empty(batch, numHeads, seq, seq); // [B,nh,T,T], overwritten
     Tensor dropMask = attentionDropout.mask(k, mode, batch, numHeads, seq, seq);
-    Tensor context = k.zeros(x.shape()); // [B*T, C]
+    Tensor context = k.empty(x.shape()); // [B*T, C], overwritten
     k.attentionForward(context, probs, q, kk, v, keyBias, numHeads, dropMask);
     Dropout.Cache projected = hiddenDropout.forward(k, output.forward(k, context), mode);
-    Tensor residual = k.zeros(x.shape());
+    Tensor residual = k.empty(x.shape());
     k.copy(residual, projected.out());
     k.add(residual, x);
     return new Cache(x, q, kk, v, probs, dropMask, context, projected,
@@ -62,15 +62,15 @@ final class SelfAttention {
     Tensor dResidual = norm.backward(k, c.norm(), dOut);
     Tensor dProjected = hiddenDropout.backward(k, c.projected(), dResidual);
     Tensor dContext = output.backward(k, dProjected, c.context());
-    Tensor dq = k.zeros(c.x().shape());
-    Tensor dk = k.zeros(c.x().shape());
-    Tensor dv = k.zeros(c.x().shape());
+    Tensor dq = k.empty(c.x().shape()); // all three overwritten
+    Tensor dk = k.empty(c.x().shape());
+    Tensor dv = k.empty(c.x().shape());
     k.attentionBackward(dq, dk, dv, dContext, c.probs(), c.q(), c.k(), c.v(), numHeads,
         c.dropMask());
     Tensor dx = dResidual;
-    k.add(dx, query.backward(k, dq, c.x()));
-    k.add(dx, key.backward(k, dk, c.x()));
-    k.add(dx, value.backward(k, dv, c.x()));
+    query.backwardAccumulate(k, dx, dq, c.x());
+    key.backwardAccumulate(k, dx, dk, c.x());
+    value.backwardAccumulate(k, dx, dv, c.x());
     return dx;
   }
 }

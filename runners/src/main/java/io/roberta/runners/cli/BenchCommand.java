@@ -31,7 +31,9 @@ public final class BenchCommand implements Callable<Integer> {
       "engine: forward+backward of the presets against ND4J's sgemm ceiling.",
       "pretrain: the training stage (DirectRunner) against the bare engine loop on the same batches of a recipe's corpus.",
       "cuda-plan: what one roberta-base training step (32 x 512, BF16) asks of a GPU, counted on the dry device:"
-          + " launches, GEMMs, memsets, allocations, host synchronisations; before and now, with the targets."})
+          + " launches, GEMMs, memsets, allocations, host synchronisations; before and now, with the targets.",
+      "rows: the rows bench/vs-pytorch.sh compares with PyTorch (train, step, base, infer, finetune); prints"
+          + " 'row NAME UNITS s1,s2,...', seconds per timed step after --warmup untimed steps."})
   String what;
 
   @Option(names = "--threads", defaultValue = "2",
@@ -59,7 +61,72 @@ public final class BenchCommand implements Callable<Integer> {
       description = "bench pretrain: where the recipe's tokenizer and corpus stages are (built when missing; default: ${DEFAULT-VALUE}).")
   String workDir;
 
+  @Option(names = "--rows", split = ",", defaultValue = "train,step,base,infer,finetune",
+      description = "bench rows: which rows (default: ${DEFAULT-VALUE}).")
+  List<String> rows;
+
+  @Option(names = "--warmup", defaultValue = "3",
+      description = "bench rows: untimed steps per row first; the JIT compiles the kernels during the first few (default: ${DEFAULT-VALUE}).")
+  int warmup;
+
+  @Option(names = "--warmup-seconds", defaultValue = "20",
+      description = "bench rows: keep warming each row up until this many seconds have passed too: on a busy machine"
+          + " the JIT's compiler threads need a while (default: ${DEFAULT-VALUE}).")
+  double warmupSeconds;
+
+  @Option(names = "--profile",
+      description = "bench rows: also print wall time per kernel operation for each row.")
+  boolean profile;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  /** The side-by-side rows; see {@link EngineBench#ROWS}. */
+  private Integer rows() {
+    if (threads < 1 || steps < 1) {
+      throw new UserError("--threads and --steps must be at least 1");
+    }
+    for (String name : rows) {
+      if (!EngineBench.ROWS.contains(name)) {
+        throw new UserError("unknown row '" + name + "'; valid: " + String.join(", ", EngineBench.ROWS));
+      }
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    int pinned = Nd4jKernels.pinThreads(threads);
+    spec.commandLine().getErr().printf(Locale.ROOT, "bench rows: threads pinned %d (BLAS %d), "
+        + "OMP_WAIT_POLICY %s, load average %.1f%n", threads, pinned, System.getenv("OMP_WAIT_POLICY"),
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    ModelSpec tiny = Roberta.tiny().build();
+    ModelSpec base = Roberta.base().build();
+    for (String name : rows) {
+      io.roberta.engine.kernels.Kernels kernels = new Nd4jKernels(KernelPrecision.FP32);
+      io.roberta.engine.bench.KernelProfile profiler = null;
+      if (profile) {
+        profiler = new io.roberta.engine.bench.KernelProfile(kernels);
+        kernels = profiler.kernels();
+      }
+      EngineBench.Row row = EngineBench.row(name, tiny, base, kernels);
+      long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+      for (int w = 0; w < warmup || System.nanoTime() < warmEnd; w++) {
+        row.time();
+      }
+      if (profiler != null) {
+        profiler.reset();
+      }
+      StringBuilder times = new StringBuilder();
+      double total = 0;
+      for (int s = 0; s < steps; s++) {
+        double t = row.time();
+        total += t;
+        times.append(s == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.5f", t));
+      }
+      out.printf(Locale.ROOT, "row %s %d %s%n", name, row.unitsPerStep(), times);
+      if (profiler != null) {
+        profiler.print(out, total);
+      }
+      out.flush();
+    }
+    return 0;
+  }
 
   /** The training stage against the bare loop; --steps optimizer steps of the recipe. */
   private Integer pretrain() {
@@ -96,8 +163,11 @@ public final class BenchCommand implements Callable<Integer> {
     if (what.equals("cuda-plan")) {
       return cudaPlan();
     }
+    if (what.equals("rows")) {
+      return rows();
+    }
     if (!what.equals("engine")) {
-      throw new UserError("unknown benchmark '" + what + "'; available: engine, pretrain, cuda-plan");
+      throw new UserError("unknown benchmark '" + what + "'; available: engine, pretrain, cuda-plan, rows");
     }
     if (threads < 1 || batch < 1 || seq < 1 || steps < 1) {
       throw new UserError("--threads, --batch, --seq and --steps must be at least 1");

@@ -80,6 +80,13 @@ class EngineCommandsTest {
     assertTrue(r.err().contains("available: engine"), r.err());
   }
 
+  @Test
+  void benchRowsNamesTheValidRows() {
+    CommandLineTest.Result r = CommandLineTest.run("bench", "rows", "--rows", "train,everything");
+    assertEquals(1, r.status());
+    assertTrue(r.err().contains("unknown row 'everything'; valid: train, step, base, infer, finetune"), r.err());
+  }
+
   private static void copyTree(Path from, Path to) throws IOException {
     try (Stream<Path> files = Files.walk(from)) {
       for (Path p : (Iterable<Path>) files::iterator) {
