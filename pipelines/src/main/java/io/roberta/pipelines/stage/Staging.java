@@ -128,7 +128,8 @@ public final class Staging {
 
   /**
    * A local copy of an outside input (a task's data folder or file; not produced by a stage, so no
-   * hashes are recorded): every file directly in the folder, or the one file. Cached by the
+   * hashes are recorded): every file under the folder (sub-folders too, as RACE has them), or the
+   * one file. Cached by the
    * listing's names, sizes and modification times, so an edited file is copied again. Returns the
    * local folder, or the local file when {@code uri} is a file.
    */
@@ -137,7 +138,7 @@ public final class Staging {
     boolean isFile = Artifacts.exists(asFile);
     List<org.apache.beam.sdk.io.fs.MatchResult.Metadata> found = new ArrayList<>();
     try {
-      String pattern = isFile ? asFile.toString() : Artifacts.dir(uri).toString() + "*";
+      String pattern = isFile ? asFile.toString() : Artifacts.dir(uri).toString() + "**";
       var m = org.apache.beam.sdk.io.FileSystems.match(List.of(pattern),
           org.apache.beam.sdk.io.fs.EmptyMatchTreatment.ALLOW).get(0);
       if (m.status() == org.apache.beam.sdk.io.fs.MatchResult.Status.OK) {
@@ -161,9 +162,17 @@ public final class Staging {
       try {
         Files.createDirectories(target.getParent());
         Path tmp = Files.createTempDirectory(target.getParent(), ".tmp-");
+        String base = isFile ? "" : Artifacts.dir(uri).toString();
         for (var md : found) {
+          String id = md.resourceId().toString();
+          String relative = isFile ? md.resourceId().getFilename() : id.substring(base.length());
+          if (relative.isEmpty() || relative.startsWith("/") || relative.contains("..")) {
+            throw new IllegalStateException("cannot place " + id + " under " + base);
+          }
+          Path to = tmp.resolve(relative);
+          Files.createDirectories(to.getParent());
           try (InputStream in = Artifacts.open(md.resourceId())) {
-            Files.copy(in, tmp.resolve(md.resourceId().getFilename()));
+            Files.copy(in, to);
           }
         }
         moveFolder(tmp, target);

@@ -54,6 +54,19 @@ public final class TaskCatalog {
             + " coarse tags"),
         brownLayout, "the test files (c??05, c??10, ...)",
         "Finetune.tokenClassification(\"brown-pos\", " + BrownTasks.POS_TAGS.size() + ")"));
+    for (RaceReader.Level level : RaceReader.Level.values()) {
+      String name = level == RaceReader.Level.ALL ? "race" : "race-" + level.name().toLowerCase(java.util.Locale.ROOT);
+      String levels = level == RaceReader.Level.ALL ? "{middle,high}" : level.name().toLowerCase(java.util.Locale.ROOT);
+      entries.add(new Entry(name, Head.MULTIPLE_CHOICE, RaceReader.LABELS, List.of("accuracy"),
+          List.of("train/" + levels + "/*.txt: RACE JSON files (article, questions[], options[][4], answers[] A-D)",
+              "dev/" + levels + "/*.txt: the same format (scored)"),
+          "train/ and dev/ folders of RACE JSON files (" + levels + ")", "dev/", name.equals("race")
+              ? "Finetune.race()" : "Finetune.multipleChoice(\"" + name + "\", 4)"));
+    }
+    entries.add(new Entry("brown-gap", Head.MULTIPLE_CHOICE, RaceReader.LABELS, List.of("accuracy"),
+        List.of(brown, split, "an example is a passage of " + GapTask.SENTENCES + " sentences with one taken out"
+            + " and four candidates (that sentence and three from other files), drawn with a fixed seed"),
+        brownLayout, "the test files (c??05, c??10, ...)", "Finetune.multipleChoice(\"brown-gap\", 4)"));
     return entries;
   }
 
@@ -75,9 +88,20 @@ public final class TaskCatalog {
     if (!isFile && names.isEmpty()) {
       throw new IllegalArgumentException(field + " = " + data + " does not exist (" + SEE + ")");
     }
+    if (task.startsWith("race")) {
+      List<String> all = io.roberta.pipelines.stage.Artifacts.list(io.roberta.pipelines.stage.Artifacts.dir(data), "**")
+          .stream().map(r -> r.toString()).toList();
+      for (String splitFolder : List.of("train/", "dev/")) {
+        if (!isFile && all.stream().noneMatch(n -> n.contains("/" + splitFolder) && n.endsWith(".txt"))) {
+          throw new IllegalArgumentException(field + " = " + data + " has no " + splitFolder + " folder of RACE files (*.txt): "
+              + task + " reads train/ and dev/ from its folder (" + SEE + ")");
+        }
+      }
+      return;
+    }
     List<String> needed = switch (task) {
       case "squad" -> List.of("train-v1.1.json", "dev-v1.1.json");
-      case "brown-genre", "brown-pos" -> List.of();
+      case "brown-genre", "brown-pos", "brown-gap" -> List.of();
       default -> List.of("train.tsv", GlueTask.named(task).devFile());
     };
     if (task.startsWith("brown-")) {

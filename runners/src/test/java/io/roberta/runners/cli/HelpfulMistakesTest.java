@@ -75,7 +75,7 @@ class HelpfulMistakesTest {
     assertTrue(zero.err().contains("--stop-after-steps 0 must be at least 1"), zero.err());
 
     Result blocks = run("pretrain", "SampleRecipe", "--holdout-blocks=-1");
-    assertTrue(blocks.err().contains("--holdout-blocks -1 must be at least 1"), blocks.err());
+    assertTrue(blocks.err().contains("--holdout-blocks -1 is negative; it must be 0 or more"), blocks.err());
 
     String[] finetune = {"finetune", "--task", "sst2", "--data", dir.toString(), "--from", dir.toString(), "--out", dir.toString()};
     Result lr = run(concat(finetune, "--lr", "0"));
