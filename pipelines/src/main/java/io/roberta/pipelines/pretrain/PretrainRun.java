@@ -114,8 +114,12 @@ public final class PretrainRun {
         }
         files.addAll(Staging.publish(hf, out, "hf/"));
         if (job.tokenizer() != null) {
+          // the Hugging Face tokenizer files; a SentencePiece model went in above as XLM-R's
+          // sentencepiece.bpe.model (a second .model would make the folder ambiguous)
           for (FileEntry f : job.tokenizer().files()) {
-            files.add(Artifacts.copy(Artifacts.file(job.tokenizer().resource(), f.name()), out, "hf/" + f.name()));
+            if (List.of("tokenizer.json", "vocab.json", "merges.txt").contains(f.name())) {
+              files.add(Artifacts.copy(Artifacts.file(job.tokenizer().resource(), f.name()), out, "hf/" + f.name()));
+            }
           }
         }
         Optional<JsonNode> initial = Artifacts.readJsonIfPresent(Artifacts.file(out, INITIAL));
