@@ -40,6 +40,8 @@ class NativeMemoryTest {
     adam.close();
     params.close();
     long left = Pointer.physicalBytes() - start;
-    assertTrue(left < held / 10, "left " + left + " of " + held + " bytes after close (no GC asked)");
+    // Resident memory also moves with the JIT, the Java heap and other threads (CI once saw
+    // 16 MB of such noise), so the bound is a quarter: without close() all of `held` stays.
+    assertTrue(left < held / 4, "left " + left + " of " + held + " bytes after close (no GC asked)");
   }
 }
