@@ -5,6 +5,7 @@ import io.roberta.spec.MaskingSpec;
 import io.roberta.spec.OptimizerSpec;
 import io.roberta.spec.PretrainSpec;
 import io.roberta.spec.Precision;
+import io.roberta.spec.RoundsSpec;
 import io.roberta.spec.ScheduleSpec;
 
 /**
@@ -37,6 +38,9 @@ public final class Pretrain {
   private int keepCheckpoints = 3;
   private long seed = 1;
   private String accelerator;
+  private int workers;
+  private int roundSteps;
+  private Outer outer;
 
   private Pretrain() {}
 
@@ -132,9 +136,62 @@ public final class Pretrain {
     return this;
   }
 
+  /**
+   * Trains on {@code count} workers at once in low-communication rounds (DiLoCo): each worker takes
+   * {@code batchSize / count} sequences per inner step, so the recipe's token budget stays the same.
+   * Needs {@link #roundSteps} and {@link #outer}.
+   */
+  public Pretrain workers(int count) {
+    this.workers = Checks.positive("pretrain.rounds.workers", count);
+    return this;
+  }
+
+  /** Inner AdamW steps each worker takes between two averagings (H; OpenDiLoCo used 500). */
+  public Pretrain roundSteps(int steps) {
+    this.roundSteps = Checks.positive("pretrain.rounds.roundSteps", steps);
+    return this;
+  }
+
+  /** The outer optimizer applied to the averaged worker updates, e.g. {@code Outer.nesterov(0.7, 0.9)}. */
+  public Pretrain outer(Outer outer) {
+    this.outer = Checks.notNull("pretrain.rounds.outer", outer);
+    return this;
+  }
+
+  /**
+   * The outer optimizer of multi-worker rounds: SGD on the averaged update with (Nesterov)
+   * momentum.
+   *
+   * <pre>{@code Outer.nesterov(0.7, 0.9)   Outer.average()  // lr 1, no momentum: plain averaging}</pre>
+   */
+  public record Outer(double learningRate, double momentum, boolean nesterov) {
+    public static Outer nesterov(double learningRate, double momentum) {
+      return new Outer(learningRate, momentum, true);
+    }
+
+    /** Heavy-ball momentum (not Nesterov). */
+    public static Outer momentum(double learningRate, double momentum) {
+      return new Outer(learningRate, momentum, false);
+    }
+
+    /** Outer lr 1 without momentum: the global parameters become the workers' mean. */
+    public static Outer average() {
+      return new Outer(1.0, 0.0, false);
+    }
+  }
+
   public PretrainSpec build() {
-    // The default interval shrinks to fit a short run; an interval the user set is checked as is.
-    int checkpoints = checkpointIntervalSet ? checkpointInterval : Math.min(checkpointInterval, totalSteps);
+    boolean rounds = workers > 0 || roundSteps > 0 || outer != null;
+    if (rounds && (workers == 0 || roundSteps == 0 || outer == null)) {
+      throw new io.roberta.spec.SpecException("pretrain.rounds",
+          "pretrain.rounds is incomplete: multi-worker rounds need workers(K), roundSteps(H) and outer(...) together"
+              + " (missing: " + (workers == 0 ? "workers " : "") + (roundSteps == 0 ? "roundSteps " : "")
+              + (outer == null ? "outer" : "").trim() + ")");
+    }
+    // The default interval shrinks to fit a short run (with rounds: one round); an interval the user
+    // set is checked as is.
+    int checkpoints = checkpointIntervalSet ? checkpointInterval
+        : rounds ? roundSteps : Math.min(checkpointInterval, totalSteps);
     return new PretrainSpec(
         batchSize,
         microBatch,
@@ -145,6 +202,7 @@ public final class Pretrain {
         checkpoints,
         keepCheckpoints,
         seed,
-        accelerator);
+        accelerator,
+        rounds ? new RoundsSpec(workers, roundSteps, outer.learningRate(), outer.momentum(), outer.nesterov()) : null);
   }
 }

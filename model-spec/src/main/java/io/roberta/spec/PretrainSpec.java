@@ -1,10 +1,18 @@
 package io.roberta.spec;
 
+import com.fasterxml.jackson.annotation.JacksonInject;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.OptBoolean;
+
 /**
  * Masked-LM pretraining: {@code batchSize} sequences per optimizer step, processed
  * {@code microBatch} at a time, so gradients are accumulated over {@link #accumulationSteps()}
  * micro-batches. {@code accelerator} is the Beam resource hint the training stage asks for (for
- * example {@code "type:nvidia-l4;count:1;install-nvidia-driver"}), or null for none.
+ * example {@code "type:nvidia-l4;count:1;install-nvidia-driver"}), or null for none. {@code rounds}
+ * spreads training over several workers in low-communication rounds ({@link RoundsSpec}); null
+ * (absent from the JSON) is the single-worker trainer.
  */
 public record PretrainSpec(
     int batchSize,
@@ -16,9 +24,32 @@ public record PretrainSpec(
     int checkpointInterval,
     int keepCheckpoints,
     long seed,
-    String accelerator) {
+    String accelerator,
+    @JsonInclude(JsonInclude.Include.NON_NULL) RoundsSpec rounds) {
 
-  public PretrainSpec {
+  /** Absent from the JSON: the single-worker trainer. */
+  public static final String ABSENT_ROUNDS = "io.roberta.spec.PretrainSpec.absentRounds";
+
+  /** Single-worker pretraining. */
+  public PretrainSpec(int batchSize, int microBatch, Precision precision, MaskingSpec masking, OptimizerSpec optimizer,
+      ScheduleSpec schedule, int checkpointInterval, int keepCheckpoints, long seed, String accelerator) {
+    this(batchSize, microBatch, precision, masking, optimizer, schedule, checkpointInterval, keepCheckpoints, seed,
+        accelerator, null);
+  }
+
+  @JsonCreator
+  public PretrainSpec(
+      @JsonProperty("batchSize") int batchSize,
+      @JsonProperty("microBatch") int microBatch,
+      @JsonProperty("precision") Precision precision,
+      @JsonProperty("masking") MaskingSpec masking,
+      @JsonProperty("optimizer") OptimizerSpec optimizer,
+      @JsonProperty("schedule") ScheduleSpec schedule,
+      @JsonProperty("checkpointInterval") int checkpointInterval,
+      @JsonProperty("keepCheckpoints") int keepCheckpoints,
+      @JsonProperty("seed") long seed,
+      @JsonProperty("accelerator") String accelerator,
+      @JsonProperty("rounds") @JacksonInject(value = ABSENT_ROUNDS, useInput = OptBoolean.TRUE) RoundsSpec rounds) {
     Checks.positive("pretrain.batchSize", batchSize);
     Checks.positive("pretrain.microBatch", microBatch);
     if (microBatch > batchSize) {
@@ -48,6 +79,25 @@ public record PretrainSpec(
     if (accelerator != null) {
       Checks.nonBlank("pretrain.accelerator", accelerator);
     }
+    if (rounds != null) {
+      rounds.checkAgainst(batchSize, microBatch, schedule.totalSteps(), checkpointInterval);
+    }
+    this.batchSize = batchSize;
+    this.microBatch = microBatch;
+    this.precision = precision;
+    this.masking = masking;
+    this.optimizer = optimizer;
+    this.schedule = schedule;
+    this.checkpointInterval = checkpointInterval;
+    this.keepCheckpoints = keepCheckpoints;
+    this.seed = seed;
+    this.accelerator = accelerator;
+    this.rounds = rounds;
+  }
+
+  /** Workers that train at once: 1 without rounds. */
+  public int workers() {
+    return rounds == null ? 1 : rounds.workers();
   }
 
   /** Micro-batches per optimizer step. */
@@ -61,6 +111,12 @@ public record PretrainSpec(
    */
   public PretrainSpec withoutAccelerator() {
     return accelerator == null ? this : new PretrainSpec(batchSize, microBatch, precision, masking, optimizer, schedule,
-        checkpointInterval, keepCheckpoints, seed, null);
+        checkpointInterval, keepCheckpoints, seed, null, rounds);
+  }
+
+  /** This spec trained in rounds across workers (null: one worker). */
+  public PretrainSpec withRounds(RoundsSpec rounds) {
+    return new PretrainSpec(batchSize, microBatch, precision, masking, optimizer, schedule, checkpointInterval,
+        keepCheckpoints, seed, accelerator, rounds);
   }
 }

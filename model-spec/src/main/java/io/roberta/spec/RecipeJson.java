@@ -54,7 +54,8 @@ public final class RecipeJson {
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
           .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
           // fields added after schema 1 with a default (SourceSpec's reading policies) may be absent
-          .injectableValues(new InjectableValues.Std().addValue(SourceSpec.ABSENT_POLICY, null))
+          .injectableValues(new InjectableValues.Std().addValue(SourceSpec.ABSENT_POLICY, null)
+              .addValue(PretrainSpec.ABSENT_ROUNDS, null))
           .build();
 
   private static final ObjectMapper PRETTY =

@@ -74,12 +74,24 @@ public final class MetricsLog implements AutoCloseable {
 
   /** Every step recorded in {@code file}; an unparseable line is an error naming the line. */
   public static List<StepMetrics> read(Path file) {
-    List<StepMetrics> all = new ArrayList<>();
     if (!Files.exists(file)) {
-      return all;
+      return new ArrayList<>();
     }
     try {
-      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      return parse(Files.readAllLines(file, StandardCharsets.UTF_8), file.toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  /** The steps of a metrics file's text ({@code source} names it in errors). */
+  public static List<StepMetrics> parse(String text, String source) {
+    return parse(List.of(text.split("\n")), source);
+  }
+
+  private static List<StepMetrics> parse(List<String> lines, String file) {
+    List<StepMetrics> all = new ArrayList<>();
+    {
       for (int i = 0; i < lines.size(); i++) {
         String s = lines.get(i);
         if (s.isBlank()) {
@@ -99,8 +111,6 @@ public final class MetricsLog implements AutoCloseable {
         }
       }
       return all;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
     }
   }
 

@@ -66,11 +66,26 @@ public final class Pretrainer implements AutoCloseable {
   private final StepBatches batches;
   private final CheckpointStore checkpoints;
   private final MetricsLog metrics;
+  private final int worker;
+  private final int workers;
+  private final int accumulation;
   private long step;
   private long skippedSteps;
+  private boolean checkpointing = true;
 
   public Pretrainer(
       ModelSpec modelSpec, PretrainSpec spec, TokenShards train, Path outDir, Kernels kernels, String fingerprint) {
+    this(modelSpec, spec, train, outDir, kernels, fingerprint, 0, 1);
+  }
+
+  /**
+   * Worker {@code worker} of {@code workers} training at once (multi-worker rounds): it reads its
+   * share of every global batch ({@link StepBatches}), draws dropout from the micro-batch's index in
+   * the global batch (so one worker of one is the single trainer, bit for bit), and writes no
+   * checkpoints of its own ({@link #writeState} is the round's).
+   */
+  public Pretrainer(ModelSpec modelSpec, PretrainSpec spec, TokenShards train, Path outDir, Kernels kernels,
+      String fingerprint, int worker, int workers) {
     if (train.blockLength() > modelSpec.maxSequenceLength()) {
       throw new IllegalArgumentException(
           "blocks of " + train.blockLength() + " tokens are longer than the model's " + modelSpec.maxSequenceLength());
@@ -89,7 +104,10 @@ public final class Pretrainer implements AutoCloseable {
     this.optimizer = new AdamW(
         spec.schedule().peakLearningRate(), spec.optimizer().beta1(), spec.optimizer().beta2(),
         spec.optimizer().epsilon(), spec.optimizer().weightDecay());
-    this.batches = new StepBatches(modelSpec, spec, train);
+    this.batches = new StepBatches(modelSpec, spec, train, worker, workers);
+    this.worker = worker;
+    this.workers = workers;
+    this.accumulation = spec.batchSize() / workers / spec.microBatch();
     this.checkpoints = new CheckpointStore(outDir.resolve("checkpoints"), spec.keepCheckpoints());
     this.metrics = new MetricsLog(outDir.resolve("metrics.jsonl"));
   }
@@ -173,9 +191,10 @@ public final class Pretrainer implements AutoCloseable {
       double lossSum = 0;
       long correct = 0;
       if (masked > 0) {
-        for (int m = 0; m < spec.accumulationSteps(); m++) {
+        for (int m = 0; m < accumulation; m++) {
+          long micro = (long) worker * accumulation + m; // the micro-batch's index in the global batch
           RobertaForMaskedLM.Step r = model.trainStep(
-              batch.batches()[m], batch.labels()[m], RunMode.training(Seeds.derive(spec.seed(), s, m)), 1.0 / masked);
+              batch.batches()[m], batch.labels()[m], RunMode.training(Seeds.derive(spec.seed(), s, micro)), 1.0 / masked);
           lossSum += r.lossSum();
           correct += r.correct();
         }
@@ -204,10 +223,11 @@ public final class Pretrainer implements AutoCloseable {
       step = s;
       double seconds = (System.nanoTime() - started) / 1e9;
       StepMetrics sm = new StepMetrics(s, loss, masked == 0 ? 0 : (double) correct / masked, lr, norm,
-          (double) spec.batchSize() * t / seconds, masked);
+          (double) spec.batchSize() / workers * t / seconds, masked);
       metrics.append(sm);
       listener.onStep(sm, schedule.totalSteps());
-      if (s % spec.checkpointInterval() == 0 || s == schedule.totalSteps()) {
+      if (workers == 1 && worker == 0 && checkpointing
+          && (s % spec.checkpointInterval() == 0 || s == schedule.totalSteps())) {
         Path dir = saveCheckpoint();
         listener.onCheckpoint(s, dir);
       }
@@ -216,9 +236,26 @@ public final class Pretrainer implements AutoCloseable {
 
   /** Writes a checkpoint of the current step now. */
   public Path saveCheckpoint() {
+    return checkpoints.save(step, this::writeStateFiles);
+  }
+
+  /**
+   * Writes the training state (weights, AdamW moments, {@code state.json}) into {@code dir}: what
+   * a round commits for each worker. Same bytes for the same state.
+   */
+  public void writeState(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      writeStateFiles(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the training state to " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void writeStateFiles(Path dir) throws IOException {
     Parameters params = model.parameters();
     Kernels k = params.kernels();
-    return checkpoints.save(step, dir -> {
+    {
       SafeTensors.write(dir.resolve(MODEL), params.values(), Map.of("format", "pt"));
       Map<String, TensorData> moments = new LinkedHashMap<>();
       for (Parameters.Param p : params.all()) {
@@ -240,7 +277,41 @@ public final class Pretrainer implements AutoCloseable {
       state.put("seed", spec.seed());
       state.put("learningRate", step == 0 ? 0.0 : spec.schedule().learningRate(step));
       JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(STATE).toFile(), state);
-    });
+    }
+  }
+
+  /**
+   * Starts from the given weights at {@code step} instead of a checkpoint: a round's worker takes
+   * the global parameters and, after its first round, its own AdamW moments and counters from the
+   * state it wrote ({@code optimizerState} null: fresh moments). Turns this trainer's own
+   * checkpoints off; the round commits the state. Metrics after {@code step} are dropped.
+   */
+  public void startFrom(SafeTensors weights, SafeTensors optimizerState, long step, long optimizerSteps,
+      long skippedSteps) {
+    Parameters params = model.parameters();
+    params.load(weights, name -> false);
+    Kernels k = params.kernels();
+    Map<String, Tensor[]> moments = new HashMap<>();
+    if (optimizerState != null) {
+      for (Parameters.Param p : params.all()) {
+        if (optimizerState.contains(p.name() + ".exp_avg")) {
+          long[] shape = p.value().shape();
+          moments.put(p.name(), new Tensor[] {
+              k.fromFloats(optimizerState.finiteFloats(p.name() + ".exp_avg", shape), shape),
+              k.fromFloats(optimizerState.finiteFloats(p.name() + ".exp_avg_sq", shape), shape)});
+        }
+      }
+    }
+    optimizer.restore(optimizerSteps, moments);
+    this.step = step;
+    this.skippedSteps = skippedSteps;
+    this.checkpointing = false;
+    metrics.truncateAfter(step);
+  }
+
+  /** AdamW updates applied so far (skipped steps are not updates). */
+  public long optimizerSteps() {
+    return optimizer.steps();
   }
 
   /** Scores held-out blocks with fixed masks (the same every call): loss, accuracy, best constant guess. */

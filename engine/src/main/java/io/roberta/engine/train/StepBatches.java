@@ -21,12 +21,30 @@ public final class StepBatches {
 
   private final PretrainSpec spec;
   private final TokenShards shards;
+  private final int perStep;
+  private final int offset;
   private final DynamicMasker masker;
   private final int pad;
   private long cachedEpoch = -1;
   private EpochOrder cachedOrder;
 
   public StepBatches(ModelSpec model, PretrainSpec spec, TokenShards shards) {
+    this(model, spec, shards, 0, 1);
+  }
+
+  /**
+   * Worker {@code worker}'s share of every global batch when {@code workers} train at once:
+   * sequences {@code worker * batchSize / workers} up to the next worker's, so the workers of one
+   * global step together read exactly the single trainer's batch and every epoch is covered once.
+   */
+  public StepBatches(ModelSpec model, PretrainSpec spec, TokenShards shards, int worker, int workers) {
+    if (workers < 1 || worker < 0 || worker >= workers || spec.batchSize() % workers != 0
+        || spec.batchSize() / workers % spec.microBatch() != 0) {
+      throw new IllegalArgumentException("worker " + worker + " of " + workers + " cannot take an equal share of"
+          + " batch " + spec.batchSize() + " in micro-batches of " + spec.microBatch());
+    }
+    this.perStep = spec.batchSize() / workers;
+    this.offset = worker * perStep;
     this.spec = spec;
     this.shards = shards;
     this.masker = new DynamicMasker(spec.masking(), model.specialTokens(), model.vocabSize());
@@ -37,7 +55,7 @@ public final class StepBatches {
   public Step forStep(long step) {
     int t = shards.blockLength();
     int micro = spec.microBatch();
-    int n = spec.accumulationSteps();
+    int n = perStep / micro;
     Batch[] batches = new Batch[n];
     int[][] labels = new int[n][];
     long masked = 0;
@@ -46,7 +64,7 @@ public final class StepBatches {
       int[] ids = new int[micro * t];
       int[] lab = new int[micro * t];
       for (int b = 0; b < micro; b++) {
-        long sequence = step * spec.batchSize() + (long) m * micro + b;
+        long sequence = step * spec.batchSize() + offset + (long) m * micro + b;
         long epoch = sequence / shards.blockCount();
         long blockIndex = order(epoch).blockAt(sequence % shards.blockCount());
         shards.read(blockIndex, block);

@@ -24,8 +24,20 @@ public final class LossPlot {
   private LossPlot() {}
 
   public static byte[] png(List<StepMetrics> metrics, String title) {
+    return png(metrics, List.of(), title);
+  }
+
+  /**
+   * With multi-worker rounds: the inner (workers') training loss per step and the outer loss, the
+   * global parameters' holdout loss at each round's end ({@code outer}: {step, loss} pairs).
+   */
+  public static byte[] png(List<StepMetrics> metrics, List<double[]> outer, String title) {
     System.setProperty("java.awt.headless", "true");
-    XYSeries loss = new XYSeries("training loss");
+    XYSeries loss = new XYSeries(outer.isEmpty() ? "training loss" : "inner training loss (workers)");
+    XYSeries outerLoss = new XYSeries("outer: global parameters' holdout loss");
+    for (double[] p : outer) {
+      outerLoss.add(p[0], p[1]);
+    }
     XYSeries lr = new XYSeries("learning rate");
     for (StepMetrics m : metrics) {
       loss.add(m.step(), m.loss());
@@ -37,7 +49,14 @@ public final class LossPlot {
     XYLineAndShapeRenderer lossLine = new XYLineAndShapeRenderer(true, false);
     lossLine.setSeriesPaint(0, new Color(0x1f77b4));
     lossLine.setSeriesStroke(0, new BasicStroke(1.5f));
-    XYPlot plot = new XYPlot(new XYSeriesCollection(loss), stepAxis, lossAxis, lossLine);
+    XYSeriesCollection losses = new XYSeriesCollection(loss);
+    if (!outer.isEmpty()) {
+      losses.addSeries(outerLoss);
+      lossLine.setSeriesPaint(1, new Color(0x2ca02c));
+      lossLine.setSeriesStroke(1, new BasicStroke(2.5f));
+      lossLine.setSeriesShapesVisible(1, true);
+    }
+    XYPlot plot = new XYPlot(losses, stepAxis, lossAxis, lossLine);
 
     NumberAxis lrAxis = new NumberAxis("learning rate");
     plot.setRangeAxis(1, lrAxis);

@@ -101,46 +101,61 @@ public final class PretrainRun {
         if (!metrics.isEmpty()) {
           files.add(Artifacts.write(out, "loss.png", LossPlot.png(metrics, recipe.name() + ": masked-LM pretraining")));
         }
-        HoldoutScore score = scoreHoldout ? holdout(trainer, job, dtype, recipe.pretrain().microBatch()) : null;
-        Path hf = local.resolve("hf");
-        trainer.exportHuggingFace(hf);
-        if (recipe.tokenizer().kind() == io.roberta.spec.TokenizerSpec.Kind.SENTENCEPIECE && job.tokenizer() != null) {
-          // XLM-R's files (sentencepiece.bpe.model, tokenizer_config.json, model_type) from the staged model
-          try {
-            io.roberta.engine.io.XlmRobertaFiles.write(hf, job.tokenizer().local());
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot write XLM-R's tokenizer files: " + e.getMessage(), e);
-          }
-        }
-        files.addAll(Staging.publish(hf, out, "hf/"));
-        if (job.tokenizer() != null) {
-          // the Hugging Face tokenizer files; a SentencePiece model went in above as XLM-R's
-          // sentencepiece.bpe.model (a second .model would make the folder ambiguous)
-          for (FileEntry f : job.tokenizer().files()) {
-            if (List.of("tokenizer.json", "vocab.json", "merges.txt").contains(f.name())) {
-              files.add(Artifacts.copy(Artifacts.file(job.tokenizer().resource(), f.name()), out, "hf/" + f.name()));
-            }
-          }
-        }
-        Optional<JsonNode> initial = Artifacts.readJsonIfPresent(Artifacts.file(out, INITIAL));
-        if (initial.isPresent()) {
-          files.add(new FileEntry(INITIAL, Artifacts.size(Artifacts.file(out, INITIAL)).orElseThrow(),
-              Artifacts.sha256(Artifacts.file(out, INITIAL))));
-        }
-        TrainingResult result = new TrainingResult(
-            Artifacts.uri(out), trainer.step(), metrics.isEmpty() ? Double.NaN : metrics.get(metrics.size() - 1).loss(),
-            score == null ? Double.NaN : score.loss(), score == null ? Double.NaN : score.accuracy(),
-            score == null ? Double.NaN : score.baselineAccuracy(), score == null ? 0 : score.maskedTokens(), seconds);
-        writeResult(out, result, score, initial.orElse(null), files);
-        if (score != null) {
-          console.printf("pretrain: holdout masked-token accuracy %.4f vs %.4f for the best constant guess (token %d), loss %.4f, %,d masked tokens%n",
-              score.accuracy(), score.baselineAccuracy(), score.baselineToken(), score.loss(), score.maskedTokens());
-        }
+        TrainingResult result = finish(trainer, job, recipe, local, files, metrics, seconds, null, console);
         return result;
       }
     } finally {
       Staging.delete(local);
     }
+  }
+
+  /**
+   * The end of a run, shared with multi-worker rounds: scores the holdout, exports {@code hf/}
+   * (weights, config, tokenizer files) and writes {@code result.json} listing {@code files} and
+   * everything written here; {@code extra} fields (may be null) go into the result as they are.
+   */
+  static TrainingResult finish(Pretrainer trainer, TrainingJob job, Recipe recipe, Path local, List<FileEntry> files,
+      List<StepMetrics> metrics, double seconds, ObjectNode extra, PrintStream console) {
+    ResourceId out = Artifacts.dir(job.outDir());
+    CorpusOutput corpus = job.corpus();
+    TokenShards.Dtype dtype = TokenShards.Dtype.valueOf(corpus.dtype());
+    boolean scoreHoldout = !corpus.holdout().isEmpty() && job.holdoutBlocks() > 0;
+    HoldoutScore score = scoreHoldout ? holdout(trainer, job, dtype, recipe.pretrain().microBatch()) : null;
+    Path hf = local.resolve("hf");
+    trainer.exportHuggingFace(hf);
+    if (recipe.tokenizer().kind() == io.roberta.spec.TokenizerSpec.Kind.SENTENCEPIECE && job.tokenizer() != null) {
+      // XLM-R's files (sentencepiece.bpe.model, tokenizer_config.json, model_type) from the staged model
+      try {
+        io.roberta.engine.io.XlmRobertaFiles.write(hf, job.tokenizer().local());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot write XLM-R's tokenizer files: " + e.getMessage(), e);
+      }
+    }
+    files.addAll(Staging.publish(hf, out, "hf/"));
+    if (job.tokenizer() != null) {
+      // the Hugging Face tokenizer files; a SentencePiece model went in above as XLM-R's
+      // sentencepiece.bpe.model (a second .model would make the folder ambiguous)
+      for (FileEntry f : job.tokenizer().files()) {
+        if (List.of("tokenizer.json", "vocab.json", "merges.txt").contains(f.name())) {
+          files.add(Artifacts.copy(Artifacts.file(job.tokenizer().resource(), f.name()), out, "hf/" + f.name()));
+        }
+      }
+    }
+    Optional<JsonNode> initial = Artifacts.readJsonIfPresent(Artifacts.file(out, INITIAL));
+    if (initial.isPresent()) {
+      files.add(new FileEntry(INITIAL, Artifacts.size(Artifacts.file(out, INITIAL)).orElseThrow(),
+          Artifacts.sha256(Artifacts.file(out, INITIAL))));
+    }
+    TrainingResult result = new TrainingResult(
+        Artifacts.uri(out), trainer.step(), metrics.isEmpty() ? Double.NaN : metrics.get(metrics.size() - 1).loss(),
+        score == null ? Double.NaN : score.loss(), score == null ? Double.NaN : score.accuracy(),
+        score == null ? Double.NaN : score.baselineAccuracy(), score == null ? 0 : score.maskedTokens(), seconds);
+    writeResult(out, result, score, initial.orElse(null), files, extra);
+    if (score != null) {
+      console.printf("pretrain: holdout masked-token accuracy %.4f vs %.4f for the best constant guess (token %d), loss %.4f, %,d masked tokens%n",
+          score.accuracy(), score.baselineAccuracy(), score.baselineToken(), score.loss(), score.maskedTokens());
+    }
+    return result;
   }
 
   private static HoldoutScore holdout(Pretrainer trainer, TrainingJob job, TokenShards.Dtype dtype, int batch) {
@@ -151,7 +166,7 @@ public final class PretrainRun {
   }
 
   private static void writeResult(ResourceId out, TrainingResult r, HoldoutScore score, JsonNode initial,
-      List<FileEntry> files) {
+      List<FileEntry> files, ObjectNode extra) {
     ObjectNode o = StageManifest.object();
     o.put("steps", r.steps());
     o.put("finalTrainingLoss", r.finalTrainingLoss());
@@ -167,6 +182,9 @@ public final class PretrainRun {
     if (initial != null) {
       o.put("untrainedHoldoutLoss", initial.path("holdoutLoss").asDouble());
       o.put("untrainedHoldoutAccuracy", initial.path("holdoutAccuracy").asDouble());
+    }
+    if (extra != null) {
+      o.setAll(extra);
     }
     o.set("files", StageManifest.filesNode(files));
     Artifacts.writeJson(out, RESULT, o);

@@ -74,6 +74,13 @@ public final class PretrainStage {
 
   /** Adds the stage's transforms to {@code pipeline} ({@link #run} and job descriptions share it). */
   public static void build(Pipeline pipeline, TrainingJob job, String accelerator) {
+    Recipe recipe = Rounds.recipe(job);
+    if (recipe.pretrain().rounds() != null) {
+      // what a job description shows: every round of the schedule in one pipeline
+      RoundsRun.build(pipeline, job, 1, RoundsRun.lastRound(job, recipe.pretrain()), true, accelerator,
+          Placement.parallelism(pipeline.getOptions(), recipe.pretrain().rounds().workers()));
+      return;
+    }
     pipeline
         .apply("TrainingJob", Create.of(job).withCoder(SerializableCoder.of(TrainingJob.class)))
         .apply("TrainModel", TrainModel.withAccelerator(accelerator));
@@ -94,9 +101,14 @@ public final class PretrainStage {
     }
     TrainingJob job = job(recipe, workDir, corpus, tokenizer, untilStep, holdoutBlocks,
         options.as(BackendOptions.class).getBackend());
-    Pipeline pipeline = Pipeline.create(options);
-    build(pipeline, job, accelerator);
-    io.roberta.pipelines.stage.StagePipeline.runToCompletion(pipeline, "pretraining");
+    if (recipe.pretrain().rounds() != null) {
+      // several workers in rounds: one pipeline per few rounds, driven from here
+      RoundsRun.run(job, options, accelerator, System.err);
+    } else {
+      Pipeline pipeline = Pipeline.create(options);
+      build(pipeline, job, accelerator);
+      io.roberta.pipelines.stage.StagePipeline.runToCompletion(pipeline, "pretraining");
+    }
     ResourceId resultFile = Artifacts.file(dir, PretrainRun.RESULT);
     JsonNode result = Artifacts.readJsonIfPresent(resultFile).orElseThrow(
         () -> new IllegalStateException("the pretraining pipeline finished without writing " + resultFile));

@@ -23,6 +23,11 @@ public final class ProgressLine {
   }
 
   public void onStep(StepMetrics m, long totalSteps) {
+    onStep(m, totalSteps, "");
+  }
+
+  /** The same line after {@code label} (e.g. {@code "round 3 worker 1: "}). */
+  public void onStep(StepMetrics m, long totalSteps, String label) {
     long now = System.nanoTime();
     if (startStep < 0) {
       startStep = m.step() - 1;
@@ -32,7 +37,7 @@ public final class ProgressLine {
       return;
     }
     lastPrint = now;
-    out.println(format(m, totalSteps, (now - startNanos) / 1e9, m.step() - startStep));
+    out.println(label + format(m, totalSteps, (now - startNanos) / 1e9, m.step() - startStep));
     out.flush();
   }
 

@@ -26,7 +26,13 @@ final class TinyJob {
   private TinyJob() {}
 
   static Recipe recipe(String accelerator) {
-    Pretrain pre = Pretrain.mlm().batchSize(8).microBatch(4).peakLearningRate(1e-3).warmupSteps(2).totalSteps(6).checkpointEvery(3).seed(3);
+    return recipe(accelerator, p -> p);
+  }
+
+  /** {@code tune} adjusts the pretraining section (e.g. multi-worker rounds). */
+  static Recipe recipe(String accelerator, java.util.function.UnaryOperator<Pretrain> tune) {
+    Pretrain pre = tune.apply(
+        Pretrain.mlm().batchSize(8).microBatch(4).peakLearningRate(1e-3).warmupSteps(2).totalSteps(6).checkpointEvery(3).seed(3));
     if (accelerator != null) {
       pre.accelerator(accelerator);
     }

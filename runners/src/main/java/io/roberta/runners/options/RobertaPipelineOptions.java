@@ -10,7 +10,8 @@ import org.apache.beam.sdk.options.PipelineOptions;
  *
  * <pre>{@code roberta run TinyBrown --work-dir=work --runner=FlinkRunner --flinkMaster=[local]}</pre>
  */
-public interface RobertaPipelineOptions extends PipelineOptions, io.roberta.pipelines.pretrain.BackendOptions {
+public interface RobertaPipelineOptions extends PipelineOptions, io.roberta.pipelines.pretrain.BackendOptions,
+    io.roberta.pipelines.pretrain.RoundsOptions {
   @Description("Folder (local or any Beam file system) where each stage writes <recipe>/<stage>/<fingerprint>/.")
   @Default.String("work")
   String getWorkDir();

@@ -1,0 +1,68 @@
+package io.roberta.spec;
+
+/**
+ * Low-communication multi-worker pretraining (DiLoCo, Douillard et al. 2023, arXiv 2311.08105):
+ * {@code workers} workers each take {@code roundSteps} inner AdamW steps from the same global
+ * parameters on their own share of every global batch ({@code batchSize / workers} sequences per
+ * inner step, so the recipe's token budget does not depend on the worker count); then the mean of
+ * their parameters gives the outer gradient {@code global - mean}, and an outer SGD step with
+ * (Nesterov) momentum moves the global parameters. One round covers global steps
+ * {@code r * roundSteps + 1 .. (r + 1) * roundSteps}; the last round may be shorter.
+ *
+ * <p>{@code workers = 1, outerLearningRate = 1, outerMomentum = 0} is the single-worker trainer,
+ * bit for bit. OpenDiLoCo's settings: outer lr 0.7, momentum 0.9, Nesterov, H = 500.
+ *
+ * <pre>{@code new RoundsSpec(4, 50, 0.7, 0.9, true)}</pre>
+ */
+public record RoundsSpec(
+    int workers, int roundSteps, double outerLearningRate, double outerMomentum, boolean nesterov) {
+
+  public RoundsSpec {
+    Checks.positive("pretrain.rounds.workers", workers);
+    if (workers > 4096) {
+      throw Checks.invalid("pretrain.rounds.workers", workers, "must be <= 4096");
+    }
+    Checks.positive("pretrain.rounds.roundSteps", roundSteps);
+    Checks.positive("pretrain.rounds.outerLearningRate", outerLearningRate);
+    Checks.fractionBelowOne("pretrain.rounds.outerMomentum", outerMomentum);
+    if (nesterov && outerMomentum == 0) {
+      throw Checks.invalid("pretrain.rounds.nesterov", true,
+          "needs pretrain.rounds.outerMomentum > 0 (Nesterov momentum without momentum is plain averaging;"
+              + " use outerMomentum 0 with nesterov false)");
+    }
+  }
+
+  /** Rounds in a schedule of {@code totalSteps} global steps (the last one may be shorter). */
+  public long rounds(long totalSteps) {
+    return (totalSteps + roundSteps - 1) / roundSteps;
+  }
+
+  /** The global step round {@code round} (0-based) ends at. */
+  public long endStep(long round, long totalSteps) {
+    return Math.min((round + 1) * roundSteps, totalSteps);
+  }
+
+  /** Checks this against the rest of the pretraining spec; field names as in the recipe JSON. */
+  void checkAgainst(int batchSize, int microBatch, int totalSteps, int checkpointInterval) {
+    if (batchSize % workers != 0) {
+      throw Checks.invalid("pretrain.rounds.workers", workers,
+          "must divide pretrain.batchSize = " + batchSize + " (each worker takes batchSize / workers sequences per"
+              + " inner step, so the global batch and the token budget stay the recipe's)");
+    }
+    int perWorker = batchSize / workers;
+    if (perWorker % microBatch != 0) {
+      throw Checks.invalid("pretrain.microBatch", microBatch,
+          "must divide the per-worker batch pretrain.batchSize / pretrain.rounds.workers = " + batchSize + " / "
+              + workers + " = " + perWorker + " (gradient accumulation runs whole micro-batches on each worker)");
+    }
+    if (roundSteps > totalSteps) {
+      throw Checks.invalid("pretrain.rounds.roundSteps", roundSteps,
+          "must be <= schedule.totalSteps = " + totalSteps + " (a round is at most the whole schedule)");
+    }
+    if (checkpointInterval % roundSteps != 0) {
+      throw Checks.invalid("pretrain.checkpointInterval", checkpointInterval,
+          "must be a multiple of pretrain.rounds.roundSteps = " + roundSteps
+              + " (with rounds, state is committed at round ends; e.g. " + roundSteps + ")");
+    }
+  }
+}

@@ -1,0 +1,106 @@
+package io.roberta.pipelines.pretrain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.roberta.dsl.Pretrain;
+import io.roberta.engine.train.MetricsLog;
+import io.roberta.engine.train.StepMetrics;
+import io.roberta.pipelines.stage.Artifacts;
+import io.roberta.spec.Recipe;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.runners.flink.FlinkRunner;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Create;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Multi-worker rounds (DiLoCo) on the DirectRunner and embedded Flink with the tiny job. */
+class RoundsTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  static List<Double> losses(Path stage) {
+    List<Double> out = new ArrayList<>();
+    for (StepMetrics m : MetricsLog.read(stage.resolve("metrics.jsonl"))) {
+      out.add(m.loss());
+    }
+    return out;
+  }
+
+  static String modelSha(Path stage) throws Exception {
+    return Artifacts.sha256(Files.readAllBytes(stage.resolve("hf/model.safetensors")));
+  }
+
+  static void runRounds(TrainingJob job, PipelineOptions options) {
+    RoundsRun.run(job, options, null, System.err);
+  }
+
+  @Test
+  void oneWorkerWithPlainAveragingIsTheSingleTrainerBitForBit(@TempDir Path dir) throws Exception {
+    TrainingJob single = TinyJob.job(dir.resolve("single"), TinyJob.recipe(null), -1);
+    Pipeline p = Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create());
+    p.apply(Create.of(single).withCoder(SerializableCoder.of(TrainingJob.class))).apply(TrainModel.onCpu());
+    p.run().waitUntilFinish();
+
+    Recipe oneWorker = TinyJob.recipe(null, pre -> pre.workers(1).roundSteps(3).outer(Pretrain.Outer.average()));
+    TrainingJob rounds = TinyJob.job(dir.resolve("rounds"), oneWorker, -1);
+    runRounds(rounds, PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--roundsPerPipeline=1").as(RoundsOptions.class));
+
+    Path a = dir.resolve("single/pretrain");
+    Path b = dir.resolve("rounds/pretrain");
+    assertEquals(6, losses(a).size());
+    assertEquals(losses(a), losses(b));
+    assertEquals(modelSha(a), modelSha(b));
+    JsonNode result = JSON.readTree(b.resolve("result.json").toFile());
+    assertEquals(2, result.path("rounds").path("rounds").asInt(), result.toString());
+    assertEquals(JSON.readTree(a.resolve("result.json").toFile()).path("holdoutLoss").asDouble(),
+        result.path("holdoutLoss").asDouble());
+  }
+
+  static Recipe fourWorkers() {
+    return TinyJob.recipe(null, pre -> pre.microBatch(2).workers(4).roundSteps(3).outer(Pretrain.Outer.nesterov(0.7, 0.9)));
+  }
+
+  static List<String> history(Path stage) throws Exception {
+    List<String> out = new ArrayList<>();
+    for (JsonNode h : JSON.readTree(stage.resolve("result.json").toFile()).path("rounds").path("history")) {
+      out.add(h.path("round").asInt() + ":" + h.path("stateSha256").asText());
+    }
+    return out;
+  }
+
+  @Test
+  void fourWorkersGiveTheSameRoundsOnEveryRunnerAndParallelism(@TempDir Path dir) throws Exception {
+    TrainingJob d1 = TinyJob.job(dir.resolve("d1"), fourWorkers(), -1);
+    runRounds(d1, PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--targetParallelism=1").as(RoundsOptions.class));
+    TrainingJob d2 = TinyJob.job(dir.resolve("d2"), fourWorkers(), -1);
+    runRounds(d2, PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--targetParallelism=2",
+        "--roundsPerPipeline=1").as(RoundsOptions.class));
+    TrainingJob f = TinyJob.job(dir.resolve("flink"), fourWorkers(), -1);
+    FlinkPipelineOptions options = PipelineOptionsFactory.fromArgs("--flinkMaster=[local]", "--parallelism=2")
+        .as(FlinkPipelineOptions.class);
+    options.setRunner(FlinkRunner.class);
+    runRounds(f, options);
+
+    List<String> direct = history(dir.resolve("d1/pretrain"));
+    assertEquals(3, direct.size(), direct.toString()); // round 0 (initial weights) and two rounds
+    assertEquals(direct, history(dir.resolve("d2/pretrain")));
+    assertEquals(direct, history(dir.resolve("flink/pretrain")));
+    assertEquals(modelSha(dir.resolve("d1/pretrain")), modelSha(dir.resolve("flink/pretrain")));
+    assertNotEquals(direct.get(1), direct.get(2));
+    JsonNode commit = JSON.readTree(dir.resolve("d1/pretrain/rounds/round-000002/ROUND.json").toFile());
+    assertEquals(4, commit.path("workers").size(), commit.toString());
+    assertTrue(commit.path("allReduceBytes").asLong() > commit.path("bytesFromWorkers").asLong(), commit.toString());
+    assertEquals(6, losses(dir.resolve("flink/pretrain")).size());
+  }
+}
