@@ -39,6 +39,8 @@ class CrashResumeTest {
   @TempDir static Path dir;
   static Path recipeFile;
   static String reference;
+  static Path roundsFile;
+  static String roundsReference;
 
   record Run(int status, String out) {}
 
@@ -61,9 +63,28 @@ class CrashResumeTest {
     Run r = pretrain(dir.resolve("undisturbed"), null);
     assertEquals(0, r.status(), r.out());
     reference = modelSha(dir.resolve("undisturbed"));
+
+    // the same model trained by 2 workers in rounds of 2 steps (DiLoCo), one pipeline per round
+    Recipe rounds = RecipeBuilder.named("crash-rounds")
+        .model(Roberta.tiny().hiddenSize(32).layers(1).heads(2).intermediateSize(64).maxPositions(66))
+        .tokenizer(Tokenizer.byteLevelBpe().vocabSize(500))
+        .corpus(Corpus.of(Sources.custom("brown", brown + "/c*")).holdout(0.05).pack(Packing.fullSentences(64)))
+        .pretrain(Pretrain.mlm().batchSize(8).microBatch(4).peakLearningRate(1e-3).warmupSteps(2).totalSteps(6)
+            .seed(3).workers(2).roundSteps(2).outer(Pretrain.Outer.nesterov(0.7, 0.9)))
+        .build();
+    roundsFile = dir.resolve("crash-rounds.json");
+    Files.writeString(roundsFile, RecipeJson.write(rounds));
+    Run rr = pretrain(dir.resolve("rounds-undisturbed"), null, roundsFile);
+    assertEquals(0, rr.status(), rr.out());
+    assertTrue(rr.out().contains("3 rounds of 2 steps on 2 workers"), rr.out());
+    roundsReference = modelSha(dir.resolve("rounds-undisturbed"), "crash-rounds");
   }
 
   static Run pretrain(Path work, String crashAt) throws IOException, InterruptedException {
+    return pretrain(work, crashAt, recipeFile);
+  }
+
+  static Run pretrain(Path work, String crashAt, Path recipeFile) throws IOException, InterruptedException {
     assertTrue(Files.isRegularFile(JAR), "build the jar first (./mvnw verify packages it): " + JAR.toAbsolutePath());
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
@@ -72,7 +93,7 @@ class CrashResumeTest {
       command.add("-Droberta.crashAt=" + crashAt);
     }
     command.addAll(List.of("-jar", JAR.toAbsolutePath().toString(), "pretrain", recipeFile.toString(),
-        "--work-dir=" + work, "--holdout-blocks=0", "--sample=none"));
+        "--work-dir=" + work, "--holdout-blocks=0", "--sample=none", "--roundsPerPipeline=1"));
     Path log = Files.createTempFile(dir, "out-", ".txt");
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
@@ -83,7 +104,11 @@ class CrashResumeTest {
 
   /** SHA-256 of the exported model.safetensors of the (only) pretraining stage under {@code work}. */
   static String modelSha(Path work) throws Exception {
-    try (Stream<Path> files = Files.walk(work.resolve("crash").resolve("pretrain"))) {
+    return modelSha(work, "crash");
+  }
+
+  static String modelSha(Path work, String recipe) throws Exception {
+    try (Stream<Path> files = Files.walk(work.resolve(recipe).resolve("pretrain"))) {
       List<Path> models = files.filter(f -> f.endsWith(Path.of("hf", "model.safetensors"))).toList();
       assertEquals(1, models.size(), models.toString());
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(models.get(0))));
@@ -91,14 +116,19 @@ class CrashResumeTest {
   }
 
   static void crashThenResume(String crashAt, String expectedInResume) throws Exception {
-    Path work = dir.resolve(crashAt.replace(':', '-'));
-    Run crashed = pretrain(work, crashAt);
+    crashThenResume(crashAt, expectedInResume, recipeFile, "crash", reference);
+  }
+
+  static void crashThenResume(String crashAt, String expectedInResume, Path recipeFile, String name, String reference)
+      throws Exception {
+    Path work = dir.resolve(name + "-" + crashAt.replace(':', '-'));
+    Run crashed = pretrain(work, crashAt, recipeFile);
     assertEquals(137, crashed.status(), "expected a crash at " + crashAt + ":\n" + crashed.out());
     assertTrue(crashed.out().contains("crashing at " + crashAt.split(":")[0]), crashed.out());
-    Run resumed = pretrain(work, null);
+    Run resumed = pretrain(work, null, recipeFile);
     assertEquals(0, resumed.status(), resumed.out());
     assertTrue(resumed.out().contains(expectedInResume), "expected '" + expectedInResume + "' in\n" + resumed.out());
-    assertEquals(reference, modelSha(work), "the resumed run's model differs from the undisturbed run's");
+    assertEquals(reference, modelSha(work, name), "the resumed run's model differs from the undisturbed run's");
     try (Stream<Path> files = Files.walk(work)) {
       assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith(".tmp-")), "temporary files left in " + work);
     }
@@ -118,6 +148,18 @@ class CrashResumeTest {
   @Test
   void killedInsideTheManifestCommitResumesFromTheLastCheckpoint() throws Exception {
     crashThenResume("manifest-before-commit", "at step 6");
+  }
+
+  @Test
+  void aDriverKilledBetweenRoundsResumesAfterTheLastCommittedRound() throws Exception {
+    // halted after the first pipeline (round 1) returned, before the second was submitted
+    crashThenResume("between-rounds:1", "resuming after round 1", roundsFile, "crash-rounds", roundsReference);
+  }
+
+  @Test
+  void aDriverKilledInsideARoundCommitRedoesThatRound() throws Exception {
+    // round 2's files are written, its ROUND.json is not: the resume redoes round 2 from round 1
+    crashThenResume("round-before-commit:3", "resuming after round 1", roundsFile, "crash-rounds", roundsReference);
   }
 
   @Test

@@ -84,10 +84,15 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
               "pretrain",
               RecipeJson.fingerprint("pretrain", recipe.model(), pre.withoutAccelerator(), corpusStage.fingerprint()),
               List.of("corpus/train-*.bin"),
-              List.of("checkpoints/", "metrics.jsonl", "loss.png", "hf/config.json", "hf/model.safetensors", "hf/tokenizer.json"),
+              pre.rounds() == null
+                  ? List.of("checkpoints/", "metrics.jsonl", "loss.png", "hf/config.json", "hf/model.safetensors", "hf/tokenizer.json")
+                  : List.of("rounds/", "metrics.jsonl", "rounds.jsonl", "loss.png", "hf/config.json", "hf/model.safetensors",
+                      "hf/tokenizer.json"),
               "masked-LM: " + pre.schedule().totalSteps() + " steps of " + pre.batchSize()
                   + " sequences (" + pre.accumulationSteps() + " x " + pre.microBatch() + "), "
-                  + pre.precision() + ", peak lr " + pre.schedule().peakLearningRate());
+                  + pre.precision() + ", peak lr " + pre.schedule().peakLearningRate()
+                  + (pre.rounds() == null ? "" : "; " + pre.rounds().workers() + " workers, rounds of "
+                      + pre.rounds().roundSteps() + " steps"));
       stages.add(pretrainStage);
     }
 

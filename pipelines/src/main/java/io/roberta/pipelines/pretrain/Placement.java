@@ -25,11 +25,17 @@ final class Placement {
     return p == null || p < 1 ? workers : p;
   }
 
-  /** One key per worker. */
+  /**
+   * One key per worker: with {@code parallelism >= workers} on Flink's (default, DataSet) batch
+   * path, the keys land on distinct subtasks, hence distinct task slots ({@link SpreadKeys}); with
+   * fewer slots than workers, worker {@code w} shares subtask {@code w % parallelism}. Other runners
+   * (Direct, Dataflow) only need the shuffle to break fusion; the keys do not matter there.
+   */
   static int[] keys(int workers, int parallelism) {
+    int[] spread = SpreadKeys.keysFor(Math.min(workers, parallelism), parallelism);
     int[] keys = new int[workers];
     for (int w = 0; w < workers; w++) {
-      keys[w] = w;
+      keys[w] = spread[w % spread.length];
     }
     return keys;
   }

@@ -83,6 +83,8 @@ public final class Rounds {
   static final int ROUND_HOLDOUT_CAP = 64;
   /** Crash point: a round's files are written, its ROUND.json not yet. */
   public static final String ROUND_BEFORE_COMMIT = "round-before-commit";
+  /** Pause point (tests): a worker finished an inner step. */
+  public static final String INNER_STEP = "inner-step";
 
   private Rounds() {}
 
@@ -235,8 +237,13 @@ public final class Rounds {
     public PCollection<RoundRef> expand(PCollection<RoundRef> previous) {
       TupleTag<KV<Integer, WorkerChunk>> chunkTag = new TupleTag<>() {};
       TupleTag<WorkerReport> reportTag = new TupleTag<>() {};
-      PCollection<WorkerTask> tasks = previous
-          .apply("FanOut", ParDo.of(new FanOutFn(round, keys)))
+      TupleTag<KV<Integer, WorkerTask>> taskTag = new TupleTag<>() {};
+      TupleTag<RoundRef> doneTag = new TupleTag<>() {};
+      PCollectionTuple fanned = previous.apply("FanOut",
+          ParDo.of(new FanOutFn(round, keys, taskTag, doneTag)).withOutputTags(taskTag, TupleTagList.of(doneTag)));
+      // a restarted pipeline that finds this round already committed passes it on untouched
+      PCollection<RoundRef> alreadyDone = fanned.get(doneTag).setCoder(SerializableCoder.of(RoundRef.class));
+      PCollection<WorkerTask> tasks = fanned.get(taskTag)
           .setCoder(KvCoder.of(VarIntCoder.of(), SerializableCoder.of(WorkerTask.class)))
           .apply("SpreadWorkers", GroupByKey.create())
           .apply("Tasks", ParDo.of(new UngroupFn()))
@@ -261,32 +268,41 @@ public final class Rounds {
             }
           }))
           .setCoder(KvCoder.of(VarIntCoder.of(), SerializableCoder.of(RoundPart.class)));
-      return PCollectionList.of(outer).and(reports)
+      PCollection<RoundRef> committed = PCollectionList.of(outer).and(reports)
           .apply("Gather", Flatten.pCollections())
           .apply("GroupRound", GroupByKey.create())
           .apply(Values.create())
           .apply("CommitRound", ParDo.of(new CommitFn(job, round)))
           .setCoder(SerializableCoder.of(RoundRef.class));
+      return PCollectionList.of(committed).and(alreadyDone).apply("Next", Flatten.pCollections());
     }
   }
 
   static final class FanOutFn extends DoFn<RoundRef, KV<Integer, WorkerTask>> {
     private final int round;
     private final int[] keys;
+    private final TupleTag<KV<Integer, WorkerTask>> taskTag;
+    private final TupleTag<RoundRef> doneTag;
 
-    FanOutFn(int round, int[] keys) {
+    FanOutFn(int round, int[] keys, TupleTag<KV<Integer, WorkerTask>> taskTag, TupleTag<RoundRef> doneTag) {
       this.round = round;
       this.keys = keys;
+      this.taskTag = taskTag;
+      this.doneTag = doneTag;
     }
 
     @ProcessElement
-    public void process(@Element RoundRef previous, OutputReceiver<KV<Integer, WorkerTask>> out) {
+    public void process(@Element RoundRef previous, MultiOutputReceiver out) {
+      if (previous.round() >= round) {
+        out.get(doneTag).output(previous);
+        return;
+      }
       if (previous.round() != round - 1) {
         throw new IllegalStateException("round " + round + " needs round " + (round - 1) + " but got round "
             + previous.round() + " from " + previous.dir());
       }
       for (int w = 0; w < keys.length; w++) {
-        out.output(KV.of(keys[w], new WorkerTask(previous, round, w)));
+        out.get(taskTag).output(KV.of(keys[w], new WorkerTask(previous, round, w)));
       }
     }
   }
@@ -353,6 +369,7 @@ public final class Rounds {
           @Override
           public void onStep(StepMetrics m, long totalSteps) {
             progress.onStep(m, totalSteps, label);
+            CrashPoint.pauseIfAsked(INNER_STEP, m.step());
           }
         });
         Path state = local.resolve("state");
@@ -467,13 +484,15 @@ public final class Rounds {
       }
       ResourceId dir = roundDir(job, round);
       ResourceId stage = Artifacts.dir(job.outDir());
-      Optional<RoundRef> prevRef = RoundRef.newestCommitted(stage, job.stageFingerprint());
-      if (prevRef.isEmpty() || prevRef.get().round() != round - 1) {
-        throw new IllegalStateException("round " + round + " commits after round " + (round - 1) + ", but the newest"
-            + " committed round under " + job.outDir() + "/rounds is "
-            + prevRef.map(r -> String.valueOf(r.round())).orElse("none"));
+      // the round before this one, as committed (kept until the round after this one commits, so a
+      // repeated commit of this round still finds it)
+      ResourceId prevDir = roundDir(job, round - 1);
+      Optional<JsonNode> prevCommit = Artifacts.readJsonIfPresent(Artifacts.file(prevDir, RoundRef.COMMIT));
+      if (prevCommit.isEmpty() || !job.stageFingerprint().equals(prevCommit.get().path("fingerprint").asText())) {
+        throw new IllegalStateException("round " + round + " commits after round " + (round - 1) + ", but "
+            + Artifacts.file(prevDir, RoundRef.COMMIT) + " is missing or belongs to another run");
       }
-      RoundRef prev = prevRef.get();
+      RoundRef prev = RoundRef.of(Artifacts.uri(prevDir), prevCommit.get());
       SafeTensors prevGlobal = SafeTensors.read(Staging.file(Artifacts.file(prev.resource(), RoundRef.GLOBAL),
           prev.entry(RoundRef.GLOBAL)));
       // the new tensors in the previous file's order, filled chunk by chunk
@@ -563,8 +582,7 @@ public final class Rounds {
           }
         }
         List<ObjectNode> history = new ArrayList<>();
-        Optional<JsonNode> prevCommit = Artifacts.readJsonIfPresent(Artifacts.file(prev.resource(), RoundRef.COMMIT));
-        for (JsonNode h : prevCommit.map(c -> c.path("history")).orElse(Artifacts.JSON.createArrayNode())) {
+        for (JsonNode h : prevCommit.get().path("history")) {
           history.add((ObjectNode) h);
         }
         RoundRef ref = commit(dir, job, round, prev.endStep(), prev.endStep() + steps, files, body, history);
@@ -617,7 +635,7 @@ public final class Rounds {
   /**
    * Deletes the state of rounds that are neither among the newest {@code keepCheckpoints}
    * checkpoint rounds (rounds ending on a multiple of {@code checkpointInterval}) nor the newest
-   * round; the marker goes first, so a half-pruned round is never taken for a committed one.
+   * two rounds; the marker goes first, so a half-pruned round is never taken for a committed one.
    */
   static void prune(ResourceId stage, TrainingJob job, PretrainSpec spec, int newest) {
     RoundsSpec rounds = spec.rounds();
@@ -629,7 +647,8 @@ public final class Rounds {
         checkpoints.add(r);
       }
     }
-    for (int r = newest - 1; r >= 0; r--) {
+    // the newest round and the one before it stay: a repeated commit of the newest reads its predecessor
+    for (int r = newest - 2; r >= 0; r--) {
       if (checkpoints.contains(r)) {
         continue;
       }
@@ -642,7 +661,9 @@ public final class Rounds {
       Artifacts.delete(List.of(marker));
       List<ResourceId> files = new ArrayList<>();
       for (FileEntry f : StageManifest.files(commit.get())) {
-        files.add(Artifacts.file(dir, f.name()));
+        if (!f.name().endsWith("metrics.jsonl")) { // each worker's own metrics stay
+          files.add(Artifacts.file(dir, f.name()));
+        }
       }
       Artifacts.delete(files);
     }

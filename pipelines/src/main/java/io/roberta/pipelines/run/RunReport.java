@@ -161,6 +161,28 @@ public final class RunReport {
           r.path("untrainedHoldoutLoss").asDouble(Double.NaN), r.path("holdoutAccuracy").asDouble(),
           r.path("baselineAccuracy").asDouble()));
     }
+    JsonNode rounds = r.path("rounds");
+    if (rounds.isObject()) {
+      md.append(String.format(Locale.ROOT,
+          "Trained by %d workers in %d rounds of %d inner steps (DiLoCo; outer SGD lr %s, momentum %s%s). Each round"
+              + " moved %,d bytes (FP32 parameters to and from every worker); per-step all-reduce would have moved"
+              + " %,d.%n%n",
+          rounds.path("workers").asInt(), rounds.path("rounds").asInt(), rounds.path("roundSteps").asInt(),
+          rounds.path("outerLearningRate").asText(), rounds.path("outerMomentum").asText(),
+          rounds.path("nesterov").asBoolean() ? ", Nesterov" : "", rounds.path("bytesPerRound").asLong(),
+          rounds.path("allReduceBytesPerRound").asLong()));
+      md.append("| round | steps to | inner loss | holdout loss (outer) | seconds | tokens/s |\n|---|---|---|---|---|---|\n");
+      for (JsonNode h : rounds.path("history")) {
+        if (h.path("round").asInt() == 0) {
+          continue;
+        }
+        md.append(String.format(Locale.ROOT, "| %d | %d | %.4f | %s | %.1f | %,.0f |%n", h.path("round").asInt(),
+            h.path("endStep").asLong(), h.path("innerLoss").asDouble(),
+            h.has("holdoutLoss") ? String.format(Locale.ROOT, "%.4f", h.path("holdoutLoss").asDouble()) : "-",
+            h.path("seconds").asDouble(), h.path("tokensPerSecond").asDouble()));
+      }
+      md.append('\n');
+    }
     md.append("![pretraining loss](").append(relative(dir, pretrainDir + "/loss.png")).append(")\n\n");
     md.append("Hugging Face model: `").append(relative(dir, pretrainDir + "/hf")).append("`\n\n");
   }

@@ -38,4 +38,37 @@ public final class CrashPoint {
       Runtime.getRuntime().halt(137);
     }
   }
+
+  /**
+   * For tests that kill a process from outside at a chosen moment (a Flink TaskManager in the middle
+   * of a round's inner training): with {@code -Droberta.pauseAt=NAME:V} and {@code
+   * -Droberta.pauseMarker=FILE}, the first process of all that reaches point NAME with value V (a
+   * global step) creates FILE (atomically; holding its pid) and sleeps up to a minute, waiting to
+   * be killed; every other process, and every later time, goes on (FILE exists). Without the
+   * properties this does nothing.
+   */
+  public static void pauseIfAsked(String name, long value) {
+    String at = System.getProperty("roberta.pauseAt");
+    String marker = System.getProperty("roberta.pauseMarker");
+    if (at == null || marker == null) {
+      return;
+    }
+    String[] parts = at.split(":");
+    if (!parts[0].equals(name) || parts.length < 2 || Long.parseLong(parts[1]) != value) {
+      return;
+    }
+    try {
+      java.nio.file.Files.writeString(java.nio.file.Files.createFile(java.nio.file.Path.of(marker)),
+          String.valueOf(ProcessHandle.current().pid()));
+    } catch (java.io.IOException e) {
+      return; // another process paused first (or the marker cannot be made): go on
+    }
+    System.err.println("roberta: pausing at " + name + " to be killed (pid " + ProcessHandle.current().pid() + ")");
+    System.err.flush();
+    try {
+      Thread.sleep(60_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
 }

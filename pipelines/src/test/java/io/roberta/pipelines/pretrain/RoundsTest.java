@@ -102,5 +102,15 @@ class RoundsTest {
     assertEquals(4, commit.path("workers").size(), commit.toString());
     assertTrue(commit.path("allReduceBytes").asLong() > commit.path("bytesFromWorkers").asLong(), commit.toString());
     assertEquals(6, losses(dir.resolve("flink/pretrain")).size());
+    // on Flink (parallelism 2) the four workers of a round are spread over both subtasks: the task
+    // thread's name ends in "(i/2)"
+    JsonNode flinkCommit = JSON.readTree(dir.resolve("flink/pretrain/rounds/round-000002/ROUND.json").toFile());
+    java.util.Set<String> subtasks = new java.util.TreeSet<>();
+    for (JsonNode w : flinkCommit.path("workers")) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\((\\d+)/2\\)").matcher(w.path("thread").asText());
+      assertTrue(m.find(), w.toString());
+      subtasks.add(m.group(1));
+    }
+    assertEquals(java.util.Set.of("1", "2"), subtasks, flinkCommit.path("workers").toString());
   }
 }

@@ -76,6 +76,26 @@ public final class DescribeCommand implements Callable<Integer> {
           "           masking %.0f%% (%.0f%% <mask>, %.0f%% random, %.0f%% kept), dynamic, seed %d%n",
           100 * pre.masking().probability(), 100 * pre.masking().maskFraction(),
           100 * pre.masking().randomFraction(), 100 * pre.masking().keepFraction(), pre.masking().seed());
+      io.roberta.spec.RoundsSpec rounds = pre.rounds();
+      if (rounds != null) {
+        int k = rounds.workers();
+        long total = pre.schedule().totalSteps();
+        long params = plan.parameterCount();
+        long perRound = 2L * 4 * params * k; // FP32 parameters to and from every worker
+        long allReduce = k == 1 ? 0 : 2L * (k - 1) * 4 * params * rounds.roundSteps();
+        out.printf(
+            "Workers    %d workers in %,d rounds of %,d inner steps (DiLoCo): each worker takes %,d sequences per inner"
+                + " step%s; outer SGD lr %s, momentum %s%s%n",
+            k, rounds.rounds(total), rounds.roundSteps(), pre.batchSize() / k,
+            pre.batchSize() / k / pre.microBatch() > 1 ? " (" + pre.batchSize() / k / pre.microBatch() + " x "
+                + pre.microBatch() + ")" : "",
+            rounds.outerLearningRate(), rounds.outerMomentum(), rounds.nesterov() ? " (Nesterov)" : "");
+        out.printf(
+            "           communication per round %s (FP32 parameters to and from each worker); per-step all-reduce"
+                + " would move %s per round%s%n",
+            bytes(perRound), bytes(allReduce),
+            allReduce > 0 ? String.format(Locale.ROOT, " (%.0fx more)", allReduce / (double) perRound) : "");
+      }
     }
     out.printf("%nStages (under %s/)%n", workDir);
     int i = 1;
@@ -97,6 +117,13 @@ public final class DescribeCommand implements Callable<Integer> {
       case PRETRAINED -> "pretrained " + t.path();
       case SENTENCEPIECE -> "SentencePiece " + t.path();
     };
+  }
+
+  static String bytes(long n) {
+    if (n >= 1_000_000_000L) {
+      return String.format(Locale.ROOT, "%.2f GB", n / 1e9);
+    }
+    return String.format(Locale.ROOT, "%.1f MB", n / 1e6);
   }
 
   private static String human(long n) {

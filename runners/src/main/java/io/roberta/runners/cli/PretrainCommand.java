@@ -95,12 +95,26 @@ public final class PretrainCommand implements Callable<Integer> {
     return 0;
   }
 
+  static String bytes(long n) {
+    return n >= 1L << 20 ? String.format(Locale.ROOT, "%.1f MiB", n / (double) (1L << 20))
+        : String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
+  }
+
   static void summary(PretrainStage.Result pre, PrintWriter out, double seconds) {
     JsonNode m = pre.manifest();
     JsonNode result = m.has("result") ? m.path("result") : m;
     out.printf(Locale.ROOT, "%nPretraining %s%s%n", pre.directory(), pre.skipped() ? "  (already done: same fingerprint, skipped)" : "");
     out.printf(Locale.ROOT, "  steps %d of %d, final training loss %.4f%n", m.path("steps").asLong(), m.path("totalSteps").asLong(),
         result.path("finalTrainingLoss").asDouble());
+    JsonNode rounds = result.path("rounds");
+    if (rounds.isObject()) {
+      out.printf(Locale.ROOT, "  %d rounds of %d steps on %d workers (outer lr %s, momentum %s%s); %s moved per round,"
+              + " per-step all-reduce would move %s; final state SHA-256 %s%n",
+          rounds.path("rounds").asInt(), rounds.path("roundSteps").asInt(), rounds.path("workers").asInt(),
+          rounds.path("outerLearningRate").asText(), rounds.path("outerMomentum").asText(),
+          rounds.path("nesterov").asBoolean() ? ", Nesterov" : "", bytes(rounds.path("bytesPerRound").asLong()),
+          bytes(rounds.path("allReduceBytesPerRound").asLong()), rounds.path("finalStateSha256").asText());
+    }
     if (result.has("holdoutAccuracy")) {
       out.printf(Locale.ROOT, "  holdout: masked-token accuracy %.4f vs %.4f for the best constant guess; loss %.4f (untrained %.4f), %,d masked tokens%n",
           result.path("holdoutAccuracy").asDouble(), result.path("baselineAccuracy").asDouble(), result.path("holdoutLoss").asDouble(),

@@ -205,6 +205,16 @@ public final class LocalFlinkCluster implements AutoCloseable {
     }
   }
 
+  /** The TaskManager running as process {@code pid}, or null. */
+  public String taskManagerWithPid(long pid) {
+    for (Map.Entry<String, Process> e : taskManagers.entrySet()) {
+      if (e.getValue().pid() == pid) {
+        return e.getKey();
+      }
+    }
+    return null;
+  }
+
   public boolean isAlive(String name) {
     return taskManagers.get(name).isAlive();
   }
