@@ -41,6 +41,19 @@ class RecipeBuilderTest {
   }
 
   @Test
+  void multiWorkerRoundsNeedAllThreePartsAndDefaultTheCheckpointsToRoundEnds() {
+    io.roberta.spec.PretrainSpec p = Pretrain.mlm().batchSize(64).microBatch(8).totalSteps(100).warmupSteps(10)
+        .workers(4).roundSteps(10).outer(Pretrain.Outer.nesterov(0.7, 0.9)).build();
+    assertEquals(new io.roberta.spec.RoundsSpec(4, 10, 0.7, 0.9, true), p.rounds());
+    assertEquals(10, p.checkpointInterval());
+    assertEquals(10, p.rounds().rounds(100));
+    assertNull(Pretrain.mlm().totalSteps(100).warmupSteps(10).build().rounds());
+    SpecException e = assertThrows(SpecException.class,
+        () -> Pretrain.mlm().batchSize(64).microBatch(8).totalSteps(100).warmupSteps(10).workers(4).build());
+    assertTrue(e.getMessage().contains("missing: roundSteps outer"), e.getMessage());
+  }
+
+  @Test
   void modelVocabularyFollowsTheTrainedTokenizer() {
     Recipe r = architectureExample().tokenizer(Tokenizer.byteLevelBpe().vocabSize(3_000)).build();
     assertEquals(3_000, r.model().vocabSize());

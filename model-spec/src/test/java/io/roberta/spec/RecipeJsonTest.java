@@ -58,6 +58,30 @@ class RecipeJsonTest {
   }
 
   @Test
+  void multiWorkerRoundsAreOptionalRoundTripAndKeepOldFingerprints() throws Exception {
+    Recipe recipe = TestRecipes.recipe();
+    String json = RecipeJson.write(recipe);
+    assertTrue(!json.contains("rounds"), json); // absent, so every existing recipe keeps its bytes
+    ObjectNode tree = (ObjectNode) MAPPER.readTree(json);
+    int batch = recipe.pretrain().batchSize();
+    int interval = recipe.pretrain().checkpointInterval();
+    tree.with("pretrain").putObject("rounds").put("workers", 2).put("roundSteps", interval)
+        .put("outerLearningRate", 0.7).put("outerMomentum", 0.9).put("nesterov", true);
+    Recipe rounds = RecipeJson.read(MAPPER.writeValueAsString(tree), "rounds.json");
+    assertEquals(new RoundsSpec(2, interval, 0.7, 0.9, true), rounds.pretrain().rounds());
+    assertEquals(2, rounds.pretrain().workers());
+    assertEquals(rounds, RecipeJson.read(RecipeJson.write(rounds), "again.json"));
+    assertNotEquals(RecipeJson.fingerprint(recipe), RecipeJson.fingerprint(rounds));
+    assertEquals(recipe.pretrain(), rounds.pretrain().withRounds(null));
+    // a worker count that does not divide the batch is named with the batch
+    tree.with("pretrain").with("rounds").put("workers", batch + 1);
+    RecipeFormatException e = assertThrows(RecipeFormatException.class,
+        () -> RecipeJson.read(MAPPER.writeValueAsString(tree), "bad.json"));
+    assertTrue(e.getMessage().contains("pretrain.rounds.workers") && e.getMessage().contains("must divide pretrain.batchSize"),
+        e.getMessage());
+  }
+
+  @Test
   void fingerprintIsStableAndSensitive() throws Exception {
     Recipe recipe = TestRecipes.recipe();
     String fp = RecipeJson.fingerprint(recipe);

@@ -573,12 +573,15 @@ public final class Rounds {
         if (!job.corpus().holdout().isEmpty() && job.holdoutBlocks() > 0) {
           Kernels kernels = kernels(job, recipe);
           CorpusOutput corpus = job.corpus();
-          try (TokenShards train = TokenShards.open(corpus.stageLocally(corpus.train()),
+          // the scorer only needs some blocks to open with: the holdout's, so the commit never stages the corpus
+          try (TokenShards holdout = TokenShards.open(corpus.stageLocally(corpus.holdout()),
                   TokenShards.Dtype.valueOf(corpus.dtype()), corpus.blockLength());
-              Pretrainer scorer = new Pretrainer(recipe.model(), spec, train, local.resolve("score"), kernels,
+              Pretrainer scorer = new Pretrainer(recipe.model(), spec, holdout, local.resolve("score"), kernels,
                   job.stageFingerprint())) {
             scorer.startFrom(SafeTensors.read(local.resolve(RoundRef.GLOBAL)), null, 0, 0, 0);
-            body.put("holdoutLoss", roundHoldout(scorer, job, recipe).loss());
+            HoldoutScore score = scorer.evaluate(holdout, Math.min(job.holdoutBlocks(), ROUND_HOLDOUT_CAP),
+                spec.microBatch());
+            body.put("holdoutLoss", score.loss());
           }
         }
         List<ObjectNode> history = new ArrayList<>();

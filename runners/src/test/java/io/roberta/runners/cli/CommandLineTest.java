@@ -52,6 +52,28 @@ class CommandLineTest {
   }
 
   @Test
+  void describeShowsWorkersRoundsAndCommunication(@TempDir Path dir) throws Exception {
+    ObjectMapper mapper = new ObjectMapper();
+    ObjectNode tree = (ObjectNode) mapper.readTree(RecipeJson.write(new SampleRecipe().get()));
+    tree.with("pretrain").putObject("rounds").put("workers", 4).put("roundSteps", 10)
+        .put("outerLearningRate", 0.7).put("outerMomentum", 0.9).put("nesterov", true);
+    Path file = dir.resolve("rounds.json");
+    Files.writeString(file, mapper.writeValueAsString(tree));
+    Result r = run("describe", file.toString());
+    assertEquals(0, r.status(), r.err());
+    String out = r.out();
+    Recipe recipe = RecipeJson.read(file);
+    long params = io.roberta.spec.plan.Plan.compile(recipe).parameterCount();
+    assertTrue(out.contains("4 workers in 10 rounds of 10 inner steps (DiLoCo): each worker takes 8 sequences per"
+        + " inner step; outer SGD lr 0.7, momentum 0.9 (Nesterov)"), out);
+    assertTrue(out.contains(String.format(java.util.Locale.ROOT, "communication per round %.1f MB", 32.0 * params / 1e6)),
+        out);
+    // a ring all-reduce every step: 2 (K-1) x 4 bytes x parameters x 10 steps, 7.5 times the rounds' traffic
+    assertTrue(out.contains("(8x more)"), out);
+    assertTrue(out.contains("4 workers, rounds of 10 steps"), out);
+  }
+
+  @Test
   void exportThenValidateThenDescribeFromJson(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("sample.json");
     Result export = run("export", SampleRecipe.class.getName(), "--out", file.toString());
