@@ -41,6 +41,7 @@ public final class Pretrain {
   private int workers;
   private int roundSteps;
   private Outer outer;
+  private boolean shardAffine;
 
   private Pretrain() {}
 
@@ -146,6 +147,15 @@ public final class Pretrain {
     return this;
   }
 
+  /**
+   * With {@link #workers}: training shard i belongs to worker {@code i % K}; each worker stages and
+   * reads only its own shards (1/K of the corpus), in its own order. Needs at least K shards.
+   */
+  public Pretrain shardAffine() {
+    this.shardAffine = true;
+    return this;
+  }
+
   /** Inner AdamW steps each worker takes between two averagings (H; OpenDiLoCo used 500). */
   public Pretrain roundSteps(int steps) {
     this.roundSteps = Checks.positive("pretrain.rounds.roundSteps", steps);
@@ -181,7 +191,7 @@ public final class Pretrain {
   }
 
   public PretrainSpec build() {
-    boolean rounds = workers > 0 || roundSteps > 0 || outer != null;
+    boolean rounds = workers > 0 || roundSteps > 0 || outer != null || shardAffine;
     if (rounds && (workers == 0 || roundSteps == 0 || outer == null)) {
       throw new io.roberta.spec.SpecException("pretrain.rounds",
           "pretrain.rounds is incomplete: multi-worker rounds need workers(K), roundSteps(H) and outer(...) together"
@@ -203,6 +213,6 @@ public final class Pretrain {
         keepCheckpoints,
         seed,
         accelerator,
-        rounds ? new RoundsSpec(workers, roundSteps, outer.learningRate(), outer.momentum(), outer.nesterov()) : null);
+        rounds ? new RoundsSpec(workers, roundSteps, outer.learningRate(), outer.momentum(), outer.nesterov(), shardAffine) : null);
   }
 }

@@ -10,12 +10,20 @@ package io.roberta.spec;
  * {@code r * roundSteps + 1 .. (r + 1) * roundSteps}; the last round may be shorter.
  *
  * <p>{@code workers = 1, outerLearningRate = 1, outerMomentum = 0} is the single-worker trainer,
- * bit for bit. OpenDiLoCo's settings: outer lr 0.7, momentum 0.9, Nesterov, H = 500.
+ * bit for bit. {@code shardAffine}: training shard i belongs to worker {@code i % workers}, and each
+ * worker reads (and stages) only its own shards, in its own per-epoch order; otherwise worker w
+ * takes its slice of each global batch of the single trainer's order. OpenDiLoCo's settings: outer lr 0.7, momentum 0.9, Nesterov, H = 500.
  *
  * <pre>{@code new RoundsSpec(4, 50, 0.7, 0.9, true)}</pre>
  */
 public record RoundsSpec(
-    int workers, int roundSteps, double outerLearningRate, double outerMomentum, boolean nesterov) {
+    int workers, int roundSteps, double outerLearningRate, double outerMomentum, boolean nesterov,
+    boolean shardAffine) {
+
+  /** Every worker reads from the whole corpus ({@code shardAffine} false). */
+  public RoundsSpec(int workers, int roundSteps, double outerLearningRate, double outerMomentum, boolean nesterov) {
+    this(workers, roundSteps, outerLearningRate, outerMomentum, nesterov, false);
+  }
 
   public RoundsSpec {
     Checks.positive("pretrain.rounds.workers", workers);

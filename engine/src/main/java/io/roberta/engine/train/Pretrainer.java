@@ -86,6 +86,12 @@ public final class Pretrainer implements AutoCloseable {
    */
   public Pretrainer(ModelSpec modelSpec, PretrainSpec spec, TokenShards train, Path outDir, Kernels kernels,
       String fingerprint, int worker, int workers) {
+    this(modelSpec, spec, train, outDir, kernels, fingerprint, worker, workers, false);
+  }
+
+  /** {@code ownShards}: {@code train} holds only this worker's shards (shard-affine rounds, {@link StepBatches}). */
+  public Pretrainer(ModelSpec modelSpec, PretrainSpec spec, TokenShards train, Path outDir, Kernels kernels,
+      String fingerprint, int worker, int workers, boolean ownShards) {
     if (train.blockLength() > modelSpec.maxSequenceLength()) {
       throw new IllegalArgumentException(
           "blocks of " + train.blockLength() + " tokens are longer than the model's " + modelSpec.maxSequenceLength());
@@ -104,7 +110,7 @@ public final class Pretrainer implements AutoCloseable {
     this.optimizer = new AdamW(
         spec.schedule().peakLearningRate(), spec.optimizer().beta1(), spec.optimizer().beta2(),
         spec.optimizer().epsilon(), spec.optimizer().weightDecay());
-    this.batches = new StepBatches(modelSpec, spec, train, worker, workers);
+    this.batches = new StepBatches(modelSpec, spec, train, worker, workers, ownShards);
     this.worker = worker;
     this.workers = workers;
     this.accumulation = spec.batchSize() / workers / spec.microBatch();

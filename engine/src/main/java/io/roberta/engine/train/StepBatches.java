@@ -23,6 +23,9 @@ public final class StepBatches {
   private final TokenShards shards;
   private final int perStep;
   private final int offset;
+  private final int worker;
+  private final int workers;
+  private final boolean ownShards;
   private final DynamicMasker masker;
   private final int pad;
   private long cachedEpoch = -1;
@@ -38,13 +41,26 @@ public final class StepBatches {
    * global step together read exactly the single trainer's batch and every epoch is covered once.
    */
   public StepBatches(ModelSpec model, PretrainSpec spec, TokenShards shards, int worker, int workers) {
+    this(model, spec, shards, worker, workers, false);
+  }
+
+  /**
+   * {@code ownShards}: {@code shards} are this worker's own (shard-affine rounds); it reads
+   * {@code batchSize / workers} sequences per step from them in its own per-epoch order, and masks
+   * block b with index {@code b * workers + worker}, so no two workers draw the same masks.
+   */
+  public StepBatches(ModelSpec model, PretrainSpec spec, TokenShards shards, int worker, int workers,
+      boolean ownShards) {
     if (workers < 1 || worker < 0 || worker >= workers || spec.batchSize() % workers != 0
         || spec.batchSize() / workers % spec.microBatch() != 0) {
       throw new IllegalArgumentException("worker " + worker + " of " + workers + " cannot take an equal share of"
           + " batch " + spec.batchSize() + " in micro-batches of " + spec.microBatch());
     }
     this.perStep = spec.batchSize() / workers;
-    this.offset = worker * perStep;
+    this.offset = ownShards ? 0 : worker * perStep;
+    this.worker = worker;
+    this.workers = workers;
+    this.ownShards = ownShards;
     this.spec = spec;
     this.shards = shards;
     this.masker = new DynamicMasker(spec.masking(), model.specialTokens(), model.vocabSize());
@@ -64,11 +80,12 @@ public final class StepBatches {
       int[] ids = new int[micro * t];
       int[] lab = new int[micro * t];
       for (int b = 0; b < micro; b++) {
-        long sequence = step * spec.batchSize() + offset + (long) m * micro + b;
+        long sequence = ownShards ? step * perStep + (long) m * micro + b
+            : step * spec.batchSize() + offset + (long) m * micro + b;
         long epoch = sequence / shards.blockCount();
         long blockIndex = order(epoch).blockAt(sequence % shards.blockCount());
         shards.read(blockIndex, block);
-        DynamicMasker.Masked mk = masker.mask(block, epoch, blockIndex);
+        DynamicMasker.Masked mk = masker.mask(block, epoch, ownShards ? blockIndex * workers + worker : blockIndex);
         System.arraycopy(mk.inputIds(), 0, ids, b * t, t);
         System.arraycopy(mk.labels(), 0, lab, b * t, t);
         masked += mk.maskedCount();

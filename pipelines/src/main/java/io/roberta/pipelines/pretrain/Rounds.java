@@ -97,7 +97,7 @@ public final class Rounds {
 
   /** Where and how fast a worker trained, and the files it wrote (names relative to the round folder). */
   public record WorkerReport(int worker, List<FileEntry> files, String host, String process, String thread,
-      double seconds, long tokens, long steps) implements Serializable {}
+      double seconds, long tokens, long steps, List<String> shards) implements Serializable {}
 
   /** What the commit step gathers: a chunk's new global values and momentum, or a worker report. */
   public record RoundPart(int chunk, String param, int offset, float[] global, float[] momentum, WorkerReport report)
@@ -113,6 +113,26 @@ public final class Rounds {
 
   static ResourceId roundDir(TrainingJob job, int round) {
     return Artifacts.dir(Artifacts.dir(job.outDir()), "rounds/" + RoundRef.folderName(round) + "/");
+  }
+
+  /**
+   * The training shards worker {@code worker} reads: all of them, or with shard-affine rounds the
+   * shards {@code i} with {@code i % workers == worker}.
+   */
+  static List<CorpusOutput.Shard> workerShards(CorpusOutput corpus, RoundsSpec rounds, int worker) {
+    if (!rounds.shardAffine()) {
+      return corpus.train();
+    }
+    if (corpus.train().size() < rounds.workers()) {
+      throw new IllegalArgumentException("pretrain.rounds.shardAffine needs at least one training shard per worker: "
+          + corpus.dir() + " has " + corpus.train().size() + " for " + rounds.workers() + " workers (write more, smaller"
+          + " shards in the corpus stage, or turn shardAffine off)");
+    }
+    List<CorpusOutput.Shard> own = new ArrayList<>();
+    for (int i = worker; i < corpus.train().size(); i += rounds.workers()) {
+      own.add(corpus.train().get(i));
+    }
+    return own;
   }
 
   /** The chunks of a parameter list: (name, offset, length) in the parameters' order. */
@@ -344,10 +364,11 @@ public final class Rounds {
       Kernels kernels = kernels(job, recipe);
       CorpusOutput corpus = job.corpus();
       Path local = Staging.scratch("round-" + task.round() + "-w" + w);
-      try (TokenShards train = TokenShards.open(corpus.stageLocally(corpus.train()),
+      List<CorpusOutput.Shard> shards = workerShards(corpus, rounds, w);
+      try (TokenShards train = TokenShards.open(corpus.stageLocally(shards),
               TokenShards.Dtype.valueOf(corpus.dtype()), corpus.blockLength());
           Pretrainer trainer = new Pretrainer(recipe.model(), spec, train, local, kernels, job.stageFingerprint(),
-              w, rounds.workers())) {
+              w, rounds.workers(), rounds.shardAffine())) {
         SafeTensors weights = SafeTensors.read(Staging.file(Artifacts.file(prevDir, RoundRef.GLOBAL),
             prev.entry(RoundRef.GLOBAL)));
         FileEntry optEntry = prev.entry(prefix + "optimizer.safetensors");
@@ -390,8 +411,12 @@ public final class Rounds {
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         long tokens = (end - prev.endStep()) * spec.batchSize() / rounds.workers() * corpus.blockLength();
+        List<String> read = new ArrayList<>();
+        for (CorpusOutput.Shard sh : shards) {
+          read.add(sh.file().name());
+        }
         out.get(reportTag).output(new WorkerReport(w, files, host(), ManagementFactory.getRuntimeMXBean().getName(),
-            Thread.currentThread().getName(), seconds, tokens, end - prev.endStep()));
+            Thread.currentThread().getName(), seconds, tokens, end - prev.endStep(), read));
       } catch (IOException e) {
         throw new UncheckedIOException("round " + task.round() + " worker " + w + ": " + e.getMessage(), e);
       } finally {
@@ -539,6 +564,8 @@ public final class Rounds {
           o.put("host", r.host());
           o.put("process", r.process());
           o.put("thread", r.thread());
+          ArrayNode read = o.putArray("shards");
+          r.shards().forEach(read::add);
           o.put("seconds", r.seconds());
           o.put("tokensPerSecond", r.tokens() / Math.max(r.seconds(), 1e-9));
           slowest = Math.max(slowest, r.seconds());

@@ -84,6 +84,9 @@ public final class RoundsRun {
     int perPipeline = Math.max(1, options.as(RoundsOptions.class).getRoundsPerPipeline());
     int parallelism = Placement.parallelism(options, rounds.workers());
     ResourceId stage = Artifacts.dir(job.outDir());
+    for (int w = 0; w < rounds.workers(); w++) {
+      Rounds.workerShards(job.corpus(), rounds, w); // fails now, naming the shard count, rather than on a worker
+    }
     while (true) {
       Optional<RoundRef> newest = RoundRef.newestCommitted(stage, job.stageFingerprint());
       int from = newest.map(r -> r.round() + 1).orElse(1);

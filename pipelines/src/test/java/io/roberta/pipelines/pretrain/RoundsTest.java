@@ -113,4 +113,28 @@ class RoundsTest {
     }
     assertEquals(java.util.Set.of("1", "2"), subtasks, flinkCommit.path("workers").toString());
   }
+
+  @Test
+  void shardAffineWorkersReadOnlyTheirOwnShardsAndAgreeAcrossRunners(@TempDir Path dir) throws Exception {
+    Recipe affine = TinyJob.recipe(null, pre -> pre.workers(2).roundSteps(3).outer(Pretrain.Outer.nesterov(0.7, 0.9))
+        .shardAffine());
+    TrainingJob direct = TinyJob.job(dir.resolve("direct"), affine, -1, 3);
+    runRounds(direct, PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--targetParallelism=2").as(RoundsOptions.class));
+    TrainingJob flink = TinyJob.job(dir.resolve("flink"), affine, -1, 3);
+    FlinkPipelineOptions options = PipelineOptionsFactory.fromArgs("--flinkMaster=[local]", "--parallelism=2")
+        .as(FlinkPipelineOptions.class);
+    options.setRunner(FlinkRunner.class);
+    runRounds(flink, options);
+    assertEquals(history(dir.resolve("direct/pretrain")), history(dir.resolve("flink/pretrain")));
+    JsonNode commit = JSON.readTree(dir.resolve("direct/pretrain/rounds/round-000002/ROUND.json").toFile());
+    assertEquals("[\"train-00000.bin\",\"train-00002.bin\"]", commit.path("workers").get(0).path("shards").toString());
+    assertEquals("[\"train-00001.bin\"]", commit.path("workers").get(1).path("shards").toString());
+
+    // fewer shards than workers is refused before any pipeline runs, naming the counts
+    TrainingJob tooFew = TinyJob.job(dir.resolve("few"), affine, -1, 1);
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> runRounds(tooFew, PipelineOptionsFactory.fromArgs("--runner=DirectRunner").as(RoundsOptions.class)));
+    assertTrue(e.getMessage().contains("needs at least one training shard per worker") && e.getMessage().contains("has 1 for 2"),
+        e.getMessage());
+  }
 }

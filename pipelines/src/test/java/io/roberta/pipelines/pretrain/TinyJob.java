@@ -60,12 +60,20 @@ final class TinyJob {
   }
 
   static TrainingJob job(Path dir, Recipe recipe, long untilStep) throws IOException {
-    Path train = shard(dir.resolve("corpus/train-00000.bin"), 24, 1);
+    return job(dir, recipe, untilStep, 1);
+  }
+
+  /** With {@code trainShards} training shards of 24 blocks each. */
+  static TrainingJob job(Path dir, Recipe recipe, long untilStep, int trainShards) throws IOException {
+    List<String> trains = new java.util.ArrayList<>();
+    for (int i = 0; i < trainShards; i++) {
+      trains.add(shard(dir.resolve(String.format("corpus/train-%05d.bin", i)), 24, 1 + 10 * i).toString());
+    }
     Path holdout = shard(dir.resolve("corpus/holdout-00000.bin"), 4, 2);
     Path tok = Files.createDirectories(dir.resolve("tokenizer"));
     Files.writeString(tok.resolve("tokenizer.json"), "{\"version\":\"1.0\"}");
     return new TrainingJob(RecipeJson.write(recipe), "fp-" + recipe.name(),
-        io.roberta.pipelines.corpus.CorpusOutput.ofFiles(List.of(train.toString()), List.of(holdout.toString()), "UINT16", BLOCK),
+        io.roberta.pipelines.corpus.CorpusOutput.ofFiles(trains, List.of(holdout.toString()), "UINT16", BLOCK),
         io.roberta.pipelines.tokenizer.TokenizerRef.of(tok.toString()), dir.resolve("pretrain").toString(), untilStep, 16, "auto");
   }
 }
