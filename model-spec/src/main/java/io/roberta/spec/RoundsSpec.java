@@ -12,17 +12,19 @@ package io.roberta.spec;
  * <p>{@code workers = 1, outerLearningRate = 1, outerMomentum = 0} is the single-worker trainer,
  * bit for bit. {@code shardAffine}: training shard i belongs to worker {@code i % workers}, and each
  * worker reads (and stages) only its own shards, in its own per-epoch order; otherwise worker w
- * takes its slice of each global batch of the single trainer's order. OpenDiLoCo's settings: outer lr 0.7, momentum 0.9, Nesterov, H = 500.
+ * takes its slice of each global batch of the single trainer's order. {@code bf16Deltas}: workers
+ * send their update (parameters minus the round's global parameters) rounded to bfloat16, half the
+ * bytes of FP32 parameters (OpenDiLoCo found half-precision outer communication lossless). OpenDiLoCo's settings: outer lr 0.7, momentum 0.9, Nesterov, H = 500.
  *
  * <pre>{@code new RoundsSpec(4, 50, 0.7, 0.9, true)}</pre>
  */
 public record RoundsSpec(
     int workers, int roundSteps, double outerLearningRate, double outerMomentum, boolean nesterov,
-    boolean shardAffine) {
+    boolean shardAffine, boolean bf16Deltas) {
 
-  /** Every worker reads from the whole corpus ({@code shardAffine} false). */
+  /** Every worker reads from the whole corpus and sends FP32 parameters. */
   public RoundsSpec(int workers, int roundSteps, double outerLearningRate, double outerMomentum, boolean nesterov) {
-    this(workers, roundSteps, outerLearningRate, outerMomentum, nesterov, false);
+    this(workers, roundSteps, outerLearningRate, outerMomentum, nesterov, false, false);
   }
 
   public RoundsSpec {

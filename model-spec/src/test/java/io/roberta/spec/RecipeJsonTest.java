@@ -66,7 +66,7 @@ class RecipeJsonTest {
     int batch = recipe.pretrain().batchSize();
     int interval = recipe.pretrain().checkpointInterval();
     tree.with("pretrain").putObject("rounds").put("workers", 2).put("roundSteps", interval)
-        .put("outerLearningRate", 0.7).put("outerMomentum", 0.9).put("nesterov", true).put("shardAffine", false);
+        .put("outerLearningRate", 0.7).put("outerMomentum", 0.9).put("nesterov", true).put("shardAffine", false).put("bf16Deltas", false);
     Recipe rounds = RecipeJson.read(MAPPER.writeValueAsString(tree), "rounds.json");
     assertEquals(new RoundsSpec(2, interval, 0.7, 0.9, true), rounds.pretrain().rounds());
     assertEquals(2, rounds.pretrain().workers());

@@ -26,6 +26,56 @@ public final class OuterStep {
 
   private OuterStep() {}
 
+  /** {@code value} rounded to the nearest bfloat16 (ties to even), as the 16 high bits of a float. */
+  public static short toBf16(float value) {
+    int bits = Float.floatToRawIntBits(value);
+    if (Float.isNaN(value)) {
+      return (short) ((bits >>> 16) | 0x40); // stays a NaN
+    }
+    int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
+    return (short) (rounded >>> 16);
+  }
+
+  public static float fromBf16(short value) {
+    return Float.intBitsToFloat((value & 0xFFFF) << 16);
+  }
+
+  /**
+   * The same step from the workers' updates ({@code worker - global}) in bfloat16: the mean update
+   * is summed in worker order in double, and the outer gradient is its negation.
+   */
+  public static Result applyBf16(float[] global, float[] momentum, List<short[]> updates, double lr, double mu,
+      boolean nesterov) {
+    List<float[]> workers = new java.util.ArrayList<>();
+    for (short[] u : updates) {
+      if (u.length != global.length) {
+        throw new IllegalArgumentException("worker " + workers.size() + " sent " + u.length + " values for a chunk of "
+            + global.length);
+      }
+      float[] f = new float[u.length];
+      for (int i = 0; i < u.length; i++) {
+        f[i] = fromBf16(u[i]);
+      }
+      workers.add(f);
+    }
+    int n = global.length;
+    float[] newGlobal = new float[n];
+    float[] newMomentum = new float[n];
+    for (int i = 0; i < n; i++) {
+      double sum = 0;
+      for (float[] w : workers) {
+        sum += w[i];
+      }
+      double g = global[i];
+      double delta = -sum / workers.size();
+      double m = (momentum == null ? 0.0 : mu * momentum[i]) + delta;
+      double update = nesterov ? delta + mu * m : m;
+      newGlobal[i] = (float) (g - lr * update);
+      newMomentum[i] = (float) m;
+    }
+    return new Result(newGlobal, newMomentum);
+  }
+
   /**
    * @param momentum the chunk's outer momentum after the previous round, or null (all zero: the
    *     first round)

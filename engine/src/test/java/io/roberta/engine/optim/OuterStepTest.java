@@ -80,4 +80,27 @@ class OuterStepTest {
         () -> OuterStep.apply(new float[3], null, List.of(new float[3], new float[2]), 1, 0, false));
     assertTrue(e.getMessage().contains("worker 1 sent 2 values for a chunk of 3"), e.getMessage());
   }
+
+  @Test
+  void bfloat16RoundsToNearestEvenAndTheUpdateFormGivesTheMeanStep() {
+    assertEquals(1.0f, OuterStep.fromBf16(OuterStep.toBf16(1.0f)));
+    // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties go to the even mantissa (1.0)
+    assertEquals(1.0f, OuterStep.fromBf16(OuterStep.toBf16(1.0f + 0x1p-8f)));
+    assertEquals(1.0f + 0x1p-7f, OuterStep.fromBf16(OuterStep.toBf16(1.0f + 0x1p-8f + 0x1p-12f)));
+    assertEquals(-3.0e-4f, OuterStep.fromBf16(OuterStep.toBf16(-3.0e-4f)), 3.0e-4f / 128);
+    float[] g = {0.5f, -0.25f};
+    float[] w0 = {0.51f, -0.26f};
+    float[] w1 = {0.49f, -0.23f};
+    short[][] u = new short[2][2];
+    for (int i = 0; i < 2; i++) {
+      u[0][i] = OuterStep.toBf16(w0[i] - g[i]);
+      u[1][i] = OuterStep.toBf16(w1[i] - g[i]);
+    }
+    OuterStep.Result half = OuterStep.applyBf16(g, null, List.of(u[0], u[1]), 0.7, 0.9, true);
+    OuterStep.Result full = OuterStep.apply(g, null, List.of(w0, w1), 0.7, 0.9, true);
+    for (int i = 0; i < 2; i++) {
+      assertEquals(full.global()[i], half.global()[i], 2e-4, "element " + i);
+      assertEquals(full.momentum()[i], half.momentum()[i], 1e-4, "element " + i);
+    }
+  }
 }

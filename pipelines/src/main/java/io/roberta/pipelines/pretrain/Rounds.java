@@ -92,8 +92,12 @@ public final class Rounds {
   public record WorkerTask(RoundRef previous, int round, int worker) implements Serializable {}
 
   /** One chunk of a worker's parameters after its inner steps. */
-  public record WorkerChunk(RoundRef previous, int worker, int chunk, String param, int offset, float[] values)
-      implements Serializable {}
+  public record WorkerChunk(RoundRef previous, int worker, int chunk, String param, int offset, float[] values,
+      short[] bf16Update) implements Serializable {
+    int length() {
+      return values != null ? values.length : bf16Update.length;
+    }
+  }
 
   /** Where and how fast a worker trained, and the files it wrote (names relative to the round folder). */
   public record WorkerReport(int worker, List<FileEntry> files, String host, String process, String thread,
@@ -406,7 +410,18 @@ public final class Rounds {
           int off = (Integer) ch[1];
           int len = (Integer) ch[2];
           float[] part = java.util.Arrays.copyOfRange(all, off, off + len);
-          out.get(chunkTag).output(KV.of(c, new WorkerChunk(prev, w, c, (String) ch[0], off, part)));
+          WorkerChunk chunk;
+          if (rounds.bf16Deltas()) {
+            float[] start = weights.tensor((String) ch[0]).toFloats();
+            short[] update = new short[len];
+            for (int i = 0; i < len; i++) {
+              update[i] = OuterStep.toBf16(part[i] - start[off + i]);
+            }
+            chunk = new WorkerChunk(prev, w, c, (String) ch[0], off, null, update);
+          } else {
+            chunk = new WorkerChunk(prev, w, c, (String) ch[0], off, part, null);
+          }
+          out.get(chunkTag).output(KV.of(c, chunk));
           c++;
         }
         double seconds = (System.nanoTime() - started) / 1e9;
@@ -460,16 +475,26 @@ public final class Rounds {
             : SafeTensors.read(Staging.file(Artifacts.file(prev.resource(), RoundRef.MOMENTUM), m));
         cachedSha = g.sha256();
       }
-      int n = first.values().length;
+      int n = first.length();
       float[] global = slice(cachedGlobal.tensor(first.param()).toFloats(), first.offset(), n);
       float[] momentum = cachedMomentum == null ? null
           : slice(cachedMomentum.tensor(first.param()).toFloats(), first.offset(), n);
-      List<float[]> workers = new ArrayList<>();
-      for (WorkerChunk c : byWorker.values()) {
-        workers.add(c.values());
+      OuterStep.Result r;
+      if (rounds.bf16Deltas()) {
+        List<short[]> updates = new ArrayList<>();
+        for (WorkerChunk c : byWorker.values()) {
+          updates.add(c.bf16Update());
+        }
+        r = OuterStep.applyBf16(global, momentum, updates, rounds.outerLearningRate(), rounds.outerMomentum(),
+            rounds.nesterov());
+      } else {
+        List<float[]> workers = new ArrayList<>();
+        for (WorkerChunk c : byWorker.values()) {
+          workers.add(c.values());
+        }
+        r = OuterStep.apply(global, momentum, workers, rounds.outerLearningRate(), rounds.outerMomentum(),
+            rounds.nesterov());
       }
-      OuterStep.Result r = OuterStep.apply(global, momentum, workers, rounds.outerLearningRate(),
-          rounds.outerMomentum(), rounds.nesterov());
       out.output(KV.of(0, new RoundPart(kv.getKey(), first.param(), first.offset(), r.global(), r.momentum(), null)));
     }
 
@@ -592,7 +617,7 @@ public final class Rounds {
         body.put("innerLoss", merged.isEmpty() ? Double.NaN : lossSum / merged.size());
         body.put("parameters", params);
         body.put("bytesToWorkers", 4L * params * k);
-        body.put("bytesFromWorkers", 4L * params * k);
+        body.put("bytesFromWorkers", (rounds.bf16Deltas() ? 2L : 4L) * params * k);
         // a ring all-reduce of fp32 gradients at every step moves 2 (K-1)/K of the model per worker
         body.put("allReduceBytes", k == 1 ? 0 : 2L * (k - 1) * 4L * params * steps);
         body.put("seconds", slowest);
@@ -623,7 +648,8 @@ public final class Rounds {
             round, rounds.rounds(total), prev.endStep() + 1, ref.endStep(), total, k, body.path("innerLoss").asDouble(),
             body.has("holdoutLoss") ? String.format(Locale.ROOT, ", holdout loss %.3f", body.path("holdoutLoss").asDouble()) : "",
             tokens / Math.max(slowest, 1e-9), tokens / Math.max(slowest, 1e-9) / k,
-            bytes(8L * params * k), bytes(body.path("allReduceBytes").asLong()),
+            bytes(body.path("bytesToWorkers").asLong() + body.path("bytesFromWorkers").asLong()),
+            bytes(body.path("allReduceBytes").asLong()),
             ProgressLine.duration(Math.round(rest * (slowest + (System.nanoTime() - started) / 1e9))));
         prune(stage, job, spec, round);
         out.output(ref);

@@ -130,6 +130,18 @@ class RoundsTest {
     assertEquals("[\"train-00000.bin\",\"train-00002.bin\"]", commit.path("workers").get(0).path("shards").toString());
     assertEquals("[\"train-00001.bin\"]", commit.path("workers").get(1).path("shards").toString());
 
+    // the same workers sending BF16 updates: another (deterministic) run, half the bytes back, a close model
+    Recipe half = TinyJob.recipe(null, pre -> pre.workers(2).roundSteps(3).outer(Pretrain.Outer.nesterov(0.7, 0.9))
+        .shardAffine().bf16Deltas());
+    TrainingJob bf16 = TinyJob.job(dir.resolve("bf16"), half, -1, 3);
+    runRounds(bf16, PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--targetParallelism=2").as(RoundsOptions.class));
+    JsonNode halfCommit = JSON.readTree(dir.resolve("bf16/pretrain/rounds/round-000002/ROUND.json").toFile());
+    assertEquals(commit.path("bytesFromWorkers").asLong() / 2, halfCommit.path("bytesFromWorkers").asLong());
+    assertNotEquals(history(dir.resolve("direct/pretrain")), history(dir.resolve("bf16/pretrain")));
+    double fullLoss = JSON.readTree(dir.resolve("direct/pretrain/result.json").toFile()).path("holdoutLoss").asDouble();
+    double halfLoss = JSON.readTree(dir.resolve("bf16/pretrain/result.json").toFile()).path("holdoutLoss").asDouble();
+    assertEquals(fullLoss, halfLoss, 0.01, "holdout loss with BF16 updates");
+
     // fewer shards than workers is refused before any pipeline runs, naming the counts
     TrainingJob tooFew = TinyJob.job(dir.resolve("few"), affine, -1, 1);
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,

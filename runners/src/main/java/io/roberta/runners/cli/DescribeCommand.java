@@ -81,7 +81,8 @@ public final class DescribeCommand implements Callable<Integer> {
         int k = rounds.workers();
         long total = pre.schedule().totalSteps();
         long params = plan.parameterCount();
-        long perRound = 2L * 4 * params * k; // FP32 parameters to and from every worker
+        // FP32 parameters to every worker; FP32 parameters (or BF16 updates) back from each
+        long perRound = (4L + (rounds.bf16Deltas() ? 2 : 4)) * params * k;
         long allReduce = k == 1 ? 0 : 2L * (k - 1) * 4 * params * rounds.roundSteps();
         out.printf(
             "Workers    %d workers in %,d rounds of %,d inner steps (DiLoCo): each worker takes %,d sequences per inner"
@@ -91,9 +92,9 @@ public final class DescribeCommand implements Callable<Integer> {
                 + pre.microBatch() + ")" : "",
             rounds.outerLearningRate(), rounds.outerMomentum(), rounds.nesterov() ? " (Nesterov)" : "");
         out.printf(
-            "           communication per round %s (FP32 parameters to and from each worker); per-step all-reduce"
-                + " would move %s per round%s%n",
-            bytes(perRound), bytes(allReduce),
+            "           communication per round %s (FP32 parameters to each worker, %s back); per-step"
+                + " all-reduce would move %s per round%s%n",
+            bytes(perRound), rounds.bf16Deltas() ? "BF16 updates" : "FP32 parameters", bytes(allReduce),
             allReduce > 0 ? String.format(Locale.ROOT, " (%.0fx more)", allReduce / (double) perRound) : "");
       }
     }

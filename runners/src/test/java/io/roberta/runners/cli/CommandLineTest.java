@@ -56,7 +56,7 @@ class CommandLineTest {
     ObjectMapper mapper = new ObjectMapper();
     ObjectNode tree = (ObjectNode) mapper.readTree(RecipeJson.write(new SampleRecipe().get()));
     tree.with("pretrain").putObject("rounds").put("workers", 4).put("roundSteps", 10)
-        .put("outerLearningRate", 0.7).put("outerMomentum", 0.9).put("nesterov", true).put("shardAffine", false);
+        .put("outerLearningRate", 0.7).put("outerMomentum", 0.9).put("nesterov", true).put("shardAffine", false).put("bf16Deltas", false);
     Path file = dir.resolve("rounds.json");
     Files.writeString(file, mapper.writeValueAsString(tree));
     Result r = run("describe", file.toString());
