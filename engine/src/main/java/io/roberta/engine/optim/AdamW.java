@@ -56,6 +56,7 @@ public final class AdamW implements AutoCloseable {
 
   /** One update of every parameter with {@code lr} (a schedule's value for this step). */
   public void step(Parameters params, double lr) {
+    params.requireGradients("an AdamW step");
     step++;
     Kernels k = params.kernels();
     kernels = k;

@@ -263,6 +263,6 @@ public final class Pretrainer implements AutoCloseable {
   public void close() {
     metrics.close();
     optimizer.close();
-    model.parameters().close();
+    model.close();
   }
 }
