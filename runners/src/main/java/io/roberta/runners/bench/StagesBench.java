@@ -89,6 +89,7 @@ public final class StagesBench {
       trainer.train(steps, (m, total) -> {});
       trainer.exportHuggingFace(hf);
     }
+    NativeMemory.trimFreedMemory(); // as RecipeRun does at the end of every stage
     out.printf(Locale.ROOT, "pretraining: %.1f s; after it: %s%n", (System.nanoTime() - trainStart) / 1e9,
         NativeMemory.snapshot().describe());
     out.flush();
@@ -97,6 +98,7 @@ public final class StagesBench {
     for (int r = 0; r < rounds; r++) {
       // alternate, so that both see the same load on a shared machine
       same.add(evaluate(hf, holdout, block, batch, masking, dir.resolve("same-" + r)));
+      NativeMemory.trimFreedMemory();
       out.printf(Locale.ROOT, "round %d, this JVM (after pretraining%s): %s%n", r + 1, r == 0 ? "" : " and " + r + " evaluation(s)",
           describe(same.get(r)));
       out.flush();
@@ -104,21 +106,22 @@ public final class StagesBench {
       out.printf(Locale.ROOT, "round %d, fresh JVM: %s%n", r + 1, describe(fresh.get(r)));
       out.flush();
     }
-    Eval first = same.get(0);
-    Eval bestFresh = fresh.stream().min((a, b) -> Double.compare(a.seconds(), b.seconds())).orElseThrow();
-    Eval bestSame = same.stream().min((a, b) -> Double.compare(a.seconds(), b.seconds())).orElseThrow();
-    out.printf(Locale.ROOT, "%-44s %10s %14s %18s%n", "evaluation", "seconds", "peak resident", "ND4J held after");
-    out.printf(Locale.ROOT, "%-44s %10.2f %11d MB %15d MB%n", "this JVM, right after pretraining", first.seconds(),
-        mb(first.peakResident()), mb(first.nd4jAfter()));
-    out.printf(Locale.ROOT, "%-44s %10.2f %11d MB %15d MB%n", "this JVM, best of " + rounds, bestSame.seconds(),
-        mb(bestSame.peakResident()), mb(bestSame.nd4jAfter()));
-    out.printf(Locale.ROOT, "%-44s %10.2f %11d MB %15d MB%n", "fresh JVM, best of " + rounds, bestFresh.seconds(),
-        mb(bestFresh.peakResident()), mb(bestFresh.nd4jAfter()));
-    out.printf(Locale.ROOT, "time ratio, this JVM right after pretraining / fresh JVM (best): %.3f%n",
-        first.seconds() / bestFresh.seconds());
-    out.printf(Locale.ROOT, "time ratio, best of each: %.3f; peak resident ratio (this JVM incl. the trainer's"
-        + " warm heap / fresh): %.3f; load average now %.1f%n", bestSame.seconds() / bestFresh.seconds(),
-        (double) first.peakResident() / bestFresh.peakResident(), loadAverage());
+    out.printf(Locale.ROOT, "%-7s %28s %28s %12s%n", "round", "this JVM: s, peak MB", "fresh JVM: s, peak MB", "time ratio");
+    double logSum = 0;
+    for (int r = 0; r < rounds; r++) {
+      Eval a = same.get(r);
+      Eval b = fresh.get(r);
+      double ratio = a.seconds() / b.seconds();
+      logSum += Math.log(ratio);
+      out.printf(Locale.ROOT, "%-7d %18.2f %9d %18.2f %9d %12.3f%n", r + 1, a.seconds(), mb(a.peakResident()), b.seconds(),
+          mb(b.peakResident()), ratio);
+    }
+    double sameMean = same.stream().mapToDouble(Eval::seconds).average().orElseThrow();
+    double freshMean = fresh.stream().mapToDouble(Eval::seconds).average().orElseThrow();
+    out.printf(Locale.ROOT, "time ratio this JVM / fresh JVM: round 1 (right after pretraining) %.3f, geometric mean"
+            + " over rounds %.3f, ratio of means %.3f; ND4J buffers held after every evaluation: %s MB;"
+            + " load average now %.1f%n", same.get(0).seconds() / fresh.get(0).seconds(), Math.exp(logSum / rounds),
+        sameMean / freshMean, same.stream().map(e -> Long.toString(mb(e.nd4jAfter()))).toList(), loadAverage());
     out.flush();
   }
 

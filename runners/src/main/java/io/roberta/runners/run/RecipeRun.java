@@ -191,7 +191,10 @@ public final class RecipeRun {
     Done<T> done = body.get();
     // No System.gc() here any more: every stage closes its models, optimizer and kernels where its
     // work ends (DoFn teardown, stage end), so its ND4J buffers are freed, not left to the
-    // collector (CrossStageMemoryTest). The line below shows what this JVM still holds.
+    // collector (CrossStageMemoryTest). The C allocator keeps freed memory for later; it is asked
+    // to give it back (malloc_trim, milliseconds), so the next stage and the line below start
+    // from what this JVM really holds.
+    NativeMemory.trimFreedMemory();
     double seconds = (System.nanoTime() - started) / 1e9;
     stages.add(new RunReport.StageRun(name, done.directory(), done.skipped(), seconds));
     log.accept(String.format(Locale.ROOT, "[%d/%d] %s %s in %.1f s: %s", index, stageCount, name,
