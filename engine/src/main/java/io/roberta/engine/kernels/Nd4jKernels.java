@@ -237,7 +237,7 @@ public final class Nd4jKernels implements Kernels {
 
   /** This thread's buffer pool: arrays reused, newly allocated, freed for lack of room, bytes held. */
   public String poolStats() {
-    Pool p = pools.get();
+    Pool p = pool();
     synchronized (p) {
       return String.format(java.util.Locale.ROOT, "pool: %d reused, %d allocated, %d freed, %.0f MB held",
           p.hits, p.misses, p.closed, p.bytes / 1e6);
@@ -263,9 +263,24 @@ public final class Nd4jKernels implements Kernels {
     }
   }
 
-  private final ThreadLocal<Pool> pools = ThreadLocal.withInitial(this::newPool);
+  /**
+   * This thread's pool, weakly: {@link #allPools} holds it while this backend lives, so a backend
+   * nobody closed leaves its pools (and their arrays) to the collector once it is unreachable,
+   * instead of in every thread's map of thread-locals.
+   */
+  private final ThreadLocal<java.lang.ref.WeakReference<Pool>> pools = new ThreadLocal<>();
   /** Every pool of this backend, so that close() frees them whichever thread calls it. */
   private final java.util.List<Pool> allPools = new java.util.ArrayList<>();
+
+  private Pool pool() {
+    java.lang.ref.WeakReference<Pool> ref = pools.get();
+    Pool pool = ref == null ? null : ref.get();
+    if (pool == null) { // first use on this thread, or dropped by close()
+      pool = newPool();
+      pools.set(new java.lang.ref.WeakReference<>(pool));
+    }
+    return pool;
+  }
   private volatile boolean closed;
 
   private Pool newPool() {
@@ -364,7 +379,7 @@ public final class Nd4jKernels implements Kernels {
 
   /** An array of {@code shape} from this thread's pool, or a new one; zeroed when asked. */
   private INDArray take(long[] shape, boolean zeroed) {
-    Pool pool = pools.get();
+    Pool pool = pool();
     INDArray array;
     synchronized (pool) {
       java.util.ArrayDeque<INDArray> free = pool.free.get(PoolKey.of(type, shape));
@@ -390,7 +405,7 @@ public final class Nd4jKernels implements Kernels {
     if (array.wasClosed()) {
       return;
     }
-    Pool pool = pools.get();
+    Pool pool = pool();
     long size = array.length() * array.dataType().width();
     synchronized (pool) {
       if (!closed && pool.bytes + size <= POOL_LIMIT_BYTES && !array.isView()) {

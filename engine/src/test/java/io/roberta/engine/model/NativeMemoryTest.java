@@ -141,4 +141,26 @@ class NativeMemoryTest {
     long left = Pointer.physicalBytes() - start;
     assertTrue(left < held / 4, "left " + left + " of " + held + " bytes after close (no GC asked)");
   }
+
+  /** Fills a pool of a backend that is then dropped without close(). */
+  private static void fillAPoolAndForgetTheBackend() {
+    Nd4jKernels dropped = new Nd4jKernels(KernelPrecision.FP32);
+    try (Kernels.Scope s = dropped.scope()) {
+      dropped.fill(dropped.empty(1024, 1024), 1.0); // 4 MiB, pooled when the scope closes
+    }
+    assertTrue(dropped.pooledBytes() >= 4L << 20);
+  }
+
+  @Test
+  void aBackendNobodyClosedLeavesItsPoolsToTheCollectorNotToTheThread() {
+    long before = Nd4jKernels.heldBytesAll();
+    fillAPoolAndForgetTheBackend();
+    assertTrue(Nd4jKernels.heldBytesAll() - before >= 4L << 20);
+    // this thread lives on: its thread-local map must not keep the dropped backend's pool alive
+    for (int i = 0; i < 5 && Nd4jKernels.heldBytesAll() - before > 0; i++) {
+      System.gc();
+    }
+    assertTrue(Nd4jKernels.heldBytesAll() - before <= 0,
+        (Nd4jKernels.heldBytesAll() - before) + " bytes still held by a backend nobody references");
+  }
 }
