@@ -135,6 +135,7 @@ public final class BenchCommand implements Callable<Integer> {
         profiler.print(out, total);
       }
       out.flush();
+      kernels.close(); // this row's buffer pools; the next row starts from nothing held
     }
     return 0;
   }
