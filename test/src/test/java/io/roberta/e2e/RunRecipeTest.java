@@ -105,6 +105,24 @@ public class RunRecipeTest {
     assertTrue(d.complete(), String.join("\n", log));
     assertEquals(8, d.stages().size(), d.stages().toString());
     assertTrue(d.stages().stream().noneMatch(RunReport.StageRun::skipped), d.stages().toString());
+    // every stage logs the memory this JVM holds after it; the training stages (run in this JVM by
+    // the DirectRunner) close what they allocated, without a System.gc() between stages
+    java.util.regex.Pattern memory = java.util.regex.Pattern.compile(
+        "\\[\\d+/\\d+\\] (\\S+) memory: ND4J buffers [\\d,]+ MB held \\(([+-][\\d,]+) MB\\), resident .*");
+    Map<String, Integer> grown = new java.util.LinkedHashMap<>();
+    for (String line : log) {
+      java.util.regex.Matcher m = memory.matcher(line);
+      if (m.matches()) {
+        grown.put(m.group(1), Integer.parseInt(m.group(2).replace(",", "").replace("+", "")));
+      }
+    }
+    assertEquals(d.stages().stream().map(RunReport.StageRun::name).toList(), List.copyOf(grown.keySet()),
+        "a memory line per stage in\n" + String.join("\n", log));
+    grown.forEach((stage, mb) -> {
+      if (stage.equals("pretrain") || stage.startsWith("finetune")) {
+        assertTrue(mb <= 0, stage + " left " + mb + " MB of ND4J buffers:\n" + String.join("\n", log));
+      }
+    });
 
     JsonNode reports = d.evalManifest().path("reports");
     for (String label : List.of("masked-lm", "brown-genre", "brown-genre-random-init", "brown-pos", "brown-pos-random-init")) {

@@ -78,9 +78,15 @@ public final class CudaKernels implements Kernels, AutoCloseable {
     device.synchronize();
   }
 
-  /** Gives the pooled memory back; closes the device if this backend owns it. */
+  private boolean closed;
+
+  /** Gives the pooled memory back; closes the device if this backend owns it. Closing twice is harmless. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     if (ownsDevice) {
       device.close();
     } else {
@@ -108,6 +114,17 @@ public final class CudaKernels implements Kernels, AutoCloseable {
         b.free(device);
       }
     };
+  }
+
+  /**
+   * Frees the tensor's device memory (and its bf16 copy) now, into the pool of freed allocations
+   * (given back to the device by {@link #close()}), instead of when the collector finds the
+   * tensor. Freeing twice, or a tensor its scope frees again later, is harmless: a buffer is freed
+   * once.
+   */
+  @Override
+  public void release(Tensor t) {
+    t(t).buffers.free(device);
   }
 
   /** The storage type of a new tensor of {@code shape}, by the rule in the class comment. */

@@ -39,7 +39,9 @@ public final class KernelProfile {
     boolean outer = depth++ == 0; // default methods call other kernels: count the outer one only
     long start = System.nanoTime();
     try {
-      return method.isDefault()
+      // a default method the backend does not override runs on the proxy, so the kernels it
+      // calls are timed too; one it overrides (release, close, empty...) must reach the backend
+      return method.isDefault() && backend.getClass().getMethod(method.getName(), method.getParameterTypes()).isDefault()
           ? InvocationHandler.invokeDefault(timed, method, args)
           : method.invoke(backend, args);
     } catch (InvocationTargetException e) {

@@ -54,8 +54,18 @@ public final class FillMask implements AutoCloseable {
 
   /** Loads the model ({@code config.json}, {@code model.safetensors}) and {@code tokenizer.json} from one directory. */
   public static FillMask load(Path modelDir, Kernels kernels) throws IOException {
-    RobertaForMaskedLM model = RobertaForMaskedLM.load(modelDir, kernels);
-    return new FillMask(model, RobertaTokenizer.load(modelDir));
+    RobertaForMaskedLM model = RobertaForMaskedLM.loadForInference(modelDir, kernels);
+    RobertaTokenizer tokenizer = null;
+    try {
+      tokenizer = RobertaTokenizer.load(modelDir);
+      return new FillMask(model, tokenizer);
+    } catch (RuntimeException e) {
+      if (tokenizer != null) {
+        tokenizer.close();
+      }
+      model.close();
+      throw e;
+    }
   }
 
   /**
@@ -116,9 +126,10 @@ public final class FillMask implements AutoCloseable {
     return out;
   }
 
-  /** Closes the tokenizer; the model holds no native resources beyond its arrays. */
+  /** Closes the tokenizer and frees the model's weights (not its kernels, which the caller owns). */
   @Override
   public void close() {
     tokenizer.close();
+    model.close();
   }
 }

@@ -17,9 +17,23 @@ import java.util.Arrays;
  * k.linearForward(y, x, weight, bias);   // y = x W^T + b
  * }</pre>
  */
-public interface Kernels {
+public interface Kernels extends AutoCloseable {
 
   KernelPrecision precision();
+
+  /**
+   * Gives back the native memory this backend keeps for reuse (pools of buffers freed by closed
+   * scopes, on every thread that used it) and, for a backend that owns a device, the device.
+   * Whoever created the backend closes it when the work ends (a stage, a DoFn's teardown);
+   * tensors it created must not be used afterwards. Closing twice is harmless.
+   *
+   * <pre>{@code
+   * try (Kernels k = Backends.create(Backend.ND4J, KernelPrecision.FP32);
+   *     RobertaForMaskedLM model = RobertaForMaskedLM.loadForInference(dir, k)) { ... }
+   * }</pre>
+   */
+  @Override
+  default void close() {}
 
   // ---- memory ------------------------------------------------------------------------------
 

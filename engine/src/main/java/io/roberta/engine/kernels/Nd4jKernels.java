@@ -203,21 +203,58 @@ public final class Nd4jKernels implements Kernels {
   /**
    * Arrays freed by closed scopes (and kernel temporaries), by type and shape, handed out again on
    * the same thread: a training step allocates the same shapes every step, and a fresh native
-   * allocation (malloc, page faults, zeroing) cost more than the arithmetic on small models.
+   * allocation (malloc, page faults, zeroing) cost more than the arithmetic on small models. Each
+   * backend instance keeps one pool per thread that used it, and {@link #close()} frees them all.
+   * A pool is touched by its own thread, except when closed: its monitor (never contended) makes
+   * the owner's last changes visible to the closing thread (a DoFn's teardown runs elsewhere).
    */
   private static final class Pool {
     final java.util.Map<PoolKey, java.util.ArrayDeque<INDArray>> free = new java.util.HashMap<>();
+    final java.lang.ref.WeakReference<Thread> owner = new java.lang.ref.WeakReference<>(Thread.currentThread());
     long bytes;
     long hits;
     long misses;
     long closed;
+
+    /** Frees every kept array; returns the bytes freed. */
+    synchronized long drain() {
+      long freed = bytes;
+      free.values().forEach(arrays -> arrays.forEach(a -> {
+        if (a.closeable() && !a.wasClosed()) {
+          a.close();
+        }
+      }));
+      free.clear();
+      bytes = 0;
+      return freed;
+    }
+
+    boolean ownerDead() {
+      Thread t = owner.get();
+      return t == null || !t.isAlive();
+    }
   }
 
   /** This thread's buffer pool: arrays reused, newly allocated, freed for lack of room, bytes held. */
-  public static String poolStats() {
-    Pool p = POOLS.get();
-    return String.format(java.util.Locale.ROOT, "pool: %d reused, %d allocated, %d freed, %.0f MB held",
-        p.hits, p.misses, p.closed, p.bytes / 1e6);
+  public String poolStats() {
+    Pool p = pool();
+    synchronized (p) {
+      return String.format(java.util.Locale.ROOT, "pool: %d reused, %d allocated, %d freed, %.0f MB held",
+          p.hits, p.misses, p.closed, p.bytes / 1e6);
+    }
+  }
+
+  /** Bytes kept for reuse by this backend's pools, over every thread. */
+  public long pooledBytes() {
+    long sum = 0;
+    synchronized (allPools) {
+      for (Pool p : allPools) {
+        synchronized (p) {
+          sum += p.bytes;
+        }
+      }
+    }
+    return sum;
   }
 
   private record PoolKey(DataType type, java.util.List<Long> shape) {
@@ -226,7 +263,115 @@ public final class Nd4jKernels implements Kernels {
     }
   }
 
-  private static final ThreadLocal<Pool> POOLS = ThreadLocal.withInitial(Pool::new);
+  /**
+   * This thread's pool, weakly: {@link #allPools} holds it while this backend lives, so a backend
+   * nobody closed leaves its pools (and their arrays) to the collector once it is unreachable,
+   * instead of in every thread's map of thread-locals.
+   */
+  private final ThreadLocal<java.lang.ref.WeakReference<Pool>> pools = new ThreadLocal<>();
+  /** Every pool of this backend, so that close() frees them whichever thread calls it. */
+  private final java.util.List<Pool> allPools = new java.util.ArrayList<>();
+
+  private Pool pool() {
+    java.lang.ref.WeakReference<Pool> ref = pools.get();
+    Pool pool = ref == null ? null : ref.get();
+    if (pool == null) { // first use on this thread, or dropped by close()
+      pool = newPool();
+      pools.set(new java.lang.ref.WeakReference<>(pool));
+    }
+    return pool;
+  }
+  private volatile boolean closed;
+
+  private Pool newPool() {
+    Pool pool = new Pool();
+    synchronized (allPools) {
+      // a thread that ended cannot use its pool again: free it now rather than at close()
+      for (java.util.Iterator<Pool> i = allPools.iterator(); i.hasNext(); ) {
+        Pool p = i.next();
+        if (p.ownerDead()) {
+          p.drain();
+          i.remove();
+        }
+      }
+      allPools.add(pool);
+    }
+    return pool;
+  }
+
+  /**
+   * Frees the arrays every thread's pool keeps for reuse; arrays freed later are closed at once.
+   * Tensors this backend created stay valid (they are the models', freed by their owners).
+   */
+  @Override
+  public void close() {
+    closed = true;
+    synchronized (allPools) {
+      allPools.forEach(Pool::drain);
+      allPools.clear();
+    }
+  }
+
+  /**
+   * An array this backend allocated, held weakly with its size and its backend's number: counted
+   * as held until it is closed or collected, so {@link #heldBytes()} shows what waits for the
+   * collector when nobody closed it.
+   */
+  private static final class Allocation extends java.lang.ref.WeakReference<INDArray> {
+    final long owner;
+    final long bytes;
+
+    Allocation(INDArray array, long owner, java.lang.ref.ReferenceQueue<INDArray> queue) {
+      super(array, queue);
+      this.owner = owner;
+      this.bytes = array.length() * array.dataType().width();
+    }
+  }
+
+  private static final java.util.Set<Allocation> ALLOCATIONS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final java.lang.ref.ReferenceQueue<INDArray> COLLECTED = new java.lang.ref.ReferenceQueue<>();
+  private static final java.util.concurrent.atomic.AtomicLong INSTANCES = new java.util.concurrent.atomic.AtomicLong();
+  private final long instance = INSTANCES.incrementAndGet();
+
+  /** Records a new array (only when memory is allocated: a pooled buffer is not new). */
+  private INDArray tracked(INDArray array) {
+    forgetCollected();
+    ALLOCATIONS.add(new Allocation(array, instance, COLLECTED));
+    return array;
+  }
+
+  private static void forgetCollected() {
+    for (java.lang.ref.Reference<? extends INDArray> r; (r = COLLECTED.poll()) != null; ) {
+      ALLOCATIONS.remove(r);
+    }
+  }
+
+  private static long held(long owner) {
+    forgetCollected();
+    long sum = 0;
+    for (Allocation a : ALLOCATIONS) {
+      INDArray array = a.get();
+      if (array == null || array.wasClosed()) {
+        ALLOCATIONS.remove(a);
+      } else if (owner < 0 || a.owner == owner) {
+        sum += a.bytes;
+      }
+    }
+    return sum;
+  }
+
+  /**
+   * Native bytes of the arrays this backend allocated that are neither closed nor collected:
+   * parameters, gradients, moments, pooled buffers, and anything left for the garbage collector.
+   */
+  public long heldBytes() {
+    return held(instance);
+  }
+
+  /** {@link #heldBytes()} over every ND4J backend in this JVM. */
+  public static long heldBytesAll() {
+    return held(-1);
+  }
 
   /** Per thread; beyond it, freed arrays are closed as before. */
   private static final long POOL_LIMIT_BYTES =
@@ -234,15 +379,21 @@ public final class Nd4jKernels implements Kernels {
 
   /** An array of {@code shape} from this thread's pool, or a new one; zeroed when asked. */
   private INDArray take(long[] shape, boolean zeroed) {
-    Pool pool = POOLS.get();
-    java.util.ArrayDeque<INDArray> free = pool.free.get(PoolKey.of(type, shape));
-    INDArray array = free == null ? null : free.poll();
-    if (array == null) {
-      pool.misses++;
-      return zeroed ? Nd4j.create(type, shape) : Nd4j.createUninitialized(type, shape);
+    Pool pool = pool();
+    INDArray array;
+    synchronized (pool) {
+      java.util.ArrayDeque<INDArray> free = pool.free.get(PoolKey.of(type, shape));
+      array = free == null ? null : free.poll();
+      if (array == null) {
+        pool.misses++;
+      } else {
+        pool.bytes -= array.length() * type.width();
+        pool.hits++;
+      }
     }
-    pool.bytes -= array.length() * type.width();
-    pool.hits++;
+    if (array == null) {
+      return tracked(zeroed ? Nd4j.create(type, shape) : Nd4j.createUninitialized(type, shape));
+    }
     if (zeroed) {
       zero(array);
     }
@@ -250,18 +401,22 @@ public final class Nd4jKernels implements Kernels {
   }
 
   /** Returns an array this backend allocated to the pool (or frees it when the pool is full). */
-  private static void release(INDArray array) {
+  private void release(INDArray array) {
     if (array.wasClosed()) {
       return;
     }
-    Pool pool = POOLS.get();
+    Pool pool = pool();
     long size = array.length() * array.dataType().width();
-    if (pool.bytes + size <= POOL_LIMIT_BYTES && !array.isView()) {
-      pool.free.computeIfAbsent(PoolKey.of(array.dataType(), array.shape()),
-          k -> new java.util.ArrayDeque<>()).push(array);
-      pool.bytes += size;
-    } else if (array.closeable()) {
+    synchronized (pool) {
+      if (!closed && pool.bytes + size <= POOL_LIMIT_BYTES && !array.isView()) {
+        pool.free.computeIfAbsent(PoolKey.of(array.dataType(), array.shape()),
+            k -> new java.util.ArrayDeque<>()).push(array);
+        pool.bytes += size;
+        return;
+      }
       pool.closed++;
+    }
+    if (array.closeable()) {
       array.close();
     }
   }
@@ -315,7 +470,7 @@ public final class Nd4jKernels implements Kernels {
   public Tensor zeros(long... shape) {
     // outside a scope the array lives on (parameters, optimizer moments): never from the pool
     if (SCOPES.get().peek() == null) {
-      return owned(Nd4j.create(type, shape));
+      return owned(tracked(Nd4j.create(type, shape)));
     }
     return owned(take(shape, true));
   }
@@ -323,31 +478,83 @@ public final class Nd4jKernels implements Kernels {
   @Override
   public Tensor empty(long... shape) {
     if (SCOPES.get().peek() == null) {
-      return owned(Nd4j.create(type, shape));
+      return owned(tracked(Nd4j.create(type, shape)));
     }
     return owned(take(shape, false));
   }
 
+  // Host data goes straight into the new array: no intermediate ND4J arrays (a cast, a reshape, a
+  // copy) left for the collector, which matters when a whole model is loaded outside any scope.
   @Override
   public Tensor fromFloats(float[] data, long... shape) {
     Kernels.checkCount(data.length, shape);
-    return owned(Nd4j.createFromArray(data).castTo(type).reshape('c', shape).dup('c'));
+    Tensor t = empty(shape);
+    INDArray array = a(t);
+    if (type == DataType.FLOAT) {
+      floats(array).put(data);
+    } else {
+      HostBuffer b = HostBuffer.of(array);
+      for (int i = 0; i < data.length; i++) {
+        b.set(i, data[i]);
+      }
+    }
+    return t;
   }
 
   @Override
   public Tensor fromDoubles(double[] data, long... shape) {
     Kernels.checkCount(data.length, shape);
-    return owned(Nd4j.createFromArray(data).castTo(type).reshape('c', shape).dup('c'));
+    Tensor t = empty(shape);
+    INDArray array = a(t);
+    if (type == DataType.DOUBLE) {
+      doubles(array).put(data);
+    } else {
+      HostBuffer b = HostBuffer.of(array);
+      for (int i = 0; i < data.length; i++) {
+        b.set(i, data[i]);
+      }
+    }
+    return t;
   }
 
   @Override
   public float[] toFloats(Tensor t) {
-    return a(t).castTo(DataType.FLOAT).dup('c').data().asFloat();
+    INDArray array = a(t);
+    float[] out = new float[Math.toIntExact(array.length())];
+    if (array.dataType() == DataType.FLOAT) {
+      HostBuffer.of(array); // checks: contiguous, offset 0
+      floats(array).get(out);
+    } else {
+      HostBuffer b = HostBuffer.of(array);
+      for (int i = 0; i < out.length; i++) {
+        out[i] = (float) b.get(i);
+      }
+    }
+    return out;
   }
 
   @Override
   public double[] toDoubles(Tensor t) {
-    return a(t).castTo(DataType.DOUBLE).dup('c').data().asDouble();
+    INDArray array = a(t);
+    double[] out = new double[Math.toIntExact(array.length())];
+    if (array.dataType() == DataType.DOUBLE) {
+      HostBuffer.of(array);
+      doubles(array).get(out);
+    } else {
+      HostBuffer b = HostBuffer.of(array);
+      for (int i = 0; i < out.length; i++) {
+        out[i] = b.get(i);
+      }
+    }
+    return out;
+  }
+
+  private static java.nio.FloatBuffer floats(INDArray array) {
+    return array.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+  }
+
+  private static java.nio.DoubleBuffer doubles(INDArray array) {
+    return array.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asDoubleBuffer();
   }
 
   @Override
@@ -531,7 +738,17 @@ public final class Nd4jKernels implements Kernels {
   @Override
   public void copyColumn(Tensor dst, Tensor src, int col) {
     INDArray d = a(dst);
-    d.assign(a(src).getColumn(col).reshape(d.shape()));
+    INDArray in = a(src);
+    if (d.length() != in.rows()) {
+      throw new IllegalArgumentException("copyColumn: " + d.length() + " elements for "
+          + in.rows() + " rows " + Arrays.toString(in.shape()));
+    }
+    int width = (int) in.columns();
+    HostBuffer ds = HostBuffer.of(d);
+    HostBuffer ss = HostBuffer.of(in);
+    for (int i = 0, n = (int) d.length(); i < n; i++) { // no column copy left for the collector
+      ds.set(i, ss.get(i * width + col));
+    }
   }
 
   @Override
@@ -724,13 +941,22 @@ public final class Nd4jKernels implements Kernels {
 
   @Override
   public void tanhForward(Tensor out, Tensor x) {
-    a(out).assign(Transforms.tanh(a(x), true));
+    // straight into out: no temporary outside the scope (the classification head's [B, C])
+    Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh(a(x), a(out)));
   }
 
   @Override
   public void tanhBackward(Tensor dx, Tensor dOut, Tensor out) {
     INDArray y = a(out);
-    a(dx).assign(y.mul(y).rsubi(1.0).muli(a(dOut)));
+    INDArray d = a(dx);
+    checkSameLength(d, y, "tanhBackward");
+    HostBuffer ys = HostBuffer.of(y);
+    HostBuffer gs = HostBuffer.of(a(dOut));
+    HostBuffer ds = HostBuffer.of(d);
+    for (int i = 0, n = (int) d.length(); i < n; i++) {
+      double v = ys.get(i);
+      ds.set(i, gs.get(i) * (1.0 - v * v));
+    }
   }
 
   /** {@code [B*T, C]} as heads {@code [B, nh, T, d]} (a view). */

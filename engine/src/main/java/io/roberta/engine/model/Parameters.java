@@ -27,7 +27,10 @@ import java.util.function.Predicate;
  */
 public final class Parameters implements AutoCloseable {
 
-  /** One parameter: its value, its gradient (same shape) and whether AdamW decays it. */
+  /**
+   * One parameter: its value, its gradient (same shape; null in a holder built for {@link
+   * ModelUse#INFERENCE}) and whether AdamW decays it.
+   */
   public record Param(String name, Tensor value, Tensor grad) {
     /** Weight decay applies to matrices only, not to biases and LayerNorm (rank 1). */
     public boolean decays() {
@@ -36,14 +39,35 @@ public final class Parameters implements AutoCloseable {
   }
 
   private final Kernels kernels;
+  private final ModelUse use;
   private final Map<String, Param> params = new LinkedHashMap<>();
 
+  /** A holder for training: every parameter gets a gradient. */
   public Parameters(Kernels kernels) {
+    this(kernels, ModelUse.TRAINING);
+  }
+
+  /** A holder whose parameters get a gradient only when {@code use} is training. */
+  public Parameters(Kernels kernels, ModelUse use) {
     this.kernels = kernels;
+    this.use = use;
   }
 
   public Kernels kernels() {
     return kernels;
+  }
+
+  /** What these parameters were built for; only {@link ModelUse#TRAINING} has gradients. */
+  public ModelUse use() {
+    return use;
+  }
+
+  /** Throws unless these parameters have gradients; {@code what} names the operation refused. */
+  public void requireGradients(String what) {
+    if (use != ModelUse.TRAINING) {
+      throw new IllegalStateException(what + " needs gradients, but this model was loaded for inference"
+          + " (no gradient buffers); load it for training (e.g. RobertaTaskModel.load) to train it");
+    }
   }
 
   /** Registers a new zero-initialized parameter. */
@@ -51,7 +75,7 @@ public final class Parameters implements AutoCloseable {
     if (params.containsKey(name)) {
       throw new IllegalArgumentException("parameter " + name + " registered twice");
     }
-    Param p = new Param(name, kernels.zeros(shape), kernels.zeros(shape));
+    Param p = new Param(name, kernels.zeros(shape), use == ModelUse.TRAINING ? kernels.zeros(shape) : null);
     params.put(name, p);
     return p;
   }
@@ -83,6 +107,7 @@ public final class Parameters implements AutoCloseable {
   }
 
   public void zeroGrads() {
+    requireGradients("zeroGrads");
     for (Param p : params.values()) {
       kernels.fill(p.grad(), 0.0);
     }
@@ -111,7 +136,19 @@ public final class Parameters implements AutoCloseable {
           Arrays.fill(values, row * width, (row + 1) * width, 0.0);
         }
       }
-      kernels.copy(p.value(), kernels.fromDoubles(values, shape));
+      copyFromHost(p.value(), kernels.fromDoubles(values, shape));
+    }
+  }
+
+  /**
+   * {@code dst = staged}, then frees the staging tensor at once: loading or initializing a model
+   * outside any kernel scope would otherwise leave a second copy of every weight to the collector.
+   */
+  private void copyFromHost(Tensor dst, Tensor staged) {
+    try {
+      kernels.copy(dst, staged);
+    } finally {
+      kernels.release(staged);
     }
   }
 
@@ -134,7 +171,7 @@ public final class Parameters implements AutoCloseable {
         continue;
       }
       float[] values = file.finiteFloats(p.name(), p.value().shape());
-      kernels.copy(p.value(), kernels.fromFloats(values, p.value().shape()));
+      copyFromHost(p.value(), kernels.fromFloats(values, p.value().shape()));
       loaded.add(p.name());
     }
     return loaded;
@@ -148,7 +185,9 @@ public final class Parameters implements AutoCloseable {
   public void close() {
     for (Param p : params.values()) {
       kernels.release(p.value());
-      kernels.release(p.grad());
+      if (p.grad() != null) {
+        kernels.release(p.grad());
+      }
     }
     params.clear();
   }

@@ -23,9 +23,19 @@ public final class RobertaForMaskedLM extends RobertaTaskModel<int[]> {
     super(spec, kernels, MaskedLmHead::new);
   }
 
-  /** Loads {@code config.json} and {@code model.safetensors} from {@code dir}. */
+  /** A masked LM for {@code use}: {@link ModelUse#INFERENCE} allocates no gradients. */
+  public RobertaForMaskedLM(ModelSpec spec, Kernels kernels, ModelUse use) {
+    super(spec, kernels, MaskedLmHead::new, use);
+  }
+
+  /** Loads {@code config.json} and {@code model.safetensors} from {@code dir}, for training. */
   public static RobertaForMaskedLM load(Path dir, Kernels kernels) throws IOException {
     return loadAs(dir, config -> new RobertaForMaskedLM(config.spec(), kernels));
+  }
+
+  /** As {@link #load}, without gradient buffers: scoring and fill-mask only. */
+  public static RobertaForMaskedLM loadForInference(Path dir, Kernels kernels) throws IOException {
+    return loadAs(dir, config -> new RobertaForMaskedLM(config.spec(), kernels, ModelUse.INFERENCE));
   }
 
   private MaskedLmHead lm() {
@@ -60,6 +70,9 @@ public final class RobertaForMaskedLM extends RobertaTaskModel<int[]> {
    * it returns.
    */
   public Step trainStep(Batch batch, int[] labels, RunMode mode, double gradScale) {
+    if (gradScale != 0) {
+      parameters.requireGradients("a training step");
+    }
     try (Kernels.Scope scope = kernels.scope()) {
       Encoder.Forward f = encoder.forward(kernels, batch, mode);
       MaskedLmHead.Sums s = lm().sums(kernels, f, labels, gradScale);

@@ -24,6 +24,17 @@ public final class RobertaForSequenceClassification extends RobertaTaskModel<int
     return loadAs(dir, config -> new RobertaForSequenceClassification(config.spec(), config.numLabels(), kernels));
   }
 
+  /** A classifier for {@code use}: {@link ModelUse#INFERENCE} allocates no gradients. */
+  public RobertaForSequenceClassification(ModelSpec spec, int numLabels, Kernels kernels, ModelUse use) {
+    super(spec, kernels, ClassificationHead.factory(numLabels), use);
+  }
+
+  /** As {@link #load}, without gradient buffers: prediction only. */
+  public static RobertaForSequenceClassification loadForInference(Path dir, Kernels kernels) throws IOException {
+    return loadAs(dir, config -> new RobertaForSequenceClassification(config.spec(), config.numLabels(), kernels,
+        ModelUse.INFERENCE));
+  }
+
   /** Starts from a pretrained encoder in {@code dir}; the head from {@code seed} where the file has none. */
   public static RobertaForSequenceClassification fromPretrained(Path dir, int numLabels, long seed, Kernels kernels)
       throws IOException {

@@ -31,11 +31,19 @@ import java.util.function.Function;
  * model.parameters().zeroGrads();
  * double loss = model.forwardBackward(batch, labels, RunMode.training(step));
  * model.optimizerStep(adamW, lr, 1.0);
+ * model.close(); // frees weights and gradients now
+ *
+ * try (RobertaTaskModel<int[]> scorer = RobertaTaskModel.loadForInference(dir, ClassificationHead.factory(3), kernels)) {
+ *   float[] logits = scorer.scoresOnHost(batch); // no gradient buffers were allocated
+ * }
  * }</pre>
+ *
+ * <p>A model owns the native memory of its parameters (and their gradients): {@link #close()}
+ * frees it at once. It does not own its {@link Kernels}, which whoever created them closes.
  *
  * @param <T> the targets of one batch for the head's loss
  */
-public class RobertaTaskModel<T> {
+public class RobertaTaskModel<T> implements AutoCloseable {
   public static final String CONFIG_FILE = "config.json";
   public static final String WEIGHTS_FILE = "model.safetensors";
   /** The label HF's losses ignore. */
@@ -51,10 +59,16 @@ public class RobertaTaskModel<T> {
   /** The config this model was loaded from, whose extra fields (label names...) a save keeps. */
   private HfConfig loadedConfig;
 
+  /** A model for training: every parameter with its gradient. */
   public RobertaTaskModel(ModelSpec spec, Kernels kernels, Head.Factory<T> head) {
+    this(spec, kernels, head, ModelUse.TRAINING);
+  }
+
+  /** A model for {@code use}: {@link ModelUse#INFERENCE} allocates no gradients. */
+  public RobertaTaskModel(ModelSpec spec, Kernels kernels, Head.Factory<T> head, ModelUse use) {
     this.spec = spec;
     this.kernels = kernels;
-    this.parameters = new Parameters(kernels);
+    this.parameters = new Parameters(kernels, use);
     this.encoder = new Encoder(parameters, spec);
     Set<String> encoderNames = new HashSet<>();
     parameters.all().forEach(p -> encoderNames.add(p.name()));
@@ -65,10 +79,19 @@ public class RobertaTaskModel<T> {
     this.headParameters = Set.copyOf(added);
   }
 
-  /** Loads a model with {@code head} from {@code dir} ({@code config.json}, {@code model.safetensors}). */
+  /**
+   * Loads a model with {@code head} from {@code dir} ({@code config.json}, {@code
+   * model.safetensors}) for training (with gradients); see {@link #loadForInference}.
+   */
   public static <T> RobertaTaskModel<T> load(Path dir, Head.Factory<T> head, Kernels kernels)
       throws IOException {
     return loadAs(dir, config -> new RobertaTaskModel<>(config.spec(), kernels, head));
+  }
+
+  /** As {@link #load}, without gradient buffers: for evaluation and prediction only. */
+  public static <T> RobertaTaskModel<T> loadForInference(Path dir, Head.Factory<T> head, Kernels kernels)
+      throws IOException {
+    return loadAs(dir, config -> new RobertaTaskModel<>(config.spec(), kernels, head, ModelUse.INFERENCE));
   }
 
   /**
@@ -85,7 +108,12 @@ public class RobertaTaskModel<T> {
       throws IOException {
     HfConfig config = readConfig(dir);
     M model = make.apply(config);
-    model.loadWeights(dir, config, false);
+    try {
+      model.loadWeights(dir, config, false);
+    } catch (IOException | RuntimeException e) {
+      model.close(); // a file that fails to load leaves no weights behind
+      throw e;
+    }
     return model;
   }
 
@@ -94,8 +122,13 @@ public class RobertaTaskModel<T> {
       long seed) throws IOException {
     HfConfig config = readConfig(dir);
     M model = make.apply(config);
-    model.initialize(seed);
-    model.loadWeights(dir, config, true);
+    try {
+      model.initialize(seed);
+      model.loadWeights(dir, config, true);
+    } catch (IOException | RuntimeException e) {
+      model.close();
+      throw e;
+    }
     return model;
   }
 
@@ -117,6 +150,11 @@ public class RobertaTaskModel<T> {
 
   public Parameters parameters() {
     return parameters;
+  }
+
+  /** What this model was built for: only a {@link ModelUse#TRAINING} model has gradients. */
+  public ModelUse use() {
+    return parameters.use();
   }
 
   public Encoder encoder() {
@@ -169,6 +207,7 @@ public class RobertaTaskModel<T> {
 
   /** The head's loss over the batch, accumulating every parameter's gradient. */
   public double forwardBackward(Batch batch, T targets, RunMode mode) {
+    parameters.requireGradients("forwardBackward");
     return run(batch, targets, mode, true);
   }
 
@@ -190,6 +229,7 @@ public class RobertaTaskModel<T> {
    * clipping.
    */
   public double optimizerStep(AdamW adam, double learningRate, double clipNorm) {
+    parameters.requireGradients("an optimizer step");
     double norm = clipNorm > 0
         ? GradientClipping.clipGlobalNorm(parameters, clipNorm)
         : GradientClipping.globalNorm(parameters);
@@ -259,6 +299,15 @@ public class RobertaTaskModel<T> {
     }
     SafeTensors.write(dir.resolve(WEIGHTS_FILE), SafeTensors.hfOrder(values),
         Map.of("format", "pt"));
+  }
+
+  /**
+   * Frees the weights (and gradients) now instead of when the garbage collector finds them; the
+   * model cannot be used afterwards. Closing twice is harmless. The kernels stay open.
+   */
+  @Override
+  public void close() {
+    parameters.close();
   }
 
   /** Reads {@code dir/config.json}. */

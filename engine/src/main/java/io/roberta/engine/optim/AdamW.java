@@ -56,6 +56,7 @@ public final class AdamW implements AutoCloseable {
 
   /** One update of every parameter with {@code lr} (a schedule's value for this step). */
   public void step(Parameters params, double lr) {
+    params.requireGradients("an AdamW step");
     step++;
     Kernels k = params.kernels();
     kernels = k;
@@ -72,18 +73,29 @@ public final class AdamW implements AutoCloseable {
    * each parameter's first and second moments, by name.
    */
   public void restore(long steps, Map<String, Tensor[]> savedMoments) {
+    restore(steps, savedMoments, null);
+  }
+
+  /**
+   * As {@link #restore(long, Map)}, with the backend that created the moments: this optimizer then
+   * owns them ({@link #close()} frees them even before a step), and frees the moments it replaces.
+   */
+  public void restore(long steps, Map<String, Tensor[]> savedMoments, Kernels backend) {
     if (steps < 0) {
       throw new IllegalArgumentException("AdamW steps = " + steps + ", must be >= 0");
     }
-    moments.clear();
+    close();
     moments.putAll(savedMoments);
+    if (backend != null) {
+      kernels = backend;
+    }
     this.step = steps;
   }
 
   /** Frees the moments now; a later step starts them again from zero. */
   @Override
   public void close() {
-    if (kernels != null) { // else restored and never stepped: the collector frees them
+    if (kernels != null) { // else restored without its backend and never stepped: the collector frees them
       for (Tensor[] mv : moments.values()) {
         kernels.release(mv[0]);
         kernels.release(mv[1]);

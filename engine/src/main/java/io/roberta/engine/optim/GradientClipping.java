@@ -14,6 +14,7 @@ public final class GradientClipping {
 
   /** The global L2 norm of every gradient. */
   public static double globalNorm(Parameters params) {
+    params.requireGradients("the gradient norm");
     Kernels k = params.kernels();
     double sum = 0;
     for (Parameters.Param p : params.all()) {

@@ -149,64 +149,71 @@ public final class HfParity {
     int[] labels = ref.tensor("labels", idShape).toInts();
 
     List<Group> groups = new ArrayList<>();
-    RobertaForMaskedLM model = RobertaForMaskedLM.load(dir.resolve("mlm"), k);
-    Encoder.Forward f = model.encode(batch, RunMode.inference());
+    // the models, the optimizer's moments and the activations are freed when each part ends
+    try (RobertaForMaskedLM model = RobertaForMaskedLM.load(dir.resolve("mlm"), k)) {
+      try (Kernels.Scope scope = k.scope()) {
+        Encoder.Forward f = model.encode(batch, RunMode.inference());
 
-    Worst hidden = new Worst("hidden states", "abs", tol.hidden());
-    List<Tensor> states = f.hiddenStates();
-    for (int i = 0; i < states.size(); i++) {
-      compareAbs(hidden, "hidden_states." + i, k.toFloats(states.get(i)), ref, referenceFile);
+        Worst hidden = new Worst("hidden states", "abs", tol.hidden());
+        List<Tensor> states = f.hiddenStates();
+        for (int i = 0; i < states.size(); i++) {
+          compareAbs(hidden, "hidden_states." + i, k.toFloats(states.get(i)), ref, referenceFile);
+        }
+        groups.add(hidden.group());
+
+        Worst logits = new Worst("logits", "abs", tol.logits());
+        compareAbs(logits, "logits", k.toFloats(model.logits(f)), ref, referenceFile);
+        groups.add(logits.group());
+      }
+
+      Parameters params = model.parameters();
+      params.zeroGrads();
+      double loss = model.forwardBackward(batch, labels, RunMode.inference());
+      double refLoss = json.path("loss").asDouble(Double.NaN);
+      Worst lossGroup = new Worst("loss", "rel", tol.loss());
+      lossGroup.add(Math.abs(loss - refLoss) / Math.abs(refLoss),
+          String.format(Locale.ROOT, "%.8f vs %.8f", loss, refLoss));
+      groups.add(lossGroup.group());
+
+      // Relative to each tensor's max; a tensor whose true gradient is zero (the attention key
+      // bias: softmax ignores a per-row constant) holds only rounding noise, so its scale is floored
+      // at GRAD_FLOOR of the largest gradient in the model.
+      Worst grads = new Worst("gradients", "rel max", tol.grad());
+      double largest = 0;
+      for (Parameters.Param p : params.all()) {
+        largest = Math.max(largest, maxAbs(ref.tensor("grad." + p.name(), p.grad().shape())
+            .toFloats()));
+      }
+      for (Parameters.Param p : params.all()) {
+        float[] expected = ref.tensor("grad." + p.name()).toFloats();
+        double scale = Math.max(maxAbs(expected), GRAD_FLOOR * largest);
+        grads.add(maxAbsDiff(k.toFloats(p.grad()), expected) / Math.max(scale, 1e-30), p.name());
+      }
+      groups.add(grads.group());
+
+      JsonNode adamw = json.path("adamw");
+      try (AdamW optimizer = new AdamW(adamw.path("lr").asDouble(), adamw.path("betas").get(0).asDouble(),
+          adamw.path("betas").get(1).asDouble(), adamw.path("eps").asDouble(),
+          adamw.path("weight_decay").asDouble())) {
+        optimizer.step(params);
+      }
+      Worst step = new Worst("adamw step", "abs",
+          tol.adamw() + tol.adamwPerLr() * adamw.path("lr").asDouble());
+      for (Parameters.Param p : params.all()) {
+        compareAbs(step, "after_adamw_step." + p.name(), k.toFloats(p.value()), ref, referenceFile);
+      }
+      groups.add(step.group());
     }
-    groups.add(hidden.group());
-
-    Worst logits = new Worst("logits", "abs", tol.logits());
-    compareAbs(logits, "logits", k.toFloats(model.logits(f)), ref, referenceFile);
-    groups.add(logits.group());
-
-    Parameters params = model.parameters();
-    params.zeroGrads();
-    double loss = model.forwardBackward(batch, labels, RunMode.inference());
-    double refLoss = json.path("loss").asDouble(Double.NaN);
-    Worst lossGroup = new Worst("loss", "rel", tol.loss());
-    lossGroup.add(Math.abs(loss - refLoss) / Math.abs(refLoss),
-        String.format(Locale.ROOT, "%.8f vs %.8f", loss, refLoss));
-    groups.add(lossGroup.group());
-
-    // Relative to each tensor's max; a tensor whose true gradient is zero (the attention key
-    // bias: softmax ignores a per-row constant) holds only rounding noise, so its scale is floored
-    // at GRAD_FLOOR of the largest gradient in the model.
-    Worst grads = new Worst("gradients", "rel max", tol.grad());
-    double largest = 0;
-    for (Parameters.Param p : params.all()) {
-      largest = Math.max(largest, maxAbs(ref.tensor("grad." + p.name(), p.grad().shape())
-          .toFloats()));
-    }
-    for (Parameters.Param p : params.all()) {
-      float[] expected = ref.tensor("grad." + p.name()).toFloats();
-      double scale = Math.max(maxAbs(expected), GRAD_FLOOR * largest);
-      grads.add(maxAbsDiff(k.toFloats(p.grad()), expected) / Math.max(scale, 1e-30), p.name());
-    }
-    groups.add(grads.group());
-
-    JsonNode adamw = json.path("adamw");
-    AdamW optimizer = new AdamW(adamw.path("lr").asDouble(), adamw.path("betas").get(0).asDouble(),
-        adamw.path("betas").get(1).asDouble(), adamw.path("eps").asDouble(),
-        adamw.path("weight_decay").asDouble());
-    optimizer.step(params);
-    Worst step = new Worst("adamw step", "abs",
-        tol.adamw() + tol.adamwPerLr() * adamw.path("lr").asDouble());
-    for (Parameters.Param p : params.all()) {
-      compareAbs(step, "after_adamw_step." + p.name(), k.toFloats(p.value()), ref, referenceFile);
-    }
-    groups.add(step.group());
 
     Path cls = dir.resolve("cls");
     if (Files.isDirectory(cls) && ref.contains("cls_logits")) {
-      RobertaForSequenceClassification classifier = RobertaForSequenceClassification.load(cls, k);
-      Worst clsGroup = new Worst("classification logits", "abs", tol.cls());
-      compareAbs(clsGroup, "cls_logits", k.toFloats(classifier.logits(batch)), ref,
-          referenceFile);
-      groups.add(clsGroup.group());
+      try (RobertaForSequenceClassification classifier = RobertaForSequenceClassification.loadForInference(cls, k);
+          Kernels.Scope scope = k.scope()) {
+        Worst clsGroup = new Worst("classification logits", "abs", tol.cls());
+        compareAbs(clsGroup, "cls_logits", k.toFloats(classifier.logits(batch)), ref,
+            referenceFile);
+        groups.add(clsGroup.group());
+      }
     }
     return new Report(dir, groups);
   }

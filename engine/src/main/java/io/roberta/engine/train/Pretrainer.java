@@ -170,7 +170,7 @@ public final class Pretrainer implements AutoCloseable {
               k.fromFloats(opt.finiteFloats(p.name() + ".exp_avg_sq", shape), shape)});
         }
       }
-      optimizer.restore(state.get("optimizerSteps").asLong(), moments);
+      optimizer.restore(state.get("optimizerSteps").asLong(), moments, k);
       step = state.get("step").asLong();
       skippedSteps = state.path("skippedSteps").asLong(0);
       metrics.truncateAfter(step);
@@ -340,6 +340,6 @@ public final class Pretrainer implements AutoCloseable {
   public void close() {
     metrics.close();
     optimizer.close();
-    model.parameters().close();
+    model.close();
   }
 }

@@ -19,14 +19,14 @@ class Nd4jKernelsReuseTest {
       Tensor dirty = k.empty(64, 33);
       k.fill(dirty, 7.0);
     }
-    String before = Nd4jKernels.poolStats();
+    String before = k.poolStats();
     try (Kernels.Scope s = k.scope()) {
       Tensor reused = k.zeros(64, 33);
       float[] values = k.toFloats(reused);
       assertArrayEquals(new float[64 * 33], values);
     }
-    assertFalse(before.equals(Nd4jKernels.poolStats()), "the second scope should reuse the buffer");
-    assertTrue(Nd4jKernels.poolStats().contains(" reused"), Nd4jKernels.poolStats());
+    assertFalse(before.equals(k.poolStats()), "the second scope should reuse the buffer");
+    assertTrue(k.poolStats().contains(" reused"), k.poolStats());
   }
 
   @Test

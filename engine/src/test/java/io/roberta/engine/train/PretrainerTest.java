@@ -75,6 +75,24 @@ class PretrainerTest {
   }
 
   @Test
+  void aResumedTrainerClosedBeforeAnyStepFreesItsRestoredMoments(@TempDir Path dir) throws Exception {
+    Path train = TinyRun.shard(dir, "train-0.bin", 20, 1);
+    var spec = TinyRun.pretrain(8, 4, 4, 2, 1e-3);
+    try (Pretrainer first = TinyRun.trainer(TinyRun.model(0.1), spec, train, dir.resolve("run"))) {
+      first.resume(msg -> {});
+      first.train(2, QUIET); // checkpoint at 2: weights and AdamW moments
+    }
+    Pretrainer resumed = TinyRun.trainer(TinyRun.model(0.1), spec, train, dir.resolve("run"));
+    io.roberta.engine.kernels.Nd4jKernels kernels = (io.roberta.engine.kernels.Nd4jKernels) resumed.model().kernels();
+    long weights = 4L * resumed.model().parameters().count();
+    assertEquals(2, resumed.resume(msg -> {}));
+    // weights, gradients and the two restored moments
+    assertTrue(kernels.heldBytes() >= 4 * weights, "held " + kernels.heldBytes());
+    resumed.close(); // no step taken: the optimizer still owns the moments it restored
+    assertEquals(0, kernels.heldBytes(), "ND4J bytes left after close");
+  }
+
+  @Test
   void microBatchesAccumulateToTheGlobalBatch(@TempDir Path dir) throws Exception {
     Path train = TinyRun.shard(dir, "train-0.bin", 16, 1);
     try (Pretrainer whole = TinyRun.trainer(TinyRun.model(0.0), TinyRun.pretrain(8, 8, 3, 3, 1e-3), train, dir.resolve("a"));

@@ -3,6 +3,7 @@ package io.roberta.pipelines.eval;
 import io.roberta.engine.data.DynamicMasker;
 import io.roberta.engine.data.TokenShards;
 import io.roberta.engine.kernels.KernelPrecision;
+import io.roberta.engine.kernels.Kernels;
 import io.roberta.engine.kernels.Backend;
 import io.roberta.engine.kernels.Backends;
 import io.roberta.pipelines.corpus.CorpusOutput;
@@ -161,6 +162,7 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
     private transient RobertaForMaskedLM model;
     private transient TokenShards holdout;
     private transient MaskedLmScorer scorer;
+    private transient Kernels kernels;
 
     ScoreBatchesFn(Job spec) {
       this.spec = spec;
@@ -168,9 +170,10 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
 
     @Setup
     public void setup() {
+      kernels = Backends.create(Backend.parse(spec.backend()), KernelPrecision.FP32);
       try {
-        model = RobertaForMaskedLM.load(spec.model().local(),
-            Backends.create(Backend.parse(spec.backend()), KernelPrecision.FP32));
+        // scoring only: no gradient buffers
+        model = RobertaForMaskedLM.loadForInference(spec.model().local(), kernels);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot load the masked-LM model in " + spec.model().dir() + ": " + e.getMessage(), e);
       }
@@ -200,8 +203,16 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
 
     @Teardown
     public void teardown() {
-      if (holdout != null) {
-        holdout.close();
+      // possibly on another thread than the scoring: the kernels free every thread's pool
+      TokenShards shards = holdout;
+      RobertaForMaskedLM m = model;
+      Kernels k = kernels;
+      holdout = null;
+      model = null;
+      kernels = null;
+      scorer = null;
+      try (k; m; shards) {
+        // closed in reverse order: shards, model, kernels
       }
     }
   }

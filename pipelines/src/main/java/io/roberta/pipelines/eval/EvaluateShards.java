@@ -178,6 +178,7 @@ public final class EvaluateShards extends PTransform<PCollection<TaskExample>, E
     private transient RobertaTokenizer tokenizer;
     private transient TaskEncoder encoder;
     private transient TaskHead head;
+    private transient Kernels kernels;
 
     RunModelFn(FolderRef model, EvalTask task, int batchSize, String backend) {
       this.model = model;
@@ -192,7 +193,7 @@ public final class EvaluateShards extends PTransform<PCollection<TaskExample>, E
       // the kernels free activations per thread.
       var local = model.local();
       ModelTaskFit.check(local, task);
-      Kernels kernels = Backends.create(Backend.parse(backend), KernelPrecision.FP32);
+      kernels = Backends.create(Backend.parse(backend), KernelPrecision.FP32);
       try {
         head = TaskHead.load(local, task.head(), kernels);
       } catch (IOException e) {
@@ -245,8 +246,16 @@ public final class EvaluateShards extends PTransform<PCollection<TaskExample>, E
 
     @Teardown
     public void teardown() {
-      if (tokenizer != null) {
-        tokenizer.close();
+      // Beam may call this on another thread than the one that scored: the kernels free every
+      // thread's pool, the model its weights, without waiting for the garbage collector
+      Kernels k = kernels;
+      TaskHead h = head;
+      RobertaTokenizer t = tokenizer;
+      kernels = null;
+      head = null;
+      tokenizer = null;
+      try (k; h; t) {
+        // closed in reverse order: tokenizer, model, then the kernels the model was on
       }
     }
   }

@@ -39,10 +39,12 @@ public final class FinetuneRun {
 
   /** Starts from the encoder in {@code pretrained} (config.json, model.safetensors, tokenizer.json). */
   public static Result fromPretrained(FinetuneSpec spec, TaskData train, Path pretrained, Path out, Consumer<String> log) {
-    return fromPretrained(spec, train, pretrained, out, new Nd4jKernels(KernelPrecision.FP32), log);
+    try (Kernels kernels = new Nd4jKernels(KernelPrecision.FP32)) {
+      return fromPretrained(spec, train, pretrained, out, kernels, log);
+    }
   }
 
-  /** As above, on the given kernels ({@code --backend}). */
+  /** As above, on the given kernels ({@code --backend}), which the caller closes; the model is freed before it returns. */
   public static Result fromPretrained(FinetuneSpec spec, TaskData train, Path pretrained, Path out, Kernels kernels,
       Consumer<String> log) {
     try {
@@ -56,17 +58,27 @@ public final class FinetuneRun {
   /** Starts from random weights of {@code shape}, with the tokenizer in {@code tokenizerDir}. */
   public static Result fromRandom(FinetuneSpec spec, TaskData train, ModelSpec shape, Path tokenizerDir, Path out,
       Consumer<String> log) {
-    return fromRandom(spec, train, shape, tokenizerDir, out, new Nd4jKernels(KernelPrecision.FP32), log);
+    try (Kernels kernels = new Nd4jKernels(KernelPrecision.FP32)) {
+      return fromRandom(spec, train, shape, tokenizerDir, out, kernels, log);
+    }
   }
 
-  /** As above, on the given kernels ({@code --backend}). */
+  /** As above, on the given kernels ({@code --backend}), which the caller closes; the model is freed before it returns. */
   public static Result fromRandom(FinetuneSpec spec, TaskData train, ModelSpec shape, Path tokenizerDir, Path out,
       Kernels kernels, Consumer<String> log) {
     TaskHead head = TaskHead.random(shape, spec.head(), spec.numLabels(), spec.seed(), kernels);
     return run(spec, train, head, tokenizerDir, out, log);
   }
 
+  /** Fine-tunes {@code head}, saves it, and frees its weights, gradients and moments whatever happens. */
   private static Result run(FinetuneSpec spec, TaskData train, TaskHead head, Path tokenizerDir, Path out,
+      Consumer<String> log) {
+    try (head) {
+      return train(spec, train, head, tokenizerDir, out, log);
+    }
+  }
+
+  private static Result train(FinetuneSpec spec, TaskData train, TaskHead head, Path tokenizerDir, Path out,
       Consumer<String> log) {
     train.requireComplete();
     train = train.sample(spec.trainExamples(), spec.seed());

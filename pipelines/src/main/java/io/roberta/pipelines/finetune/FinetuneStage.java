@@ -186,13 +186,14 @@ public final class FinetuneStage {
       try {
         Path hf = scratch.resolve("hf");
         String label = job.task() + (job.randomInit() ? " (random init)" : "");
-        Kernels kernels = Backends.create(Backend.parse(job.backend()), KernelPrecision.FP32);
         FinetuneRun.Result r;
-        if (job.randomInit()) {
-          ModelSpec shape = spec.initFrom() != null ? config(init).spec() : recipe.model();
-          r = FinetuneRun.fromRandom(spec, train, shape, init, hf, kernels, line -> log(label, line));
-        } else {
-          r = FinetuneRun.fromPretrained(spec, train, init, hf, kernels, line -> log(label, line));
+        try (Kernels kernels = Backends.create(Backend.parse(job.backend()), KernelPrecision.FP32)) {
+          if (job.randomInit()) {
+            ModelSpec shape = spec.initFrom() != null ? config(init).spec() : recipe.model();
+            r = FinetuneRun.fromRandom(spec, train, shape, init, hf, kernels, line -> log(label, line));
+          } else {
+            r = FinetuneRun.fromPretrained(spec, train, init, hf, kernels, line -> log(label, line));
+          }
         }
         ResourceId dir = Artifacts.dir(job.outDir());
         List<FileEntry> files = new ArrayList<>(Staging.publish(hf, dir, "hf/"));

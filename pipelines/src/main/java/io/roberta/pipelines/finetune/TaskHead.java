@@ -17,9 +17,13 @@ import java.util.List;
  * (class logits, the regression value, per-token logits, start and end logits, or one score per
  * choice). What differs per kind of head lives in {@link HeadKind}.
  *
- * <pre>{@code TaskHead head = TaskHead.fromPretrained(mlmDir, Head.SEQUENCE_CLASSIFICATION, 15, seed, kernels);}</pre>
+ * <pre>{@code
+ * try (TaskHead head = TaskHead.fromPretrained(mlmDir, Head.SEQUENCE_CLASSIFICATION, 15, seed, kernels)) {
+ *   ...
+ * } // the model's weights and gradients are freed here
+ * }</pre>
  */
-public final class TaskHead {
+public final class TaskHead implements AutoCloseable {
   private final Head head;
   private final Bound<?> bound;
 
@@ -51,7 +55,10 @@ public final class TaskHead {
     return new TaskHead(head, random(HeadKind.of(head), spec, numLabels, seed, kernels));
   }
 
-  /** A fine-tuned model saved by {@link RobertaTaskModel#save}. */
+  /**
+   * A fine-tuned model saved by {@link RobertaTaskModel#save}, for evaluation: loaded without
+   * gradient buffers, so {@link #trainStep} refuses it.
+   */
   public static TaskHead load(Path dir, Head head, Kernels kernels) throws IOException {
     int numLabels = HfConfig.read(dir.resolve(RobertaTaskModel.CONFIG_FILE)).numLabels();
     return new TaskHead(head, loaded(HeadKind.of(head), dir, numLabels, kernels));
@@ -67,7 +74,7 @@ public final class TaskHead {
   }
 
   private static <T> Bound<T> loaded(HeadKind<T> kind, Path dir, int numLabels, Kernels k) throws IOException {
-    return new Bound<>(kind, RobertaTaskModel.load(dir, kind.factory(numLabels), k));
+    return new Bound<>(kind, RobertaTaskModel.loadForInference(dir, kind.factory(numLabels), k));
   }
 
   public Head head() {
@@ -89,5 +96,11 @@ public final class TaskHead {
    */
   public float[][] scores(List<Feature> features) {
     return bound.scores(features);
+  }
+
+  /** Frees the model's weights (and gradients) now; its kernels stay open for their owner to close. */
+  @Override
+  public void close() {
+    bound.model().close();
   }
 }

@@ -45,7 +45,13 @@ public final class PretrainRun {
     }
     // FP32 runs on any backend; BF16 needs the CUDA backend, and without a GPU the error names
     // --backend and what was looked for
-    Kernels kernels = Backends.create(Backend.parse(job.backend()), Backends.precision(recipe.pretrain().precision()));
+    try (Kernels kernels = Backends.create(Backend.parse(job.backend()), Backends.precision(recipe.pretrain().precision()))) {
+      return run(job, recipe, kernels, console);
+    }
+  }
+
+  /** The stage on {@code kernels}; the trainer frees its weights, gradients and moments before it returns. */
+  private static TrainingResult run(TrainingJob job, Recipe recipe, Kernels kernels, PrintStream console) {
     console.println("pretrain: backend " + kernels.getClass().getSimpleName() + ", " + kernels.precision());
     ResourceId out = Artifacts.dir(job.outDir());
     CorpusOutput corpus = job.corpus();

@@ -25,7 +25,10 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Holdout scoring with fixed masks: every block once, the same numbers for 1 and 5 shards. */
+/**
+ * Holdout scoring with fixed masks: every block once, the same numbers for 1 and 5 shards; every
+ * worker's model and kernel pools freed at teardown, without the garbage collector.
+ */
 class EvaluateMaskedLmTest {
   static final int VOCAB = 300;
   static final int BLOCK = 16;
@@ -34,9 +37,12 @@ class EvaluateMaskedLmTest {
   @Test
   void scoresEveryBlockOnceWithFixedMasksWhateverTheShards(@TempDir Path dir) throws Exception {
     ModelSpec spec = Roberta.custom(VOCAB, 32, 2, 4, 64, 24).specialTokens(SpecialTokens.roberta(VOCAB)).build();
-    RobertaForMaskedLM model = new RobertaForMaskedLM(spec, new Nd4jKernels(KernelPrecision.FP32));
-    model.initialize(5);
-    model.save(dir.resolve("mlm"));
+    try (Nd4jKernels kernels = new Nd4jKernels(KernelPrecision.FP32);
+        RobertaForMaskedLM model = new RobertaForMaskedLM(spec, kernels)) {
+      model.initialize(5);
+      model.save(dir.resolve("mlm"));
+    }
+    long heldBefore = Nd4jKernels.heldBytesAll(); // what other tests in this JVM still hold
     Path shard = dir.resolve("holdout-00000.bin");
     ByteBuffer buf = ByteBuffer.allocate(BLOCKS * BLOCK * 2).order(ByteOrder.LITTLE_ENDIAN);
     SplittableRandom r = new SplittableRandom(1);
@@ -51,6 +57,10 @@ class EvaluateMaskedLmTest {
               io.roberta.pipelines.corpus.CorpusOutput.ofHoldoutFiles(List.of(shard.toString()), "UINT16", BLOCK), masking)
           .shards(shards).batchSize(4).writeTo(dir.resolve("out" + shards).toString()));
       p.run().waitUntilFinish();
+      // the DoFns' teardown closed their models (loaded for inference) and kernels (every
+      // thread's pool): no ND4J buffer of this pipeline is left for the collector
+      assertTrue(Nd4jKernels.heldBytesAll() <= heldBefore,
+          (Nd4jKernels.heldBytesAll() - heldBefore) + " bytes of ND4J buffers left after the pipeline");
     }
     String one = Files.readString(dir.resolve("out1/report.json"));
     assertEquals(one, Files.readString(dir.resolve("out5/report.json")));

@@ -49,7 +49,12 @@ class EvaluateShardsTest {
 
   @BeforeAll
   static void saveModels() throws Exception {
-    var kernels = new Nd4jKernels(KernelPrecision.FP32);
+    try (var kernels = new Nd4jKernels(KernelPrecision.FP32)) {
+      saveModels(kernels);
+    }
+  }
+
+  private static void saveModels(Nd4jKernels kernels) throws Exception {
     classifier = save(TaskHead.random(TinyTasks.spec(), Head.SEQUENCE_CLASSIFICATION, 2, 3, kernels), "cls");
     regressor = save(TaskHead.random(TinyTasks.spec(), Head.REGRESSION, 1, 4, kernels), "reg");
     reader = save(TaskHead.random(TinyTasks.spec(), Head.QUESTION_ANSWERING, 2, 5, kernels), "qa");
@@ -57,7 +62,9 @@ class EvaluateShardsTest {
 
   static Path save(TaskHead head, String name) throws Exception {
     Path dir = models.resolve(name);
-    head.model().save(dir);
+    try (head) {
+      head.model().save(dir);
+    }
     Files.copy(TinyTasks.tokenizerDir().resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
     return dir;
   }
@@ -103,8 +110,12 @@ class EvaluateShardsTest {
 
   @Test
   void shardsAndRunnersGiveIdenticalPredictionsAndReports(@TempDir Path dir) throws Exception {
+    long heldBefore = Nd4jKernels.heldBytesAll(); // what other tests in this JVM still hold
     run(direct(), 1, dir.resolve("direct1"));
     run(direct(), 8, dir.resolve("direct8"));
+    // every worker closed its model and kernels at teardown: nothing left for the collector
+    assertTrue(Nd4jKernels.heldBytesAll() <= heldBefore,
+        (Nd4jKernels.heldBytesAll() - heldBefore) + " bytes of ND4J buffers left after the pipelines");
     run(flink(2), 8, dir.resolve("flink8"));
     for (String task : new String[] {"sentiment", "count", "qa"}) {
       for (String file : new String[] {"predictions.jsonl", "report.json", "report.md"}) {
@@ -130,8 +141,9 @@ class EvaluateShardsTest {
 
   /** The same batches through the model in a plain loop, without Beam. */
   static double bareAccuracy(List<TaskExample> examples) throws Exception {
-    TaskHead head = TaskHead.load(classifier, Head.SEQUENCE_CLASSIFICATION, new Nd4jKernels(KernelPrecision.FP32));
-    try (RobertaTokenizer tokenizer = RobertaTokenizer.load(classifier)) {
+    try (Nd4jKernels kernels = new Nd4jKernels(KernelPrecision.FP32);
+        TaskHead head = TaskHead.load(classifier, Head.SEQUENCE_CLASSIFICATION, kernels);
+        RobertaTokenizer tokenizer = RobertaTokenizer.load(classifier)) {
       TaskEncoder enc = new TaskEncoder(tokenizer, head.model().spec().specialTokens(), Head.SEQUENCE_CLASSIFICATION, LABELS, 48);
       long right = 0;
       for (int from = 0; from < examples.size(); from += BATCH) {

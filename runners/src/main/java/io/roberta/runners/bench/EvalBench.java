@@ -51,9 +51,11 @@ public final class EvalBench {
     }
     ModelSpec spec = new ModelSpec(vocab, hidden, layers, Math.max(1, hidden / 32), 4 * hidden, 130, 1, 1e-5, 0.1, 0.1, 0.02,
         SpecialTokens.roberta(vocab), LayerSharing.NONE);
-    RobertaForSequenceClassification m = new RobertaForSequenceClassification(spec, 2, new Nd4jKernels(KernelPrecision.FP32));
-    m.initialize(1);
-    m.save(model);
+    try (Nd4jKernels kernels = new Nd4jKernels(KernelPrecision.FP32);
+        RobertaForSequenceClassification m = new RobertaForSequenceClassification(spec, 2, kernels)) {
+      m.initialize(1);
+      m.save(model);
+    }
     List<String> labels = List.of("a", "b");
     List<TaskExample> examples = new ArrayList<>();
     SplittableRandom r = new SplittableRandom(1);
@@ -79,9 +81,10 @@ public final class EvalBench {
 
   static double bare(Path model, EvalTask task, List<TaskExample> examples, int batch) throws Exception {
     long t0 = System.nanoTime();
-    TaskHead head = TaskHead.load(model, task.head(), new Nd4jKernels(KernelPrecision.FP32));
     long right = 0;
-    try (RobertaTokenizer tokenizer = RobertaTokenizer.load(model)) {
+    try (Nd4jKernels kernels = new Nd4jKernels(KernelPrecision.FP32);
+        TaskHead head = TaskHead.load(model, task.head(), kernels);
+        RobertaTokenizer tokenizer = RobertaTokenizer.load(model)) {
       TaskEncoder enc = new TaskEncoder(tokenizer, head.model().spec().specialTokens(), task.head(), task.labels(), task.maxSequenceLength());
       for (int from = 0; from < examples.size(); from += batch) {
         List<TaskExample> b = examples.subList(from, Math.min(examples.size(), from + batch));

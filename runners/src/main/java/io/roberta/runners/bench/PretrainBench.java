@@ -84,20 +84,22 @@ public final class PretrainBench {
   }
 
   private static double bare(ModelSpec model, PretrainSpec pre, List<StepBatches.Step> batches) {
-    RobertaForMaskedLM net = new RobertaForMaskedLM(model, new Nd4jKernels(KernelPrecision.FP32));
-    net.initialize(pre.seed());
-    AdamW adam = new AdamW(pre.schedule().peakLearningRate(), pre.optimizer().beta1(), pre.optimizer().beta2(),
-        pre.optimizer().epsilon(), pre.optimizer().weightDecay());
-    long start = System.nanoTime();
-    for (int s = 0; s < batches.size(); s++) {
-      net.parameters().zeroGrads();
-      StepBatches.Step step = batches.get(s);
-      for (int m = 0; m < step.batches().length; m++) {
-        net.trainStep(step.batches()[m], step.labels()[m], RunMode.training(Seeds.derive(pre.seed(), s + 1, m)),
-            1.0 / step.maskedTokens());
+    try (Nd4jKernels kernels = new Nd4jKernels(KernelPrecision.FP32);
+        RobertaForMaskedLM net = new RobertaForMaskedLM(model, kernels);
+        AdamW adam = new AdamW(pre.schedule().peakLearningRate(), pre.optimizer().beta1(), pre.optimizer().beta2(),
+            pre.optimizer().epsilon(), pre.optimizer().weightDecay())) {
+      net.initialize(pre.seed());
+      long start = System.nanoTime();
+      for (int s = 0; s < batches.size(); s++) {
+        net.parameters().zeroGrads();
+        StepBatches.Step step = batches.get(s);
+        for (int m = 0; m < step.batches().length; m++) {
+          net.trainStep(step.batches()[m], step.labels()[m], RunMode.training(Seeds.derive(pre.seed(), s + 1, m)),
+              1.0 / step.maskedTokens());
+        }
+        adam.step(net.parameters(), pre.schedule().learningRate(s + 1));
       }
-      adam.step(net.parameters(), pre.schedule().learningRate(s + 1));
+      return (System.nanoTime() - start) / 1e9;
     }
-    return (System.nanoTime() - start) / 1e9;
   }
 }

@@ -33,7 +33,10 @@ public final class BenchCommand implements Callable<Integer> {
       "cuda-plan: what one roberta-base training step (32 x 512, BF16) asks of a GPU, counted on the dry device:"
           + " launches, GEMMs, memsets, allocations, host synchronisations; before and now, with the targets.",
       "rows: the rows bench/vs-pytorch.sh compares with PyTorch (train, step, base, infer, finetune); prints"
-          + " 'row NAME UNITS s1,s2,...', seconds per timed step after --warmup untimed steps."})
+          + " 'row NAME UNITS s1,s2,...', seconds per timed step after --warmup untimed steps.",
+      "stages: a recipe's masked-LM evaluation stage in the JVM that just pretrained its model against the same"
+          + " evaluation in a fresh JVM: seconds and peak resident memory side by side, with ratios (--steps"
+          + " pretraining steps, --blocks held-out blocks, --rounds alternations)."})
   String what;
 
   @Option(names = "--threads", defaultValue = "2",
@@ -73,6 +76,14 @@ public final class BenchCommand implements Callable<Integer> {
       description = "bench rows: keep warming each row up until this many seconds have passed too: on a busy machine"
           + " the JIT's compiler threads need a while (default: ${DEFAULT-VALUE}).")
   double warmupSeconds;
+
+  @Option(names = "--blocks", defaultValue = "1024",
+      description = "bench stages: held-out blocks the evaluation scores (default: ${DEFAULT-VALUE}).")
+  int blocks;
+
+  @Option(names = "--rounds", defaultValue = "2",
+      description = "bench stages: evaluations in this JVM and in a fresh one, alternated (default: ${DEFAULT-VALUE}).")
+  int rounds;
 
   @Option(names = "--profile",
       description = "bench rows: also print wall time per kernel operation for each row.")
@@ -124,6 +135,7 @@ public final class BenchCommand implements Callable<Integer> {
         profiler.print(out, total);
       }
       out.flush();
+      kernels.close(); // this row's buffer pools; the next row starts from nothing held
     }
     return 0;
   }
@@ -155,10 +167,30 @@ public final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The evaluation stage after pretraining in one JVM against a fresh JVM. */
+  private Integer stages() {
+    if (steps < 1 || blocks < 1 || rounds < 1) {
+      throw new UserError("--steps, --blocks and --rounds must be at least 1");
+    }
+    io.roberta.spec.Recipe r = RecipeLoader.load(recipe);
+    if (r.pretrain() == null || r.corpus() == null) {
+      throw new UserError("recipe " + r.name() + " has no pretrain or corpus section");
+    }
+    try {
+      io.roberta.runners.bench.StagesBench.run(r, steps, blocks, rounds, spec.commandLine().getOut());
+    } catch (Exception e) {
+      throw new IllegalStateException("bench stages failed: " + e.getMessage(), e);
+    }
+    return 0;
+  }
+
   @Override
   public Integer call() {
     if (what.equals("pretrain")) {
       return pretrain();
+    }
+    if (what.equals("stages")) {
+      return stages();
     }
     if (what.equals("cuda-plan")) {
       return cudaPlan();
@@ -167,7 +199,7 @@ public final class BenchCommand implements Callable<Integer> {
       return rows();
     }
     if (!what.equals("engine")) {
-      throw new UserError("unknown benchmark '" + what + "'; available: engine, pretrain, cuda-plan, rows");
+      throw new UserError("unknown benchmark '" + what + "'; available: engine, pretrain, cuda-plan, rows, stages");
     }
     if (threads < 1 || batch < 1 || seq < 1 || steps < 1) {
       throw new UserError("--threads, --batch, --seq and --steps must be at least 1");

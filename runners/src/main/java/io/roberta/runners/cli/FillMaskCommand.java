@@ -61,15 +61,27 @@ public final class FillMaskCommand implements Callable<Integer> {
     if (!text.contains(FillMask.MASK)) {
       throw new UserError("the text has no " + FillMask.MASK + ": \"" + text + "\"");
     }
-    Nd4jKernels kernels = new Nd4jKernels(KernelPrecision.FP32);
+    try (Nd4jKernels kernels = new Nd4jKernels(KernelPrecision.FP32)) {
+      return fillMask(kernels, tokenizerPath);
+    }
+  }
+
+  private int fillMask(Nd4jKernels kernels, Path tokenizerPath) throws IOException {
     RobertaForMaskedLM network;
     try {
-      network = RobertaForMaskedLM.load(model, kernels);
+      network = RobertaForMaskedLM.loadForInference(model, kernels);
     } catch (ModelFileException e) {
       throw new UserError(e.getMessage(), e);
     }
     PrintWriter out = spec.commandLine().getOut();
-    try (FillMask fill = new FillMask(network, RobertaTokenizer.load(tokenizerPath))) {
+    RobertaTokenizer tokenizer;
+    try {
+      tokenizer = RobertaTokenizer.load(tokenizerPath);
+    } catch (RuntimeException e) {
+      network.close();
+      throw e;
+    }
+    try (FillMask fill = new FillMask(network, tokenizer)) { // frees the model and the tokenizer
       List<List<FillMask.Prediction>> masks = fill.predict(text, topK);
       for (int m = 0; m < masks.size(); m++) {
         if (masks.size() > 1) {

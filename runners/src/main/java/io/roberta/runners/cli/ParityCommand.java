@@ -39,8 +39,8 @@ public final class ParityCommand implements Callable<Integer> {
       }
     }
     HfParity.Report report;
-    try {
-      report = HfParity.run(dir, new Nd4jKernels(KernelPrecision.FP32));
+    try (Nd4jKernels kernels = new Nd4jKernels(KernelPrecision.FP32)) {
+      report = HfParity.run(dir, kernels);
     } catch (ModelFileException e) {
       throw new UserError(e.getMessage(), e);
     }

@@ -132,7 +132,7 @@ public final class PretrainCommand implements Callable<Integer> {
       return;
     }
     Path hf = model.local();
-    try (FillMask fm = FillMask.load(hf, new Nd4jKernels(KernelPrecision.FP32))) {
+    try (Nd4jKernels kernels = new Nd4jKernels(KernelPrecision.FP32); FillMask fm = FillMask.load(hf, kernels)) {
       List<List<FillMask.Prediction>> predictions = fm.predict(text, 5);
       out.printf("  fill-mask: %s%n", text);
       for (List<FillMask.Prediction> slot : predictions) {

@@ -1,6 +1,7 @@
 package io.roberta.runners.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.roberta.engine.kernels.NativeMemory;
 import io.roberta.pipelines.corpus.CorpusStage;
 import io.roberta.pipelines.corpus.RecipeTokenizer;
 import io.roberta.pipelines.eval.EvalStage;
@@ -185,18 +186,21 @@ public final class RecipeRun {
     log.accept(String.format(Locale.ROOT, "[%d/%d] %s %s: %s", index, stageCount, name, planned.shortFingerprint(),
         planned.summary()));
     long started = System.nanoTime();
+    NativeMemory.Snapshot before = NativeMemory.snapshot();
     JobNames.set(options, recipe.name(), planned);
     Done<T> done = body.get();
-    // A stage leaves its ND4J buffers unreachable but off-heap, where the garbage collector does
-    // not see them, and JavaCPP throttles allocations (GC and retry) near its byte limit. Seen once:
-    // the TinyBrown eval stage took 627 s after the training stages in one JVM on a busy machine,
-    // 80-130 s in a fresh JVM (the cause was not isolated). Collect between stages so each starts
-    // with that memory returned; it costs well under a second.
-    System.gc();
+    // No System.gc() here any more: every stage closes its models, optimizer and kernels where its
+    // work ends (DoFn teardown, stage end), so its ND4J buffers are freed, not left to the
+    // collector (CrossStageMemoryTest). The C allocator keeps freed memory for later; it is asked
+    // to give it back (malloc_trim, milliseconds), so the next stage and the line below start
+    // from what this JVM really holds.
+    NativeMemory.trimFreedMemory();
     double seconds = (System.nanoTime() - started) / 1e9;
     stages.add(new RunReport.StageRun(name, done.directory(), done.skipped(), seconds));
     log.accept(String.format(Locale.ROOT, "[%d/%d] %s %s in %.1f s: %s", index, stageCount, name,
         done.skipped() ? "skipped (already done)" : "done", seconds, done.directory()));
+    log.accept(String.format(Locale.ROOT, "[%d/%d] %s memory: %s", index, stageCount, name,
+        NativeMemory.snapshot().describeSince(before)));
     return done.value();
   }
 }

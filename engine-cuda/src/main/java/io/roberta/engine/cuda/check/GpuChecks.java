@@ -133,7 +133,8 @@ public final class GpuChecks {
           lines.add("  " + line.replace("\n", "\n  "));
         }
         write(out, lines, null);
-        System.gc(); // the phase's tensors go back to the device's pool
+        // no System.gc(): each phase closes its models and optimizer, and its kernels give the
+        // device's pool back, so the next phase starts with the memory returned
       }
     } catch (Throwable e) {
       lines.add("could not open the device: " + e);
@@ -158,7 +159,13 @@ public final class GpuChecks {
    */
   static Outcome productionStep(Kernels k, int batchSize, int seq, boolean dry) {
     ModelSpec spec = robertaBase();
-    RobertaForMaskedLM model = new RobertaForMaskedLM(spec, k);
+    try (RobertaForMaskedLM model = new RobertaForMaskedLM(spec, k)) {
+      return productionStep(model, batchSize, seq, dry);
+    }
+  }
+
+  private static Outcome productionStep(RobertaForMaskedLM model, int batchSize, int seq, boolean dry) {
+    ModelSpec spec = model.spec();
     model.initialize(1);
     SplittableRandom r = new SplittableRandom(3);
     int[] ids = new int[batchSize * seq];
@@ -196,11 +203,17 @@ public final class GpuChecks {
   /** Training tokens/s of roberta-base on the CUDA backend: the median of {@code steps} timed steps. */
   static String bench(Kernels kernels, int batchSize, int seq, int steps) {
     io.roberta.engine.cuda.CudaKernels k = (io.roberta.engine.cuda.CudaKernels) kernels;
+    try (RobertaForMaskedLM model = new RobertaForMaskedLM(robertaBase(), k);
+        AdamW opt = new AdamW(1e-4, 0.9, 0.98, 1e-6, 0.01)) {
+      return bench(k, model, opt, batchSize, seq, steps);
+    }
+  }
+
+  private static String bench(io.roberta.engine.cuda.CudaKernels k, RobertaForMaskedLM model, AdamW opt, int batchSize,
+      int seq, int steps) {
     KernelPrecision precision = k.precision();
-    ModelSpec spec = robertaBase();
-    RobertaForMaskedLM model = new RobertaForMaskedLM(spec, k);
+    ModelSpec spec = model.spec();
     model.initialize(1);
-    AdamW opt = new AdamW(1e-4, 0.9, 0.98, 1e-6, 0.01);
     SplittableRandom r = new SplittableRandom(5);
     int[] ids = new int[batchSize * seq];
     int[] labels = new int[ids.length];

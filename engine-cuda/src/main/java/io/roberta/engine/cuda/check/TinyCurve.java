@@ -35,9 +35,14 @@ public final class TinyCurve {
 
   /** The mean masked-LM loss of each of {@code steps} optimizer steps. */
   public static double[] run(Kernels kernels, int steps) {
-    RobertaForMaskedLM model = new RobertaForMaskedLM(model(), kernels);
+    try (RobertaForMaskedLM model = new RobertaForMaskedLM(model(), kernels);
+        AdamW opt = new AdamW(3e-3, 0.9, 0.98, 1e-6, 0.01)) {
+      return run(model, opt, steps);
+    }
+  }
+
+  private static double[] run(RobertaForMaskedLM model, AdamW opt, int steps) {
     model.initialize(1234);
-    AdamW opt = new AdamW(3e-3, 0.9, 0.98, 1e-6, 0.01);
     SplittableRandom data = new SplittableRandom(99);
     int mask = model().specialTokens().mask();
     double[] losses = new double[steps];
