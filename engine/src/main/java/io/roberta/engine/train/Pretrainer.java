@@ -308,7 +308,7 @@ public final class Pretrainer implements AutoCloseable {
         }
       }
     }
-    optimizer.restore(optimizerSteps, moments);
+    optimizer.restore(optimizerSteps, moments, k);
     this.step = step;
     this.skippedSteps = skippedSteps;
     this.checkpointing = false;

@@ -162,10 +162,10 @@ public final class Rounds {
         return;
       }
       Recipe recipe = recipe(job);
-      Kernels kernels = kernels(job, recipe);
       CorpusOutput corpus = job.corpus();
       Path local = Staging.scratch("round-0");
-      try (TokenShards train = TokenShards.open(corpus.stageLocally(corpus.train()),
+      try (Kernels kernels = kernels(job, recipe);
+          TokenShards train = TokenShards.open(corpus.stageLocally(corpus.train()),
               TokenShards.Dtype.valueOf(corpus.dtype()), corpus.blockLength());
           Pretrainer trainer = new Pretrainer(recipe.model(), recipe.pretrain(), train, local, kernels,
               job.stageFingerprint())) {
@@ -365,11 +365,11 @@ public final class Rounds {
       ResourceId prevDir = prev.resource();
       ResourceId dir = roundDir(job, task.round());
       String prefix = RoundRef.workerPrefix(w);
-      Kernels kernels = kernels(job, recipe);
       CorpusOutput corpus = job.corpus();
       Path local = Staging.scratch("round-" + task.round() + "-w" + w);
       List<CorpusOutput.Shard> shards = workerShards(corpus, rounds, w);
-      try (TokenShards train = TokenShards.open(corpus.stageLocally(shards),
+      try (Kernels kernels = kernels(job, recipe);
+          TokenShards train = TokenShards.open(corpus.stageLocally(shards),
               TokenShards.Dtype.valueOf(corpus.dtype()), corpus.blockLength());
           Pretrainer trainer = new Pretrainer(recipe.model(), spec, train, local, kernels, job.stageFingerprint(),
               w, rounds.workers(), rounds.shardAffine())) {
@@ -623,10 +623,10 @@ public final class Rounds {
         body.put("seconds", slowest);
         body.put("tokensPerSecond", tokens / Math.max(slowest, 1e-9));
         if (!job.corpus().holdout().isEmpty() && job.holdoutBlocks() > 0) {
-          Kernels kernels = kernels(job, recipe);
           CorpusOutput corpus = job.corpus();
           // the scorer only needs some blocks to open with: the holdout's, so the commit never stages the corpus
-          try (TokenShards holdout = TokenShards.open(corpus.stageLocally(corpus.holdout()),
+          try (Kernels kernels = kernels(job, recipe);
+              TokenShards holdout = TokenShards.open(corpus.stageLocally(corpus.holdout()),
                   TokenShards.Dtype.valueOf(corpus.dtype()), corpus.blockLength());
               Pretrainer scorer = new Pretrainer(recipe.model(), spec, holdout, local.resolve("score"), kernels,
                   job.stageFingerprint())) {

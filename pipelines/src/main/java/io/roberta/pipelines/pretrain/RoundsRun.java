@@ -163,10 +163,10 @@ public final class RoundsRun {
       for (JsonNode h : commit.path("history")) {
         digests.add(h);
       }
-      Kernels kernels = Rounds.kernels(job, recipe);
       CorpusOutput corpus = job.corpus();
       Path local = Staging.scratch("rounds-export");
-      try (TokenShards train = TokenShards.open(corpus.stageLocally(corpus.train()),
+      try (Kernels kernels = Rounds.kernels(job, recipe);
+          TokenShards train = TokenShards.open(corpus.stageLocally(corpus.train()),
               TokenShards.Dtype.valueOf(corpus.dtype()), corpus.blockLength());
           Pretrainer trainer = new Pretrainer(recipe.model(), spec, train, local.resolve("train"), kernels,
               job.stageFingerprint())) {
