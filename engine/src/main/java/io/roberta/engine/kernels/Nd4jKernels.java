@@ -164,6 +164,35 @@ public final class Nd4jKernels implements Kernels {
     return chunks;
   }
 
+  /** FP32 element and row kernels: vectorized when the JVM has the Vector API, same bytes either way. */
+  private static final FloatOps OPS = FloatOps.INSTANCE;
+
+  /** Elements per block copied between native memory and a {@code float[]} for {@link #OPS}. */
+  private static final int BLOCK = 1 << 13;
+
+  /** A body over elements {@code [from, from + len)} copied into {@code float[]} blocks. */
+  interface BlockBody {
+    void run(int from, int len);
+  }
+
+  /** Splits {@code [0, count)} into blocks of whole rows across threads ({@code width} per row). */
+  static void forRowBlocks(int rows, int width, long costPerElement, BlockBody body) {
+    int rowsPerBlock = Math.max(1, BLOCK / Math.max(1, width));
+    int blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+    forRanges(blocks, costPerElement * rowsPerBlock * width, (from, to) -> {
+      for (int blk = from; blk < to; blk++) {
+        int r0 = blk * rowsPerBlock;
+        int r1 = Math.min(rows, r0 + rowsPerBlock);
+        body.run(r0, r1 - r0);
+      }
+    });
+  }
+
+  /** Which implementation of the FP32 row kernels this JVM uses ("vector" or "scalar"). */
+  public static String floatKernels() {
+    return OPS instanceof ScalarFloatOps ? "scalar" : "vector (jdk.incubator.vector)";
+  }
+
   /** {@code target[c] += sum over rows of g[r, c]}. */
   private static void addColumnSums(INDArray target, INDArray g) {
     int rows = (int) g.rows();
@@ -674,9 +703,20 @@ public final class Nd4jKernels implements Kernels {
     INDArray in = a(x);
     INDArray y = a(out);
     checkSameLength(y, in, "geluForward");
+    int n = (int) in.length();
+    if (in.dataType() == DataType.FLOAT && y.dataType() == DataType.FLOAT) {
+      java.nio.FloatBuffer xb = HostBuffer.floats(in);
+      java.nio.FloatBuffer yb = HostBuffer.floats(y);
+      forRowBlocks(n, 1, 16, (from, len) -> {
+        float[] xs = new float[len];
+        xb.get(from, xs, 0, len);
+        OPS.gelu(xs, xs, 0, len);
+        yb.put(from, xs, 0, len);
+      });
+      return;
+    }
     HostBuffer xs = HostBuffer.of(in);
     HostBuffer ys = HostBuffer.of(y);
-    int n = (int) in.length();
     // erf through ND4J's native transform (vectorized, OpenMP), the rest in one pass each side
     forRanges(n, 1, (from, to) -> {
       for (int i = from; i < to; i++) {
@@ -698,6 +738,20 @@ public final class Nd4jKernels implements Kernels {
     checkSameLength(d, in, "geluBackward");
     checkSameLength(a(dOut), in, "geluBackward");
     // d/dx [x Phi(x)] = Phi(x) + x phi(x) = 0.5 (1 + erf(x / sqrt 2)) + x exp(-x^2 / 2) / sqrt(2 pi)
+    if (in.dataType() == DataType.FLOAT && d.dataType() == DataType.FLOAT) {
+      java.nio.FloatBuffer xb = HostBuffer.floats(in);
+      java.nio.FloatBuffer gb = HostBuffer.floats(a(dOut));
+      java.nio.FloatBuffer db = HostBuffer.floats(d);
+      forRowBlocks((int) in.length(), 1, 24, (from, len) -> {
+        float[] xs = new float[len];
+        float[] gs = new float[len];
+        xb.get(from, xs, 0, len);
+        gb.get(from, gs, 0, len);
+        OPS.geluBackward(xs, gs, 0, len);
+        db.put(from, gs, 0, len);
+      });
+      return;
+    }
     INDArray density = temp(in.shape());
     HostBuffer xs = HostBuffer.of(in);
     HostBuffer ds = HostBuffer.of(d);
@@ -782,6 +836,45 @@ public final class Nd4jKernels implements Kernels {
     matmul(qh, kh, scores, false, true, 1.0 / Math.sqrt(headDim));
     HostBuffer bs = HostBuffer.of(bias);
     int t = (int) seq;
+    INDArray p = a(probs);
+    if (scores.dataType() == DataType.FLOAT && p.dataType() == DataType.FLOAT) {
+      // one pass per block of rows: key bias, softmax, dropout mask (into the spent scores)
+      boolean padded = !allZero(bs, (int) bias.length());
+      java.nio.FloatBuffer sb = HostBuffer.floats(scores);
+      java.nio.FloatBuffer pb = HostBuffer.floats(p);
+      java.nio.FloatBuffer mb = dropMask == null ? null : HostBuffer.floats(a(dropMask));
+      int heads = numHeads;
+      forRowBlocks((int) (batch * numHeads * seq), t, 12, (from, rows) -> {
+        int len = rows * t;
+        float[] x = new float[len];
+        sb.get(from * t, x, 0, len);
+        for (int r = 0; r < rows; r++) {
+          int off = r * t;
+          if (padded) {
+            int b = (from + r) / (heads * t);
+            for (int j = 0; j < t; j++) {
+              x[off + j] += (float) bs.get(b * t + j);
+            }
+          }
+          float sum = OPS.expShiftedRow(x, off, t);
+          OPS.scale(x, x, off, t, 1f / sum);
+        }
+        pb.put(from * t, x, 0, len);
+        if (mb != null) {
+          float[] m = new float[len];
+          mb.get(from * t, m, 0, len);
+          OPS.multiply(x, m, x, 0, len);
+          sb.put(from * t, x, 0, len);
+        }
+      });
+      INDArray contextHeads = temp(batch, numHeads, seq, headDim); // [B,nh,T,d]
+      matmul(dropMask == null ? p : scores, vh, contextHeads, false, false, 1.0);
+      heads(a(context), batch, seq, numHeads).assign(contextHeads);
+      for (INDArray temporary : new INDArray[] {contextHeads, scores, qh, kh, vh}) {
+        release(temporary);
+      }
+      return;
+    }
     if (!allZero(bs, (int) bias.length())) {
       HostBuffer ss = HostBuffer.of(scores);
       int heads = numHeads;
@@ -794,7 +887,6 @@ public final class Nd4jKernels implements Kernels {
         }
       });
     }
-    INDArray p = a(probs);
     Nd4j.exec(new SoftMax(scores, p, -1));
     INDArray mixing = p;
     if (dropMask != null) {
@@ -836,10 +928,33 @@ public final class Nd4jKernels implements Kernels {
     // softmax backward, with the dropout mask and the 1/sqrt(d) scale folded into one pass:
     // dScores = p * (dProbs * mask - sum(dProbs * mask * p)) * scale
     double scale = 1.0 / Math.sqrt(headDim);
+    int t = (int) seq;
+    if (dProbs.dataType() == DataType.FLOAT && p.dataType() == DataType.FLOAT) {
+      java.nio.FloatBuffer gb = HostBuffer.floats(dProbs);
+      java.nio.FloatBuffer pb = HostBuffer.floats(p);
+      java.nio.FloatBuffer mb = dropMask == null ? null : HostBuffer.floats(a(dropMask));
+      float fscale = (float) scale;
+      forRowBlocks((int) (batch * numHeads * seq), t, 8, (from, rows) -> {
+        int len = rows * t;
+        float[] g = new float[len];
+        float[] pr = new float[len];
+        float[] m = mb == null ? null : new float[len];
+        gb.get(from * t, g, 0, len);
+        pb.get(from * t, pr, 0, len);
+        if (m != null) {
+          mb.get(from * t, m, 0, len);
+        }
+        for (int r = 0; r < rows; r++) {
+          int off = r * t;
+          float dot = OPS.maskDot(g, m, pr, off, t);
+          OPS.softmaxGrad(g, pr, off, t, dot, fscale);
+        }
+        gb.put(from * t, g, 0, len);
+      });
+    } else {
     HostBuffer dps = HostBuffer.of(dProbs);
     HostBuffer ps = HostBuffer.of(p);
     HostBuffer ms = dropMask == null ? null : HostBuffer.of(a(dropMask));
-    int t = (int) seq;
     forRanges((int) (batch * numHeads * seq), t, (from, to) -> {
       for (int row = from; row < to; row++) {
         int base = row * t;
@@ -857,6 +972,7 @@ public final class Nd4jKernels implements Kernels {
         }
       }
     });
+    }
     INDArray dScores = dProbs;
     INDArray dHeads = dvHeads; // reused for dq, then dk
     matmul(dScores, kh, dHeads, false, false, 1.0);
@@ -883,6 +999,28 @@ public final class Nd4jKernels implements Kernels {
     // the same bytes for a seed whatever the thread count: chunk c always uses stream (seed, c).
     // Each 64-bit draw decides two elements (two unsigned 32-bit uniforms against p * 2^32).
     long threshold = (long) Math.ceil(p * 4294967296.0);
+    if (a(mask).dataType() == DataType.FLOAT) {
+      // the same draws and values as below, written a chunk at a time
+      java.nio.FloatBuffer mb = HostBuffer.floats(a(mask));
+      float kept = (float) keep;
+      forRanges(chunks, DROPOUT_CHUNK, (from, to) -> {
+        float[] values = new float[DROPOUT_CHUNK];
+        for (int c = from; c < to; c++) {
+          SplittableRandom random = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (c + 1)));
+          int start = c * DROPOUT_CHUNK;
+          int len = Math.min(n, start + DROPOUT_CHUNK) - start;
+          for (int i = 0; i < len; i += 2) {
+            long bits = random.nextLong();
+            values[i] = (bits >>> 32) < threshold ? 0f : kept;
+            if (i + 1 < len) {
+              values[i + 1] = (bits & 0xFFFFFFFFL) < threshold ? 0f : kept;
+            }
+          }
+          mb.put(start, values, 0, len);
+        }
+      });
+      return;
+    }
     forRanges(chunks, DROPOUT_CHUNK, (from, to) -> {
       for (int c = from; c < to; c++) {
         SplittableRandom random = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (c + 1)));
@@ -923,11 +1061,37 @@ public final class Nd4jKernels implements Kernels {
     // all rows and a gradient wanted: the softmax goes straight into dLogits
     boolean inPlace = rows == null && dLogits != null;
     INDArray probs = inPlace ? a(dLogits) : temp(selected.shape());
-    Nd4j.exec(new SoftMax(selected, probs, -1));
     HostBuffer ps = HostBuffer.of(probs);
     HostBuffer zs = HostBuffer.of(selected);
     int width = (int) classes;
     double[] losses = new double[count];
+    if (selected.dataType() == DataType.FLOAT && probs.dataType() == DataType.FLOAT) {
+      // softmax, loss, the -1 at the target and the scale in one pass over a block of rows
+      java.nio.FloatBuffer zb = HostBuffer.floats(selected);
+      java.nio.FloatBuffer pb = HostBuffer.floats(probs);
+      float fscale = (float) scale;
+      forRowBlocks(count, width, 12, (from, blockRows) -> {
+        int len = blockRows * width;
+        float[] x = new float[len];
+        zb.get(from * width, x, 0, len);
+        for (int r = 0; r < blockRows; r++) {
+          int j = from + r;
+          int off = r * width;
+          float inv = 1f / OPS.expShiftedRow(x, off, width);
+          float p = x[off + targets[j]] * inv;
+          losses[j] = p > 1e-30 ? -Math.log(p) : -logSoftmaxAt(zs, j * width, width, targets[j]);
+          if (dLogits != null) {
+            OPS.scale(x, x, off, width, inv);
+            x[off + targets[j]] = p - 1f;
+            OPS.scale(x, x, off, width, fscale);
+          }
+        }
+        if (dLogits != null) {
+          pb.put(from * width, x, 0, len);
+        }
+      });
+    } else {
+    Nd4j.exec(new SoftMax(selected, probs, -1));
     forRanges(count, width, (from, to) -> {
       for (int j = from; j < to; j++) {
         double p = ps.get(j * width + targets[j]);
@@ -942,6 +1106,7 @@ public final class Nd4jKernels implements Kernels {
         }
       }
     });
+    }
     double loss = 0;
     for (double l : losses) {
       loss += l; // in row order: the same sum whatever the thread count
