@@ -20,7 +20,10 @@ package io.roberta.engine.kernels;
  */
 interface FloatOps {
 
-  /** {@code y[i] = 0.5 x (1 + erf(x / sqrt 2))} for {@code i} in {@code [off, off + n)}. */
+  /**
+   * {@code y[i] = 0.5 x (1 + erf(x / sqrt 2))} for {@code i} in {@code [off, off + n)}
+   * ({@code y} may be {@code x}).
+   */
   void gelu(float[] x, float[] y, int off, int n);
 
   /**
@@ -52,6 +55,15 @@ interface FloatOps {
 
   /** {@code y[i] = x[i] * f} over {@code [off, off + n)} ({@code y} may be {@code x}). */
   void scale(float[] x, float[] y, int off, int n, float f);
+
+  /** {@code y[i] = x[i] + c} over {@code [off, off + n)} ({@code y} may be {@code x}). */
+  void addScalar(float[] x, float c, float[] y, int off, int n);
+
+  /** {@code acc[i] = acc[i] + x[i] * y[i]} (two roundings, no fused multiply-add). */
+  void multiplyAdd(float[] x, float[] y, float[] acc, int off, int n);
+
+  /** {@code z[i] = x[i] + y[i]} over {@code [off, off + n)} ({@code z} may be either input). */
+  void add(float[] x, float[] y, float[] z, int off, int n);
 
   /** {@code z[i] = x[i] * y[i]} over {@code [off, off + n)} ({@code z} may be either input). */
   void multiply(float[] x, float[] y, float[] z, int off, int n);

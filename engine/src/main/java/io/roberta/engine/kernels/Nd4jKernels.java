@@ -434,6 +434,10 @@ public final class Nd4jKernels implements Kernels {
     INDArray d = a(dst);
     INDArray s = a(src);
     checkSameLength(d, s, "add");
+    if (d.dataType() == DataType.FLOAT && s.dataType() == DataType.FLOAT) {
+      binary(d, s, d, false);
+      return;
+    }
     if (d.length() >= NATIVE_THRESHOLD) {
       d.addi(s);
       return;
@@ -454,6 +458,11 @@ public final class Nd4jKernels implements Kernels {
     INDArray ys = a(y);
     checkSameLength(d, xs, "multiply");
     checkSameLength(d, ys, "multiply");
+    if (d.dataType() == DataType.FLOAT && xs.dataType() == DataType.FLOAT
+        && ys.dataType() == DataType.FLOAT) {
+      binary(xs, ys, d, true);
+      return;
+    }
     if (d.length() >= NATIVE_THRESHOLD) {
       xs.mul(ys, d);
       return;
@@ -465,6 +474,25 @@ public final class Nd4jKernels implements Kernels {
       for (int i = from; i < to; i++) {
         db.set(i, xb.get(i) * yb.get(i));
       }
+    });
+  }
+
+  /** {@code z = x * y} ({@code multiply}) or {@code x + y}, FP32, in blocks across threads. */
+  private static void binary(INDArray x, INDArray y, INDArray z, boolean multiply) {
+    java.nio.FloatBuffer xb = HostBuffer.floats(x);
+    java.nio.FloatBuffer yb = HostBuffer.floats(y);
+    java.nio.FloatBuffer zb = HostBuffer.floats(z);
+    forRowBlocks((int) z.length(), 1, 1, (from, len) -> {
+      float[] xs = new float[len];
+      float[] ys = new float[len];
+      xb.get(from, xs, 0, len);
+      yb.get(from, ys, 0, len);
+      if (multiply) {
+        OPS.multiply(xs, ys, xs, 0, len);
+      } else {
+        OPS.add(xs, ys, xs, 0, len);
+      }
+      zb.put(from, xs, 0, len);
     });
   }
 
@@ -577,6 +605,10 @@ public final class Nd4jKernels implements Kernels {
     INDArray in = a(x);
     int rows = (int) in.rows();
     int width = (int) in.columns();
+    if (in.dataType() == DataType.FLOAT) {
+      layerNormForwardFloat(in, a(out), a(mean), a(rstd), a(weight), a(bias), eps);
+      return;
+    }
     HostBuffer xs = HostBuffer.of(in);
     HostBuffer ys = HostBuffer.of(a(out));
     HostBuffer mu = HostBuffer.of(a(mean));
@@ -606,6 +638,101 @@ public final class Nd4jKernels implements Kernels {
     });
   }
 
+  /**
+   * FP32 layer norm, a row at a time in float (as PyTorch's CPU kernel): mean and variance as
+   * fixed-layout sums, {@code y = ((x - mean) rstd) w + b}.
+   */
+  private static void layerNormForwardFloat(INDArray in, INDArray out, INDArray mean,
+      INDArray rstd, INDArray weight, INDArray bias, double eps) {
+    int rows = (int) in.rows();
+    int width = (int) in.columns();
+    java.nio.FloatBuffer xb = HostBuffer.floats(in);
+    java.nio.FloatBuffer yb = HostBuffer.floats(out);
+    java.nio.FloatBuffer mb = HostBuffer.floats(mean);
+    java.nio.FloatBuffer rb = HostBuffer.floats(rstd);
+    float[] w = new float[width];
+    float[] b = new float[width];
+    HostBuffer.floats(weight).get(0, w, 0, width);
+    HostBuffer.floats(bias).get(0, b, 0, width);
+    forRanges(rows, 6L * width, (from, to) -> {
+      float[] xr = new float[width];
+      float[] y = new float[width];
+      for (int r = from; r < to; r++) {
+        xb.get(r * width, xr, 0, width);
+        float m = OPS.sum(xr, 0, width) / width;
+        OPS.addScalar(xr, -m, y, 0, width);
+        float variance = OPS.dot(y, y, 0, width) / width; // biased, as PyTorch
+        float inv = (float) (1.0 / Math.sqrt(variance + eps));
+        OPS.scale(y, y, 0, width, inv);
+        OPS.multiply(y, w, y, 0, width);
+        OPS.add(y, b, y, 0, width);
+        yb.put(r * width, y, 0, width);
+        mb.put(r, m);
+        rb.put(r, inv);
+      }
+    });
+  }
+
+  /**
+   * FP32 layer norm backward, a row at a time in float. {@code dWeight} and {@code dBias} are
+   * summed per fixed chunk of rows in float, the chunks added in order in double: the same bytes
+   * whatever the thread count.
+   */
+  private static void layerNormBackwardFloat(INDArray in, INDArray dOut, INDArray dx,
+      INDArray dWeight, INDArray dBias, INDArray mean, INDArray rstd, INDArray weight) {
+    int rows = (int) in.rows();
+    int width = (int) in.columns();
+    java.nio.FloatBuffer xb = HostBuffer.floats(in);
+    java.nio.FloatBuffer gb = HostBuffer.floats(dOut);
+    java.nio.FloatBuffer dxb = HostBuffer.floats(dx);
+    java.nio.FloatBuffer mb = HostBuffer.floats(mean);
+    java.nio.FloatBuffer rb = HostBuffer.floats(rstd);
+    float[] w = new float[width];
+    HostBuffer.floats(weight).get(0, w, 0, width);
+    int chunks = Math.max(1, (rows + REDUCE_CHUNK - 1) / REDUCE_CHUNK);
+    float[][] dwParts = new float[chunks][width];
+    float[][] dbParts = new float[chunks][width];
+    forChunks(rows, REDUCE_CHUNK, 10L * width, (chunk, from, to) -> {
+      float[] dwPart = dwParts[chunk];
+      float[] dbPart = dbParts[chunk];
+      float[] xhat = new float[width];
+      float[] g = new float[width];
+      float[] dNorm = new float[width];
+      float[] u = new float[width];
+      for (int r = from; r < to; r++) {
+        xb.get(r * width, xhat, 0, width);
+        gb.get(r * width, g, 0, width);
+        float m = mb.get(r);
+        float inv = rb.get(r);
+        // dx = rstd (dnorm - mean(dnorm) - xhat mean(dnorm xhat)), dnorm = dOut w
+        OPS.addScalar(xhat, -m, xhat, 0, width);
+        OPS.scale(xhat, xhat, 0, width, inv);
+        OPS.multiply(g, w, dNorm, 0, width);
+        float meanDNorm = OPS.sum(dNorm, 0, width) / width;
+        float meanDNormXhat = OPS.dot(dNorm, xhat, 0, width) / width;
+        OPS.multiplyAdd(g, xhat, dwPart, 0, width);
+        OPS.add(dbPart, g, dbPart, 0, width);
+        OPS.addScalar(dNorm, -meanDNorm, dNorm, 0, width);
+        OPS.scale(xhat, u, 0, width, -meanDNormXhat);
+        OPS.add(dNorm, u, dNorm, 0, width);
+        OPS.scale(dNorm, dNorm, 0, width, inv);
+        dxb.put(r * width, dNorm, 0, width);
+      }
+    });
+    HostBuffer dws = HostBuffer.of(dWeight);
+    HostBuffer dbs = HostBuffer.of(dBias);
+    for (int c = 0; c < width; c++) { // chunk partials in chunk order: deterministic
+      double dwSum = 0;
+      double dbSum = 0;
+      for (int k = 0; k < chunks; k++) {
+        dwSum += dwParts[k][c];
+        dbSum += dbParts[k][c];
+      }
+      dws.add(c, dwSum);
+      dbs.add(c, dbSum);
+    }
+  }
+
   @Override
   public void layerNormBackward(
       Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor mean, Tensor rstd,
@@ -613,6 +740,10 @@ public final class Nd4jKernels implements Kernels {
     INDArray in = a(x);
     int rows = (int) in.rows();
     int width = (int) in.columns();
+    if (in.dataType() == DataType.FLOAT) {
+      layerNormBackwardFloat(in, a(dOut), a(dx), a(dWeight), a(dBias), a(mean), a(rstd), a(weight));
+      return;
+    }
     HostBuffer xs = HostBuffer.of(in);
     HostBuffer g = HostBuffer.of(a(dOut));
     HostBuffer dxs = HostBuffer.of(a(dx));
@@ -918,7 +1049,11 @@ public final class Nd4jKernels implements Kernels {
     // in the forward pass this was: context = (probs * dropMask) @ v
     if (dropMask != null) {
       INDArray mixing = dProbs; // borrowed until dProbs is computed below
-      p.mul(a(dropMask), mixing);
+      if (p.dataType() == DataType.FLOAT) {
+        binary(p, a(dropMask), mixing, true);
+      } else {
+        p.mul(a(dropMask), mixing);
+      }
       matmul(mixing, dContextHeads, dvHeads, true, false, 1.0);
     } else {
       matmul(p, dContextHeads, dvHeads, true, false, 1.0);

@@ -155,6 +155,27 @@ final class ScalarFloatOps implements FloatOps {
   }
 
   @Override
+  public void addScalar(float[] x, float c, float[] y, int off, int n) {
+    for (int i = off; i < off + n; i++) {
+      y[i] = x[i] + c;
+    }
+  }
+
+  @Override
+  public void multiplyAdd(float[] x, float[] y, float[] acc, int off, int n) {
+    for (int i = off; i < off + n; i++) {
+      acc[i] = acc[i] + x[i] * y[i];
+    }
+  }
+
+  @Override
+  public void add(float[] x, float[] y, float[] z, int off, int n) {
+    for (int i = off; i < off + n; i++) {
+      z[i] = x[i] + y[i];
+    }
+  }
+
+  @Override
   public void multiply(float[] x, float[] y, float[] z, int off, int n) {
     for (int i = off; i < off + n; i++) {
       z[i] = x[i] * y[i];

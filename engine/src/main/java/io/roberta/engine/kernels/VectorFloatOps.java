@@ -106,13 +106,18 @@ final class VectorFloatOps implements FloatOps, FloatOps.VectorCapable {
   @Override
   public void gelu(float[] x, float[] y, int off, int n) {
     int body = S.loopBound(n);
-    gaussianExp(x, off, y, off, body);
-    normalCdf(x, off, y, off, y, off, body);
-    for (int i = off; i < off + body; i += LANES) {
-      FloatVector v = FloatVector.fromArray(S, x, i);
-      // (0.5 x) (1 + erf) as the scalar twin: 0.5 (1 + erf) x rounds differently, so undo the 0.5
-      FloatVector onePlusErf = FloatVector.fromArray(S, y, i).mul(2f);
-      v.mul(0.5f).mul(onePlusErf).intoArray(y, i);
+    int block = 1024;
+    float[] cdf = new float[Math.min(body, block)]; // y may be x: the cdf needs its own array
+    for (int start = off; start < off + body; start += block) {
+      int len = Math.min(block, off + body - start);
+      gaussianExp(x, start, cdf, 0, len);
+      normalCdf(x, start, cdf, 0, cdf, 0, len);
+      for (int i = 0; i < len; i += LANES) {
+        FloatVector v = FloatVector.fromArray(S, x, start + i);
+        // (0.5 x) (1 + erf) as the scalar twin: the cdf holds 0.5 (1 + erf), exactly half of it
+        FloatVector onePlusErf = FloatVector.fromArray(S, cdf, i).mul(2f);
+        v.mul(0.5f).mul(onePlusErf).intoArray(y, start + i);
+      }
     }
     tail.gelu(x, y, off + body, n - body);
   }
@@ -206,6 +211,34 @@ final class VectorFloatOps implements FloatOps, FloatOps.VectorCapable {
       FloatVector.fromArray(S, x, i).mul(f).intoArray(y, i);
     }
     tail.scale(x, y, off + body, n - body, f);
+  }
+
+  @Override
+  public void addScalar(float[] x, float c, float[] y, int off, int n) {
+    int body = S.loopBound(n);
+    for (int i = off; i < off + body; i += LANES) {
+      FloatVector.fromArray(S, x, i).add(c).intoArray(y, i);
+    }
+    tail.addScalar(x, c, y, off + body, n - body);
+  }
+
+  @Override
+  public void multiplyAdd(float[] x, float[] y, float[] acc, int off, int n) {
+    int body = S.loopBound(n);
+    for (int i = off; i < off + body; i += LANES) {
+      FloatVector prod = FloatVector.fromArray(S, x, i).mul(FloatVector.fromArray(S, y, i));
+      FloatVector.fromArray(S, acc, i).add(prod).intoArray(acc, i);
+    }
+    tail.multiplyAdd(x, y, acc, off + body, n - body);
+  }
+
+  @Override
+  public void add(float[] x, float[] y, float[] z, int off, int n) {
+    int body = S.loopBound(n);
+    for (int i = off; i < off + body; i += LANES) {
+      FloatVector.fromArray(S, x, i).add(FloatVector.fromArray(S, y, i)).intoArray(z, i);
+    }
+    tail.add(x, y, z, off + body, n - body);
   }
 
   @Override

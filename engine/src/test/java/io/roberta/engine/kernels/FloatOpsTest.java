@@ -50,6 +50,13 @@ class FloatOpsTest {
         SCALAR.gelu(x, a, off, n);
         vector.gelu(x, b, off, n);
         assertArrayEquals(a, b, "gelu, n=" + n);
+        b = x.clone();
+        vector.gelu(b, b, off, n); // in place
+        System.arraycopy(x, 0, b, 0, off);
+        System.arraycopy(x, off + n, b, off + n, b.length - off - n);
+        System.arraycopy(x, 0, a, 0, off);
+        System.arraycopy(x, off + n, a, off + n, a.length - off - n);
+        assertArrayEquals(a, b, "gelu in place, n=" + n);
         a = g.clone();
         b = g.clone();
         SCALAR.geluBackward(x, a, off, n);
