@@ -197,6 +197,28 @@ public final class Nd4jKernels implements Kernels {
   private static void addColumnSums(INDArray target, INDArray g) {
     int rows = (int) g.rows();
     int width = (int) g.columns();
+    if (g.dataType() == DataType.FLOAT) {
+      // float partial sums per fixed chunk of rows, the chunks added in order in double
+      java.nio.FloatBuffer gb = HostBuffer.floats(g);
+      int chunkCount = Math.max(1, (rows + REDUCE_CHUNK - 1) / REDUCE_CHUNK);
+      float[][] parts = new float[chunkCount][width];
+      forChunks(rows, REDUCE_CHUNK, width, (chunk, from, to) -> {
+        float[] row = new float[width];
+        for (int r = from; r < to; r++) {
+          gb.get(r * width, row, 0, width);
+          OPS.add(parts[chunk], row, parts[chunk], 0, width);
+        }
+      });
+      HostBuffer ts = HostBuffer.of(target);
+      for (int c = 0; c < width; c++) {
+        double sum = 0;
+        for (float[] part : parts) {
+          sum += part[c];
+        }
+        ts.add(c, sum);
+      }
+      return;
+    }
     HostBuffer gs = HostBuffer.of(g);
     int chunks = (rows + REDUCE_CHUNK - 1) / REDUCE_CHUNK;
     double[][] partial = new double[Math.max(1, chunks)][width];

@@ -108,6 +108,19 @@ class Fp32RowKernelsTest {
   }
 
   @Test
+  void linearBackwardBiasSumsMatchDouble() {
+    int rows = 600; // three reduction chunks
+    int in = 24;
+    int out = 40;
+    double[] x = random(14, rows * in, 1);
+    double[] w = random(15, out * in, 1);
+    double[] g = random(16, rows * out, 1);
+    both(new long[][] {{rows, in}, {out, in}, {rows, out}, {rows, in}, {out, in}, {out}},
+        new double[][] {x, w, g}, 3, 2e-5, "linear backward",
+        (k, t) -> k.linearBackward(t[3], t[4], t[5], t[2], t[0], t[1]));
+  }
+
+  @Test
   void crossEntropyMatchesDouble() {
     int rows = 40;
     int classes = 1003;
