@@ -33,6 +33,39 @@ public final class Nd4jKernels implements Kernels {
     }
     this.precision = precision;
     this.type = precision == KernelPrecision.FP64 ? DataType.DOUBLE : DataType.FLOAT;
+    if (BLAS_THREADS > 0 && BLAS_SET.compareAndSet(false, true)) {
+      Nd4j.factory().blas().setMaxThreads(BLAS_THREADS);
+    }
+  }
+
+  /**
+   * Threads for ND4J's bundled OpenBLAS, from {@code -Droberta.blasThreads} or the environment
+   * variable {@code ROBERTA_BLAS_THREADS} (0 or unset: ND4J's default, one per core). Its pthreads
+   * workers hand work over by spinning on {@code sched_yield}; on a machine busy with other work
+   * that spinning took as much CPU as the matrix products (perf, tiny model), and one BLAS thread
+   * (with the row kernels and ND4J's OpenMP ops still parallel) was faster; on an idle machine
+   * the matrix products then use one core. Applied once, by the first backend created.
+   */
+  static final int BLAS_THREADS = blasThreadsSetting();
+
+  private static final java.util.concurrent.atomic.AtomicBoolean BLAS_SET =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  private static int blasThreadsSetting() {
+    String value = System.getProperty("roberta.blasThreads", System.getenv("ROBERTA_BLAS_THREADS"));
+    if (value == null || value.isBlank()) {
+      return 0;
+    }
+    try {
+      int n = Integer.parseInt(value.trim());
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("ROBERTA_BLAS_THREADS (or -Droberta.blasThreads) = '" + value
+        + "' is not a thread count; give 0 (ND4J's default) or a positive number");
   }
 
   /** A tensor backed by an ND4J array. */
@@ -86,7 +119,7 @@ public final class Nd4jKernels implements Kernels {
     Nd4j.getEnvironment().setMaxMasterThreads(threads);
     org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps()
         .setOmpNumThreads(threads);
-    Nd4j.factory().blas().setMaxThreads(threads);
+    Nd4j.factory().blas().setMaxThreads(BLAS_THREADS > 0 ? Math.min(threads, BLAS_THREADS) : threads);
     return Nd4j.factory().blas().getMaxThreads();
   }
 
