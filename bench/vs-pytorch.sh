@@ -18,7 +18,10 @@
 #
 # The peer needs Debian's PyTorch and the OpenMP OpenBLAS (without it PyTorch falls back to the
 # reference BLAS, about 20x slower):  apt-get update && apt-get install -y python3-torch libopenblas0-openmp
-# Without them this script says so and exits 0. Before timing, the peer is checked against
+# Without them this script says so and exits 0. Under PASSIVE the launcher also lets the engine's
+# bundled OpenBLAS workers (pthreads, not OpenMP like the peer's) sleep at once
+# (OPENBLAS_THREAD_TIMEOUT=4). The 1-minute load average is sampled before every run and its range
+# is printed with the figures: on a shared machine they mean little without it. Before timing, the peer is checked against
 # ../shared/fixtures/tiny-roberta (logits, hidden states, loss, every gradient, one AdamW step).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,9 +45,11 @@ OMP_WAIT_POLICY=PASSIVE "$PY" "$ROOT/bench/torch_roberta.py" check "$FIXTURE"
 OUT=$(mktemp -d /tmp/vs-pytorch.XXXXXX)
 for policy in $POLICIES; do
   for round in $(seq 1 "$ROUNDS"); do
+    cut -d' ' -f1 /proc/loadavg >> "$OUT/load"
     echo "policy $policy, round $round/$ROUNDS: engine ..." >&2
     OMP_WAIT_POLICY=$policy OMP_NUM_THREADS=$THREADS "$ROOT/roberta" bench rows --rows "$ROWS" \
       --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" 2>/dev/null | grep '^row ' >> "$OUT/engine-$policy"
+    cut -d' ' -f1 /proc/loadavg >> "$OUT/load"
     echo "policy $policy, round $round/$ROUNDS: pytorch ..." >&2
     OMP_WAIT_POLICY=$policy OMP_NUM_THREADS=$THREADS "$PY" "$ROOT/bench/torch_roberta.py" rows \
       --rows "$ROWS" --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" 2>/dev/null | grep '^row ' >> "$OUT/torch-$policy"
@@ -73,5 +78,7 @@ for policy in policies:
         me, mt = statistics.median(e[row]), statistics.median(t[row])
         u = unit.get(row, "tokens/s")
         print(f"{policy:8s} {row:9s} {me:9.3f} {mt:9.3f} {eu[row]/me:9.0f} {u:4s} {tu[row]/mt:9.0f} {u:4s} {mt/me:5.2f}x")
+loads = [float(l) for l in open(f"{out}/load")]
+print(f"1-minute load average before the runs: {min(loads):.1f} to {max(loads):.1f} on {__import__('os').cpu_count()} cores")
 print(f"(raw step times: {out})")
 PYEOF

@@ -21,10 +21,7 @@ abstract class HostBuffer {
   }
 
   static HostBuffer of(INDArray a) {
-    if (a.ordering() != 'c' || a.offset() != 0 || a.isView() || a.elementWiseStride() != 1) {
-      throw new IllegalStateException("kernel needs a contiguous row-major array, got "
-          + a.shapeInfoToString());
-    }
+    checkContiguous(a);
     int n = Math.toIntExact(a.length());
     if (a.dataType() == DataType.FLOAT) {
       FloatBuffer b = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
@@ -35,6 +32,29 @@ abstract class HostBuffer {
       return new Doubles(b, n);
     }
     throw new IllegalStateException("kernel supports FLOAT and DOUBLE, got " + a.dataType());
+  }
+
+  private static void checkContiguous(INDArray a) {
+    if (a.ordering() != 'c' || a.offset() != 0 || a.isView() || a.elementWiseStride() != 1) {
+      throw new IllegalStateException("kernel needs a contiguous row-major array, got "
+          + a.shapeInfoToString());
+    }
+  }
+
+  /**
+   * A contiguous FLOAT array's native memory as a {@link FloatBuffer} (absolute bulk
+   * {@code get}/{@code put} copy rows to and from {@code float[]} for {@link FloatOps}).
+   */
+  static FloatBuffer floats(INDArray a) {
+    checkContiguous(a);
+    if (a.dataType() != DataType.FLOAT) {
+      throw new IllegalStateException("kernel wants FLOAT, got " + a.dataType());
+    }
+    FloatBuffer b = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+    if (b.capacity() < a.length()) {
+      throw new IllegalStateException("native buffer of " + b.capacity() + " < " + a.length());
+    }
+    return b;
   }
 
   private static final class Floats extends HostBuffer {

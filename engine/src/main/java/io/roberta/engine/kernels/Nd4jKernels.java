@@ -33,6 +33,39 @@ public final class Nd4jKernels implements Kernels {
     }
     this.precision = precision;
     this.type = precision == KernelPrecision.FP64 ? DataType.DOUBLE : DataType.FLOAT;
+    if (BLAS_THREADS > 0 && BLAS_SET.compareAndSet(false, true)) {
+      Nd4j.factory().blas().setMaxThreads(BLAS_THREADS);
+    }
+  }
+
+  /**
+   * Threads for ND4J's bundled OpenBLAS, from {@code -Droberta.blasThreads} or the environment
+   * variable {@code ROBERTA_BLAS_THREADS} (0 or unset: ND4J's default, one per core). Its pthreads
+   * workers hand work over by spinning on {@code sched_yield}; on a machine busy with other work
+   * that spinning took as much CPU as the matrix products (perf, tiny model), and one BLAS thread
+   * (with the row kernels and ND4J's OpenMP ops still parallel) was faster; on an idle machine
+   * the matrix products then use one core. Applied once, by the first backend created.
+   */
+  static final int BLAS_THREADS = blasThreadsSetting();
+
+  private static final java.util.concurrent.atomic.AtomicBoolean BLAS_SET =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  private static int blasThreadsSetting() {
+    String value = System.getProperty("roberta.blasThreads", System.getenv("ROBERTA_BLAS_THREADS"));
+    if (value == null || value.isBlank()) {
+      return 0;
+    }
+    try {
+      int n = Integer.parseInt(value.trim());
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("ROBERTA_BLAS_THREADS (or -Droberta.blasThreads) = '" + value
+        + "' is not a thread count; give 0 (ND4J's default) or a positive number");
   }
 
   /** A tensor backed by an ND4J array. */
@@ -86,7 +119,7 @@ public final class Nd4jKernels implements Kernels {
     Nd4j.getEnvironment().setMaxMasterThreads(threads);
     org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps()
         .setOmpNumThreads(threads);
-    Nd4j.factory().blas().setMaxThreads(threads);
+    Nd4j.factory().blas().setMaxThreads(BLAS_THREADS > 0 ? Math.min(threads, BLAS_THREADS) : threads);
     return Nd4j.factory().blas().getMaxThreads();
   }
 
@@ -164,10 +197,61 @@ public final class Nd4jKernels implements Kernels {
     return chunks;
   }
 
+  /** FP32 element and row kernels: vectorized when the JVM has the Vector API, same bytes either way. */
+  private static final FloatOps OPS = FloatOps.INSTANCE;
+
+  /** Elements per block copied between native memory and a {@code float[]} for {@link #OPS}. */
+  private static final int BLOCK = 1 << 13;
+
+  /** A body over elements {@code [from, from + len)} copied into {@code float[]} blocks. */
+  interface BlockBody {
+    void run(int from, int len);
+  }
+
+  /** Splits {@code [0, count)} into blocks of whole rows across threads ({@code width} per row). */
+  static void forRowBlocks(int rows, int width, long costPerElement, BlockBody body) {
+    int rowsPerBlock = Math.max(1, BLOCK / Math.max(1, width));
+    int blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+    forRanges(blocks, costPerElement * rowsPerBlock * width, (from, to) -> {
+      for (int blk = from; blk < to; blk++) {
+        int r0 = blk * rowsPerBlock;
+        int r1 = Math.min(rows, r0 + rowsPerBlock);
+        body.run(r0, r1 - r0);
+      }
+    });
+  }
+
+  /** Which implementation of the FP32 row kernels this JVM uses ("vector" or "scalar"). */
+  public static String floatKernels() {
+    return OPS instanceof ScalarFloatOps ? "scalar" : "vector (jdk.incubator.vector)";
+  }
+
   /** {@code target[c] += sum over rows of g[r, c]}. */
   private static void addColumnSums(INDArray target, INDArray g) {
     int rows = (int) g.rows();
     int width = (int) g.columns();
+    if (g.dataType() == DataType.FLOAT) {
+      // float partial sums per fixed chunk of rows, the chunks added in order in double
+      java.nio.FloatBuffer gb = HostBuffer.floats(g);
+      int chunkCount = Math.max(1, (rows + REDUCE_CHUNK - 1) / REDUCE_CHUNK);
+      float[][] parts = new float[chunkCount][width];
+      forChunks(rows, REDUCE_CHUNK, width, (chunk, from, to) -> {
+        float[] row = new float[width];
+        for (int r = from; r < to; r++) {
+          gb.get(r * width, row, 0, width);
+          OPS.add(parts[chunk], row, parts[chunk], 0, width);
+        }
+      });
+      HostBuffer ts = HostBuffer.of(target);
+      for (int c = 0; c < width; c++) {
+        double sum = 0;
+        for (float[] part : parts) {
+          sum += part[c];
+        }
+        ts.add(c, sum);
+      }
+      return;
+    }
     HostBuffer gs = HostBuffer.of(g);
     int chunks = (rows + REDUCE_CHUNK - 1) / REDUCE_CHUNK;
     double[][] partial = new double[Math.max(1, chunks)][width];
@@ -612,6 +696,10 @@ public final class Nd4jKernels implements Kernels {
     INDArray d = a(dst);
     INDArray s = a(src);
     checkSameLength(d, s, "add");
+    if (d.dataType() == DataType.FLOAT && s.dataType() == DataType.FLOAT) {
+      binary(d, s, d, false);
+      return;
+    }
     if (d.length() >= NATIVE_THRESHOLD) {
       d.addi(s);
       return;
@@ -632,6 +720,11 @@ public final class Nd4jKernels implements Kernels {
     INDArray ys = a(y);
     checkSameLength(d, xs, "multiply");
     checkSameLength(d, ys, "multiply");
+    if (d.dataType() == DataType.FLOAT && xs.dataType() == DataType.FLOAT
+        && ys.dataType() == DataType.FLOAT) {
+      binary(xs, ys, d, true);
+      return;
+    }
     if (d.length() >= NATIVE_THRESHOLD) {
       xs.mul(ys, d);
       return;
@@ -643,6 +736,25 @@ public final class Nd4jKernels implements Kernels {
       for (int i = from; i < to; i++) {
         db.set(i, xb.get(i) * yb.get(i));
       }
+    });
+  }
+
+  /** {@code z = x * y} ({@code multiply}) or {@code x + y}, FP32, in blocks across threads. */
+  private static void binary(INDArray x, INDArray y, INDArray z, boolean multiply) {
+    java.nio.FloatBuffer xb = HostBuffer.floats(x);
+    java.nio.FloatBuffer yb = HostBuffer.floats(y);
+    java.nio.FloatBuffer zb = HostBuffer.floats(z);
+    forRowBlocks((int) z.length(), 1, 1, (from, len) -> {
+      float[] xs = new float[len];
+      float[] ys = new float[len];
+      xb.get(from, xs, 0, len);
+      yb.get(from, ys, 0, len);
+      if (multiply) {
+        OPS.multiply(xs, ys, xs, 0, len);
+      } else {
+        OPS.add(xs, ys, xs, 0, len);
+      }
+      zb.put(from, xs, 0, len);
     });
   }
 
@@ -765,6 +877,10 @@ public final class Nd4jKernels implements Kernels {
     INDArray in = a(x);
     int rows = (int) in.rows();
     int width = (int) in.columns();
+    if (in.dataType() == DataType.FLOAT) {
+      layerNormForwardFloat(in, a(out), a(mean), a(rstd), a(weight), a(bias), eps);
+      return;
+    }
     HostBuffer xs = HostBuffer.of(in);
     HostBuffer ys = HostBuffer.of(a(out));
     HostBuffer mu = HostBuffer.of(a(mean));
@@ -794,6 +910,101 @@ public final class Nd4jKernels implements Kernels {
     });
   }
 
+  /**
+   * FP32 layer norm, a row at a time in float (as PyTorch's CPU kernel): mean and variance as
+   * fixed-layout sums, {@code y = ((x - mean) rstd) w + b}.
+   */
+  private static void layerNormForwardFloat(INDArray in, INDArray out, INDArray mean,
+      INDArray rstd, INDArray weight, INDArray bias, double eps) {
+    int rows = (int) in.rows();
+    int width = (int) in.columns();
+    java.nio.FloatBuffer xb = HostBuffer.floats(in);
+    java.nio.FloatBuffer yb = HostBuffer.floats(out);
+    java.nio.FloatBuffer mb = HostBuffer.floats(mean);
+    java.nio.FloatBuffer rb = HostBuffer.floats(rstd);
+    float[] w = new float[width];
+    float[] b = new float[width];
+    HostBuffer.floats(weight).get(0, w, 0, width);
+    HostBuffer.floats(bias).get(0, b, 0, width);
+    forRanges(rows, 6L * width, (from, to) -> {
+      float[] xr = new float[width];
+      float[] y = new float[width];
+      for (int r = from; r < to; r++) {
+        xb.get(r * width, xr, 0, width);
+        float m = OPS.sum(xr, 0, width) / width;
+        OPS.addScalar(xr, -m, y, 0, width);
+        float variance = OPS.dot(y, y, 0, width) / width; // biased, as PyTorch
+        float inv = (float) (1.0 / Math.sqrt(variance + eps));
+        OPS.scale(y, y, 0, width, inv);
+        OPS.multiply(y, w, y, 0, width);
+        OPS.add(y, b, y, 0, width);
+        yb.put(r * width, y, 0, width);
+        mb.put(r, m);
+        rb.put(r, inv);
+      }
+    });
+  }
+
+  /**
+   * FP32 layer norm backward, a row at a time in float. {@code dWeight} and {@code dBias} are
+   * summed per fixed chunk of rows in float, the chunks added in order in double: the same bytes
+   * whatever the thread count.
+   */
+  private static void layerNormBackwardFloat(INDArray in, INDArray dOut, INDArray dx,
+      INDArray dWeight, INDArray dBias, INDArray mean, INDArray rstd, INDArray weight) {
+    int rows = (int) in.rows();
+    int width = (int) in.columns();
+    java.nio.FloatBuffer xb = HostBuffer.floats(in);
+    java.nio.FloatBuffer gb = HostBuffer.floats(dOut);
+    java.nio.FloatBuffer dxb = HostBuffer.floats(dx);
+    java.nio.FloatBuffer mb = HostBuffer.floats(mean);
+    java.nio.FloatBuffer rb = HostBuffer.floats(rstd);
+    float[] w = new float[width];
+    HostBuffer.floats(weight).get(0, w, 0, width);
+    int chunks = Math.max(1, (rows + REDUCE_CHUNK - 1) / REDUCE_CHUNK);
+    float[][] dwParts = new float[chunks][width];
+    float[][] dbParts = new float[chunks][width];
+    forChunks(rows, REDUCE_CHUNK, 10L * width, (chunk, from, to) -> {
+      float[] dwPart = dwParts[chunk];
+      float[] dbPart = dbParts[chunk];
+      float[] xhat = new float[width];
+      float[] g = new float[width];
+      float[] dNorm = new float[width];
+      float[] u = new float[width];
+      for (int r = from; r < to; r++) {
+        xb.get(r * width, xhat, 0, width);
+        gb.get(r * width, g, 0, width);
+        float m = mb.get(r);
+        float inv = rb.get(r);
+        // dx = rstd (dnorm - mean(dnorm) - xhat mean(dnorm xhat)), dnorm = dOut w
+        OPS.addScalar(xhat, -m, xhat, 0, width);
+        OPS.scale(xhat, xhat, 0, width, inv);
+        OPS.multiply(g, w, dNorm, 0, width);
+        float meanDNorm = OPS.sum(dNorm, 0, width) / width;
+        float meanDNormXhat = OPS.dot(dNorm, xhat, 0, width) / width;
+        OPS.multiplyAdd(g, xhat, dwPart, 0, width);
+        OPS.add(dbPart, g, dbPart, 0, width);
+        OPS.addScalar(dNorm, -meanDNorm, dNorm, 0, width);
+        OPS.scale(xhat, u, 0, width, -meanDNormXhat);
+        OPS.add(dNorm, u, dNorm, 0, width);
+        OPS.scale(dNorm, dNorm, 0, width, inv);
+        dxb.put(r * width, dNorm, 0, width);
+      }
+    });
+    HostBuffer dws = HostBuffer.of(dWeight);
+    HostBuffer dbs = HostBuffer.of(dBias);
+    for (int c = 0; c < width; c++) { // chunk partials in chunk order: deterministic
+      double dwSum = 0;
+      double dbSum = 0;
+      for (int k = 0; k < chunks; k++) {
+        dwSum += dwParts[k][c];
+        dbSum += dbParts[k][c];
+      }
+      dws.add(c, dwSum);
+      dbs.add(c, dbSum);
+    }
+  }
+
   @Override
   public void layerNormBackward(
       Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor mean, Tensor rstd,
@@ -801,6 +1012,10 @@ public final class Nd4jKernels implements Kernels {
     INDArray in = a(x);
     int rows = (int) in.rows();
     int width = (int) in.columns();
+    if (in.dataType() == DataType.FLOAT) {
+      layerNormBackwardFloat(in, a(dOut), a(dx), a(dWeight), a(dBias), a(mean), a(rstd), a(weight));
+      return;
+    }
     HostBuffer xs = HostBuffer.of(in);
     HostBuffer g = HostBuffer.of(a(dOut));
     HostBuffer dxs = HostBuffer.of(a(dx));
@@ -891,9 +1106,20 @@ public final class Nd4jKernels implements Kernels {
     INDArray in = a(x);
     INDArray y = a(out);
     checkSameLength(y, in, "geluForward");
+    int n = (int) in.length();
+    if (in.dataType() == DataType.FLOAT && y.dataType() == DataType.FLOAT) {
+      java.nio.FloatBuffer xb = HostBuffer.floats(in);
+      java.nio.FloatBuffer yb = HostBuffer.floats(y);
+      forRowBlocks(n, 1, 16, (from, len) -> {
+        float[] xs = new float[len];
+        xb.get(from, xs, 0, len);
+        OPS.gelu(xs, xs, 0, len);
+        yb.put(from, xs, 0, len);
+      });
+      return;
+    }
     HostBuffer xs = HostBuffer.of(in);
     HostBuffer ys = HostBuffer.of(y);
-    int n = (int) in.length();
     // erf through ND4J's native transform (vectorized, OpenMP), the rest in one pass each side
     forRanges(n, 1, (from, to) -> {
       for (int i = from; i < to; i++) {
@@ -915,6 +1141,20 @@ public final class Nd4jKernels implements Kernels {
     checkSameLength(d, in, "geluBackward");
     checkSameLength(a(dOut), in, "geluBackward");
     // d/dx [x Phi(x)] = Phi(x) + x phi(x) = 0.5 (1 + erf(x / sqrt 2)) + x exp(-x^2 / 2) / sqrt(2 pi)
+    if (in.dataType() == DataType.FLOAT && d.dataType() == DataType.FLOAT) {
+      java.nio.FloatBuffer xb = HostBuffer.floats(in);
+      java.nio.FloatBuffer gb = HostBuffer.floats(a(dOut));
+      java.nio.FloatBuffer db = HostBuffer.floats(d);
+      forRowBlocks((int) in.length(), 1, 24, (from, len) -> {
+        float[] xs = new float[len];
+        float[] gs = new float[len];
+        xb.get(from, xs, 0, len);
+        gb.get(from, gs, 0, len);
+        OPS.geluBackward(xs, gs, 0, len);
+        db.put(from, gs, 0, len);
+      });
+      return;
+    }
     INDArray density = temp(in.shape());
     HostBuffer xs = HostBuffer.of(in);
     HostBuffer ds = HostBuffer.of(d);
@@ -1008,6 +1248,45 @@ public final class Nd4jKernels implements Kernels {
     matmul(qh, kh, scores, false, true, 1.0 / Math.sqrt(headDim));
     HostBuffer bs = HostBuffer.of(bias);
     int t = (int) seq;
+    INDArray p = a(probs);
+    if (scores.dataType() == DataType.FLOAT && p.dataType() == DataType.FLOAT) {
+      // one pass per block of rows: key bias, softmax, dropout mask (into the spent scores)
+      boolean padded = !allZero(bs, (int) bias.length());
+      java.nio.FloatBuffer sb = HostBuffer.floats(scores);
+      java.nio.FloatBuffer pb = HostBuffer.floats(p);
+      java.nio.FloatBuffer mb = dropMask == null ? null : HostBuffer.floats(a(dropMask));
+      int heads = numHeads;
+      forRowBlocks((int) (batch * numHeads * seq), t, 12, (from, rows) -> {
+        int len = rows * t;
+        float[] x = new float[len];
+        sb.get(from * t, x, 0, len);
+        for (int r = 0; r < rows; r++) {
+          int off = r * t;
+          if (padded) {
+            int b = (from + r) / (heads * t);
+            for (int j = 0; j < t; j++) {
+              x[off + j] += (float) bs.get(b * t + j);
+            }
+          }
+          float sum = OPS.expShiftedRow(x, off, t);
+          OPS.scale(x, x, off, t, 1f / sum);
+        }
+        pb.put(from * t, x, 0, len);
+        if (mb != null) {
+          float[] m = new float[len];
+          mb.get(from * t, m, 0, len);
+          OPS.multiply(x, m, x, 0, len);
+          sb.put(from * t, x, 0, len);
+        }
+      });
+      INDArray contextHeads = temp(batch, numHeads, seq, headDim); // [B,nh,T,d]
+      matmul(dropMask == null ? p : scores, vh, contextHeads, false, false, 1.0);
+      heads(a(context), batch, seq, numHeads).assign(contextHeads);
+      for (INDArray temporary : new INDArray[] {contextHeads, scores, qh, kh, vh}) {
+        release(temporary);
+      }
+      return;
+    }
     if (!allZero(bs, (int) bias.length())) {
       HostBuffer ss = HostBuffer.of(scores);
       int heads = numHeads;
@@ -1020,7 +1299,6 @@ public final class Nd4jKernels implements Kernels {
         }
       });
     }
-    INDArray p = a(probs);
     Nd4j.exec(new SoftMax(scores, p, -1));
     INDArray mixing = p;
     if (dropMask != null) {
@@ -1052,7 +1330,11 @@ public final class Nd4jKernels implements Kernels {
     // in the forward pass this was: context = (probs * dropMask) @ v
     if (dropMask != null) {
       INDArray mixing = dProbs; // borrowed until dProbs is computed below
-      p.mul(a(dropMask), mixing);
+      if (p.dataType() == DataType.FLOAT) {
+        binary(p, a(dropMask), mixing, true);
+      } else {
+        p.mul(a(dropMask), mixing);
+      }
       matmul(mixing, dContextHeads, dvHeads, true, false, 1.0);
     } else {
       matmul(p, dContextHeads, dvHeads, true, false, 1.0);
@@ -1062,10 +1344,33 @@ public final class Nd4jKernels implements Kernels {
     // softmax backward, with the dropout mask and the 1/sqrt(d) scale folded into one pass:
     // dScores = p * (dProbs * mask - sum(dProbs * mask * p)) * scale
     double scale = 1.0 / Math.sqrt(headDim);
+    int t = (int) seq;
+    if (dProbs.dataType() == DataType.FLOAT && p.dataType() == DataType.FLOAT) {
+      java.nio.FloatBuffer gb = HostBuffer.floats(dProbs);
+      java.nio.FloatBuffer pb = HostBuffer.floats(p);
+      java.nio.FloatBuffer mb = dropMask == null ? null : HostBuffer.floats(a(dropMask));
+      float fscale = (float) scale;
+      forRowBlocks((int) (batch * numHeads * seq), t, 8, (from, rows) -> {
+        int len = rows * t;
+        float[] g = new float[len];
+        float[] pr = new float[len];
+        float[] m = mb == null ? null : new float[len];
+        gb.get(from * t, g, 0, len);
+        pb.get(from * t, pr, 0, len);
+        if (m != null) {
+          mb.get(from * t, m, 0, len);
+        }
+        for (int r = 0; r < rows; r++) {
+          int off = r * t;
+          float dot = OPS.maskDot(g, m, pr, off, t);
+          OPS.softmaxGrad(g, pr, off, t, dot, fscale);
+        }
+        gb.put(from * t, g, 0, len);
+      });
+    } else {
     HostBuffer dps = HostBuffer.of(dProbs);
     HostBuffer ps = HostBuffer.of(p);
     HostBuffer ms = dropMask == null ? null : HostBuffer.of(a(dropMask));
-    int t = (int) seq;
     forRanges((int) (batch * numHeads * seq), t, (from, to) -> {
       for (int row = from; row < to; row++) {
         int base = row * t;
@@ -1083,6 +1388,7 @@ public final class Nd4jKernels implements Kernels {
         }
       }
     });
+    }
     INDArray dScores = dProbs;
     INDArray dHeads = dvHeads; // reused for dq, then dk
     matmul(dScores, kh, dHeads, false, false, 1.0);
@@ -1109,6 +1415,28 @@ public final class Nd4jKernels implements Kernels {
     // the same bytes for a seed whatever the thread count: chunk c always uses stream (seed, c).
     // Each 64-bit draw decides two elements (two unsigned 32-bit uniforms against p * 2^32).
     long threshold = (long) Math.ceil(p * 4294967296.0);
+    if (a(mask).dataType() == DataType.FLOAT) {
+      // the same draws and values as below, written a chunk at a time
+      java.nio.FloatBuffer mb = HostBuffer.floats(a(mask));
+      float kept = (float) keep;
+      forRanges(chunks, DROPOUT_CHUNK, (from, to) -> {
+        float[] values = new float[DROPOUT_CHUNK];
+        for (int c = from; c < to; c++) {
+          SplittableRandom random = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (c + 1)));
+          int start = c * DROPOUT_CHUNK;
+          int len = Math.min(n, start + DROPOUT_CHUNK) - start;
+          for (int i = 0; i < len; i += 2) {
+            long bits = random.nextLong();
+            values[i] = (bits >>> 32) < threshold ? 0f : kept;
+            if (i + 1 < len) {
+              values[i + 1] = (bits & 0xFFFFFFFFL) < threshold ? 0f : kept;
+            }
+          }
+          mb.put(start, values, 0, len);
+        }
+      });
+      return;
+    }
     forRanges(chunks, DROPOUT_CHUNK, (from, to) -> {
       for (int c = from; c < to; c++) {
         SplittableRandom random = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (c + 1)));
@@ -1149,11 +1477,37 @@ public final class Nd4jKernels implements Kernels {
     // all rows and a gradient wanted: the softmax goes straight into dLogits
     boolean inPlace = rows == null && dLogits != null;
     INDArray probs = inPlace ? a(dLogits) : temp(selected.shape());
-    Nd4j.exec(new SoftMax(selected, probs, -1));
     HostBuffer ps = HostBuffer.of(probs);
     HostBuffer zs = HostBuffer.of(selected);
     int width = (int) classes;
     double[] losses = new double[count];
+    if (selected.dataType() == DataType.FLOAT && probs.dataType() == DataType.FLOAT) {
+      // softmax, loss, the -1 at the target and the scale in one pass over a block of rows
+      java.nio.FloatBuffer zb = HostBuffer.floats(selected);
+      java.nio.FloatBuffer pb = HostBuffer.floats(probs);
+      float fscale = (float) scale;
+      forRowBlocks(count, width, 12, (from, blockRows) -> {
+        int len = blockRows * width;
+        float[] x = new float[len];
+        zb.get(from * width, x, 0, len);
+        for (int r = 0; r < blockRows; r++) {
+          int j = from + r;
+          int off = r * width;
+          float inv = 1f / OPS.expShiftedRow(x, off, width);
+          float p = x[off + targets[j]] * inv;
+          losses[j] = p > 1e-30 ? -Math.log(p) : -logSoftmaxAt(zs, j * width, width, targets[j]);
+          if (dLogits != null) {
+            OPS.scale(x, x, off, width, inv);
+            x[off + targets[j]] = p - 1f;
+            OPS.scale(x, x, off, width, fscale);
+          }
+        }
+        if (dLogits != null) {
+          pb.put(from * width, x, 0, len);
+        }
+      });
+    } else {
+    Nd4j.exec(new SoftMax(selected, probs, -1));
     forRanges(count, width, (from, to) -> {
       for (int j = from; j < to; j++) {
         double p = ps.get(j * width + targets[j]);
@@ -1168,6 +1522,7 @@ public final class Nd4jKernels implements Kernels {
         }
       }
     });
+    }
     double loss = 0;
     for (double l : losses) {
       loss += l; // in row order: the same sum whatever the thread count

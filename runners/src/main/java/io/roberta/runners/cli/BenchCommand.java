@@ -104,7 +104,9 @@ public final class BenchCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     int pinned = Nd4jKernels.pinThreads(threads);
     spec.commandLine().getErr().printf(Locale.ROOT, "bench rows: threads pinned %d (BLAS %d), "
-        + "OMP_WAIT_POLICY %s, load average %.1f%n", threads, pinned, System.getenv("OMP_WAIT_POLICY"),
+        + "OMP_WAIT_POLICY %s, OPENBLAS_THREAD_TIMEOUT %s, FP32 row kernels %s, load average %.1f%n",
+        threads, pinned, System.getenv("OMP_WAIT_POLICY"), System.getenv("OPENBLAS_THREAD_TIMEOUT"),
+        Nd4jKernels.floatKernels(),
         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     ModelSpec tiny = Roberta.tiny().build();
     ModelSpec base = Roberta.base().build();
