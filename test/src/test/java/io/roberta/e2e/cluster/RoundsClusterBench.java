@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.roberta.engine.kernels.Nd4jKernels;
 import io.roberta.examples.TinyBrown;
 import io.roberta.pipelines.corpus.CorpusOutput;
-import io.roberta.pipelines.corpus.CorpusStage;
-import io.roberta.pipelines.corpus.RecipeTokenizer;
 import io.roberta.pipelines.pretrain.PretrainStage;
 import io.roberta.pipelines.tokenizer.TokenizerRef;
 import io.roberta.runners.bench.RoundsBench;
@@ -116,6 +114,15 @@ class RoundsClusterBench {
     return out;
   }
 
+  /** The one finished stage folder {@code work/<recipe>/<stage>/<fingerprint>}. */
+  static Path built(String work, Recipe base, String stage) throws IOException {
+    try (Stream<Path> s = Files.list(Path.of(work, base.name(), stage))) {
+      return s.filter(d -> Files.exists(d.resolve("manifest.json"))).findFirst().orElseThrow(
+          () -> new IllegalStateException("no finished " + stage + " stage under " + work + "/" + base.name() + "/" + stage
+              + "; build it first from the project root: ./roberta corpus TinyBrown --work-dir=" + work));
+    }
+  }
+
   @Test
   void twoSingleCoreTaskManagersAgainstOneWorkerWithBothCores() throws Exception {
     String work = System.getProperty("roberta.bench.work");
@@ -123,9 +130,11 @@ class RoundsClusterBench {
     int h = Integer.getInteger("roberta.bench.roundSteps", 10);
     int cores = Runtime.getRuntime().availableProcessors();
     Recipe base = new TinyBrown().get();
-    TokenizerRef tokenizer = RecipeTokenizer.ensure(base, work, direct(), LOG);
-    CorpusStage.Result built = CorpusStage.of(base, work, tokenizer).run(direct());
-    CorpusOutput corpus = CorpusOutput.of(built.directory(), built.manifest());
+    // the tokenizer and corpus stages as built (by ./roberta from the project root, where the recipe's relative data
+    // paths resolve; from this module's folder they do not)
+    TokenizerRef tokenizer = TokenizerRef.of(built(work, base, "tokenizer").toString());
+    Path corpusDir = built(work, base, "corpus");
+    CorpusOutput corpus = CorpusOutput.of(corpusDir.toString(), readJson(corpusDir.resolve("manifest.json")));
     int batch = base.pretrain().batchSize();
     long tokens = (long) steps * batch * corpus.blockLength();
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT));
