@@ -160,8 +160,7 @@ class RoundsClusterBench {
       Recipe many = RoundsBench.variant(base, steps, base.pretrain().seed(), batch,
           Math.min(batch / k, base.pretrain().microBatch()), new RoundsSpec(k, h, 0.7, 0.9, true), steps - steps % h);
       PipelineOptions flink = PipelineOptionsFactory.fromArgs("--runner=FlinkRunner", "--flinkMaster=" + cluster.master(),
-          "--parallelism=" + k, "--jobName=rounds-bench", "--filesToStage=" + cluster.emptyJar(),
-          "--roundsPerPipeline=" + Math.max(1, steps / h)).create();
+          "--parallelism=" + k, "--jobName=rounds-bench", "--filesToStage=" + cluster.emptyJar()).create();
       LOG.accept(String.format(Locale.ROOT, "%d workers on %d single-core TaskManagers, load average %.1f", k, k, load()));
       long t0 = System.nanoTime();
       PretrainStage.Result r = PretrainStage.run(many, scratch.resolve("rounds").toString(), corpus, tokenizer, flink, -1,
