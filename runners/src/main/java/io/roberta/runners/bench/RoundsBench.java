@@ -109,8 +109,9 @@ public final class RoundsBench {
     List<Run> diloco = new ArrayList<>();
     for (double lr : g.outerLrs()) {
       for (int h : g.roundSteps()) {
-        RoundsSpec r = new RoundsSpec(g.workers(), h, lr, g.momentum(), true);
-        diloco.add(new Run(String.format(Locale.ROOT, "DiLoCo K=%d H=%d outer lr %s", g.workers(), h, lr), "diloco",
+        RoundsSpec r = new RoundsSpec(g.workers(), h, lr, g.momentum(), g.momentum() > 0);
+        String outer = g.momentum() > 0 ? "outer lr " + lr : "outer lr " + lr + ", no momentum";
+        diloco.add(new Run(String.format(Locale.ROOT, "DiLoCo K=%d H=%d %s", g.workers(), h, outer), "diloco",
             variant(base, g.steps(), seed0, batch, g.microBatch(), r, g.steps() - g.steps() % h), g.workers(), h, lr,
             seed0, batch));
       }

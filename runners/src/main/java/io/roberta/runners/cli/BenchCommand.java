@@ -105,7 +105,7 @@ public final class BenchCommand implements Callable<Integer> {
       description = "bench rounds: outer learning rates, Nesterov momentum --outer-momentum (default: ${DEFAULT-VALUE}).")
   List<Double> outerLrs;
 
-  @Option(names = "--outer-momentum", defaultValue = "0.9", description = "bench rounds: outer momentum (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--outer-momentum", defaultValue = "0.9", description = "bench rounds: outer momentum; Nesterov when above 0, 0 with outer lr 1 is plain averaging (default: ${DEFAULT-VALUE}).")
   double outerMomentum;
 
   @Option(names = "--micro-batch", defaultValue = "8",
