@@ -99,8 +99,16 @@ class RoundsClusterBench {
 
   /** The TaskManager JVMs this JVM started, oldest first. */
   static List<ProcessHandle> taskManagers() {
+    // ProcessHandle.Info leaves out command lines as long as these (the whole class path): read /proc
     return ProcessHandle.current().descendants()
-        .filter(p -> p.info().commandLine().orElse("").contains("TaskManagerRunner"))
+        .filter(p -> {
+          try {
+            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline")),
+                StandardCharsets.ISO_8859_1).contains("TaskManagerRunner");
+          } catch (IOException e) {
+            return false;
+          }
+        })
         .sorted(Comparator.comparing(p -> p.info().startInstant().orElse(java.time.Instant.EPOCH)))
         .toList();
   }
