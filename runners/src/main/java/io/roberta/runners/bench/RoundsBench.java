@@ -362,7 +362,8 @@ public final class RoundsBench {
     plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
     JFreeChart chart = new JFreeChart(String.format(Locale.ROOT,
-        "Single worker (%d seeds) vs DiLoCo K=%d, %d steps", g.seeds().size(), g.workers(), g.steps()), JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        "Single worker (%d seeds) vs DiLoCo K=%d, %d steps",
+        outcomes.stream().filter(o -> o.run().kind().equals("baseline")).count(), g.workers(), g.steps()), JFreeChart.DEFAULT_TITLE_FONT, plot, true);
     chart.setBackgroundPaint(Color.WHITE);
     java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
     ChartUtils.writeChartAsPNG(bytes, chart, 1000, 600);
