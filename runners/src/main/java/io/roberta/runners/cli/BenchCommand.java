@@ -36,7 +36,13 @@ public final class BenchCommand implements Callable<Integer> {
           + " 'row NAME UNITS s1,s2,...', seconds per timed step after --warmup untimed steps.",
       "stages: a recipe's masked-LM evaluation stage in the JVM that just pretrained its model against the same"
           + " evaluation in a fresh JVM: seconds and peak resident memory side by side, with ratios (--steps"
-          + " pretraining steps, --blocks held-out blocks, --rounds alternations)."})
+          + " pretraining steps, --blocks held-out blocks, --rounds alternations).",
+      "rounds: multi-worker rounds (DiLoCo) quality on a recipe's corpus: the single-worker recipe over --seeds, K"
+          + " = --workers over --round-steps x --outer-lrs, and one worker alone at batch / K (the floor); final"
+          + " holdout losses, the verdicts, results.json and holdout-vs-tokens.png under --out.",
+      "rounds-speed: one worker with --threads native threads against --speed-workers workers at once with"
+          + " --threads / K each (DirectRunner, in process): tokens/s side by side, the ratio, and bytes per round"
+          + " against a per-step all-reduce."})
   String what;
 
   @Option(names = "--threads", defaultValue = "2",
@@ -89,7 +95,115 @@ public final class BenchCommand implements Callable<Integer> {
       description = "bench rows: also print wall time per kernel operation for each row.")
   boolean profile;
 
+  @Option(names = "--train-steps", defaultValue = "0",
+      description = "bench rounds / rounds-speed: optimizer steps of every run (default: the recipe's schedule;"
+          + " warm-up scales to steps / 15 as the main example's does).")
+  int trainSteps;
+
+  @Option(names = "--seeds", split = ",", defaultValue = "17,18,19",
+      description = "bench rounds: seeds of the single-worker baseline; the first is every other run's (default: ${DEFAULT-VALUE}).")
+  List<Long> seeds;
+
+  @Option(names = "--workers", defaultValue = "4",
+      description = "bench rounds: K, workers of the DiLoCo runs (default: ${DEFAULT-VALUE}).")
+  int workers;
+
+  @Option(names = "--round-steps", split = ",", defaultValue = "10,25",
+      description = "bench rounds: H values, inner steps per round (default: ${DEFAULT-VALUE}); rounds-speed uses the first.")
+  List<Integer> roundSteps;
+
+  @Option(names = "--outer-lrs", split = ",", defaultValue = "0.7,0.5",
+      description = "bench rounds: outer learning rates, Nesterov momentum --outer-momentum (default: ${DEFAULT-VALUE}).")
+  List<Double> outerLrs;
+
+  @Option(names = "--outer-momentum", defaultValue = "0.9", description = "bench rounds: outer momentum; Nesterov when above 0, 0 with outer lr 1 is plain averaging (default: ${DEFAULT-VALUE}).")
+  double outerMomentum;
+
+  @Option(names = "--micro-batch", defaultValue = "8",
+      description = "bench rounds: micro-batch of the K-worker runs and the floor, and the batch the curves are scored in"
+          + " (default: ${DEFAULT-VALUE}).")
+  int microBatch;
+
+  @Option(names = "--holdout-blocks", defaultValue = "2000",
+      description = "bench rounds: holdout blocks of each run's final score (default: ${DEFAULT-VALUE}).")
+  int holdoutBlocks;
+
+  @Option(names = "--out", defaultValue = "bench-out/rounds",
+      description = "bench rounds: where results.json and holdout-vs-tokens.png go (default: ${DEFAULT-VALUE}).")
+  String outDir;
+
+  @Option(names = "--stop-after", defaultValue = "0",
+      description = "bench rounds: start no new run after this many seconds (0: no limit); finished runs are reused next time.")
+  double stopAfter;
+
+  @Option(names = "--speed-workers", defaultValue = "2", description = "bench rounds-speed: K (default: ${DEFAULT-VALUE}).")
+  int speedWorkers;
+
+  @Option(names = "--repeats", defaultValue = "1", description = "bench rounds-speed: repeats of the pair (default: ${DEFAULT-VALUE}).")
+  int repeats;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  /** The recipe's tokenizer and corpus stages (built when missing) for the rounds benchmarks. */
+  private record Stages(io.roberta.spec.Recipe recipe, io.roberta.runners.options.RobertaPipelineOptions options,
+      io.roberta.pipelines.tokenizer.TokenizerRef tokenizer, io.roberta.pipelines.corpus.CorpusOutput corpus) {}
+
+  private Stages builtStages() {
+    io.roberta.spec.Recipe r = RecipeLoader.load(recipe);
+    if (r.pretrain() == null) {
+      throw new UserError("recipe " + r.name() + " has no pretrain section");
+    }
+    java.util.function.Consumer<String> log = line -> spec.commandLine().getErr().println(line);
+    var options = io.roberta.runners.options.OptionsCheck.parse(List.of(), workDir);
+    var tokenizer = io.roberta.pipelines.corpus.RecipeTokenizer.ensure(r, workDir, options, log);
+    var corpus = io.roberta.pipelines.corpus.CorpusStage.of(r, workDir, tokenizer).run(options);
+    return new Stages(r, options, tokenizer,
+        io.roberta.pipelines.corpus.CorpusOutput.of(corpus.directory(), corpus.manifest()));
+  }
+
+  /** DiLoCo quality grid against the single-worker baseline and the floor. */
+  private Integer rounds() {
+    Stages s = builtStages();
+    int steps = trainSteps > 0 ? trainSteps : s.recipe().pretrain().schedule().totalSteps();
+    if (seeds.isEmpty() || roundSteps.isEmpty() || outerLrs.isEmpty() || workers < 2) {
+      throw new UserError("bench rounds needs --seeds, --round-steps, --outer-lrs and --workers >= 2");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    int threads = Nd4jKernels.pinThreads(this.threads);
+    out.printf(Locale.ROOT, "bench rounds: %s, native threads %d, OMP_WAIT_POLICY %s%n", s.recipe().name(), threads,
+        System.getenv("OMP_WAIT_POLICY"));
+    s.options().as(org.apache.beam.runners.direct.DirectOptions.class).setTargetParallelism(1);
+    var grid = new io.roberta.runners.bench.RoundsBench.Grid(steps, seeds, workers, roundSteps, outerLrs, outerMomentum,
+        microBatch);
+    io.roberta.runners.bench.RoundsBench.quality(s.recipe(), grid, workDir, s.corpus(), s.tokenizer(), s.options(),
+        holdoutBlocks, java.nio.file.Path.of(outDir), stopAfter, out);
+    out.printf("results: %s/results.json, plot: %s/holdout-vs-tokens.png%n", outDir, outDir);
+    out.flush();
+    return 0;
+  }
+
+  /** K workers with a core each against one worker with all of them. */
+  private Integer roundsSpeed() {
+    Stages s = builtStages();
+    int steps = trainSteps > 0 ? trainSteps : s.recipe().pretrain().schedule().totalSteps();
+    java.nio.file.Path scratch;
+    try {
+      scratch = java.nio.file.Files.createTempDirectory("roberta-bench-rounds-speed");
+    } catch (java.io.IOException e) {
+      throw new UserError("cannot create a scratch folder: " + e.getMessage(), e);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf(Locale.ROOT, "bench rounds-speed: %s, %d steps, scratch %s, OMP_WAIT_POLICY %s (DirectRunner in one"
+        + " process, not a Flink cluster)%n", s.recipe().name(), steps, scratch, System.getenv("OMP_WAIT_POLICY"));
+    out.flush();
+    try {
+      io.roberta.runners.bench.RoundsBench.speed(s.recipe(), steps, roundSteps.get(0), speedWorkers, threads, repeats,
+          scratch.toString(), s.corpus(), s.tokenizer(), s.options(), out);
+    } finally {
+      io.roberta.runners.bench.RoundsBench.deleteTree(scratch);
+    }
+    return 0;
+  }
 
   /** The side-by-side rows; see {@link EngineBench#ROWS}. */
   private Integer rows() {
@@ -197,11 +311,18 @@ public final class BenchCommand implements Callable<Integer> {
     if (what.equals("cuda-plan")) {
       return cudaPlan();
     }
+    if (what.equals("rounds")) {
+      return rounds();
+    }
+    if (what.equals("rounds-speed")) {
+      return roundsSpeed();
+    }
     if (what.equals("rows")) {
       return rows();
     }
     if (!what.equals("engine")) {
-      throw new UserError("unknown benchmark '" + what + "'; available: engine, pretrain, cuda-plan, rows, stages");
+      throw new UserError("unknown benchmark '" + what + "'; available: engine, pretrain, cuda-plan, rows, stages, rounds,"
+          + " rounds-speed");
     }
     if (threads < 1 || batch < 1 || seq < 1 || steps < 1) {
       throw new UserError("--threads, --batch, --seq and --steps must be at least 1");

@@ -43,7 +43,9 @@ public final class CommandChecks {
       "--train-examples", Rule.NON_NEGATIVE,
       "--holdout-blocks", Rule.NON_NEGATIVE, // 0: no holdout score at the end of pretraining
       "--weight-decay", Rule.NON_NEGATIVE,
-      "--warmup-ratio", Rule.FRACTION);
+      "--warmup-ratio", Rule.FRACTION,
+      "--outer-momentum", Rule.NON_NEGATIVE, // bench rounds: 0 is plain outer SGD
+      "--stop-after", Rule.NON_NEGATIVE); // bench rounds: 0 is no limit
 
   private CommandChecks() {}
 
