@@ -50,6 +50,7 @@ class LocalFileUseTest {
       Map.entry("runners/cli/RecipeLoader.java", "reads a recipe JSON file named on the command line"),
       Map.entry("runners/cli/BenchCommand.java", "benchmark scratch folder"),
       Map.entry("runners/bench/EvalBench.java", "benchmark scratch folder"),
+      Map.entry("runners/bench/RoundsBench.java", "benchmark: reads the local stage folders it just ran (a local --work-dir)"),
       Map.entry("pipelines/stage/CrashPoint.java", "test hook: the pause marker a kill test watches (a local file by design)")));
 
   @Test
