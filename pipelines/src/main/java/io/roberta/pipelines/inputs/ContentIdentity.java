@@ -26,7 +26,10 @@ import org.apache.beam.sdk.io.fs.ResourceId;
  * absolute path, another mount or another runner gets the same identity; a byte changed in
  * place gets another. Files are listed and read through Beam's {@code FileSystems}, so {@code
  * gs://} inputs work like local ones (with the credentials reading them needs). Each file's hash
- * is computed once per JVM and cached by its full path, size and modification time.
+ * is computed once per JVM and cached by its full path, size and modification time, but only
+ * once that time is {@value #SETTLED_MILLIS} ms in the past: a file written moments ago could be
+ * written again within the file system's time resolution with the same size (the "racy" case
+ * Git's index also guards against), so a fresh or undated file is read every time.
  *
  * <p>Registered for {@link InputIdentity} in {@code META-INF/services}; an input that matches
  * nothing or cannot be listed keeps its path as its identity (the pre-run checks refuse it).
@@ -36,6 +39,8 @@ import org.apache.beam.sdk.io.fs.ResourceId;
 public final class ContentIdentity implements InputIdentity {
   private static final Map<String, String> FILE_HASHES = new ConcurrentHashMap<>();
   private static final String WILDCARDS = "*?[{";
+  /** How old a modification time must be before a hash is cached under it. */
+  static final long SETTLED_MILLIS = 3_000;
 
   /** Cache entries, for tests: how many file hashes have been computed in this JVM. */
   static int cachedFiles() {
@@ -120,8 +125,10 @@ public final class ContentIdentity implements InputIdentity {
   }
 
   private static String hash(MatchResult.Metadata file) throws IOException {
-    String key = file.resourceId() + "\t" + file.sizeBytes() + "\t" + file.lastModifiedMillis();
-    String cached = FILE_HASHES.get(key);
+    long modified = file.lastModifiedMillis();
+    boolean settled = modified > 0 && System.currentTimeMillis() - modified >= SETTLED_MILLIS;
+    String key = file.resourceId() + "\t" + file.sizeBytes() + "\t" + modified;
+    String cached = settled ? FILE_HASHES.get(key) : null;
     if (cached != null) {
       return cached;
     }
@@ -133,7 +140,9 @@ public final class ContentIdentity implements InputIdentity {
       }
     }
     String hex = HexFormat.of().formatHex(sha.digest());
-    FILE_HASHES.put(key, hex);
+    if (settled) {
+      FILE_HASHES.put(key, hex);
+    }
     return hex;
   }
 

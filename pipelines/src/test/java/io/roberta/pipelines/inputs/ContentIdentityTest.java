@@ -93,7 +93,7 @@ class ContentIdentityTest {
 
     // A copy in another folder, with other modification times: the same content, the same fingerprints.
     Path b = data(dir.resolve("elsewhere/b"));
-    Files.setLastModifiedTime(b.resolve("text/a.txt"), FileTime.fromMillis(0));
+    Files.setLastModifiedTime(b.resolve("text/a.txt"), FileTime.fromMillis(System.currentTimeMillis() - 86_400_000L));
     assertEquals(absolute, fingerprints(recipe(b.toString())));
     assertTrue(ContentIdentity.cachedFiles() > 0);
   }
@@ -118,6 +118,34 @@ class ContentIdentityTest {
     Files.writeString(a.resolve("sst2/dev.tsv"), "sentence\tlabel\nfine\t0\n");
     Map<String, String> after = fingerprints(recipe(a.toString()));
     assertEquals(Set.of("finetune-sst2", "finetune-sst2-random-init", "eval"), changed(before, after));
+  }
+
+  @Test
+  void aFileRewrittenWithinTheClockResolutionIsReadAgain(@TempDir Path dir) throws Exception {
+    // What a coarse file-system clock does: the same size and the same modification time, other bytes.
+    Path a = data(dir);
+    Path dev = a.resolve("sst2/dev.tsv");
+    FileTime fresh = FileTime.fromMillis(System.currentTimeMillis());
+    Files.setLastModifiedTime(dev, fresh);
+    Map<String, String> before = fingerprints(recipe(a.toString()));
+    Files.writeString(dev, "sentence\tlabel\nfine\t0\n");
+    Files.setLastModifiedTime(dev, fresh);
+    assertEquals(Set.of("finetune-sst2", "finetune-sst2-random-init", "eval"), changed(before, fingerprints(recipe(a.toString()))));
+  }
+
+  @Test
+  void aSettledFileIsHashedOnce(@TempDir Path dir) throws Exception {
+    Path a = data(dir);
+    FileTime old = FileTime.fromMillis(System.currentTimeMillis() - 86_400_000L);
+    Files.setLastModifiedTime(a.resolve("text/a.txt"), old);
+    ContentIdentity ids = new ContentIdentity();
+    int cached = ContentIdentity.cachedFiles();
+    String first = ids.of(a + "/text/a.txt");
+    assertEquals(cached + 1, ContentIdentity.cachedFiles());
+    assertEquals(first, ids.of(a + "/text/a.txt"));
+    assertEquals(cached + 1, ContentIdentity.cachedFiles());
+    ids.of(a + "/text/b.txt"); // written just now: not cached
+    assertEquals(cached + 1, ContentIdentity.cachedFiles());
   }
 
   @Test
