@@ -99,9 +99,14 @@ public final class Rounds {
     }
   }
 
-  /** Where and how fast a worker trained, and the files it wrote (names relative to the round folder). */
+  /**
+   * Where and how fast a worker trained, and the files it wrote (names relative to the round
+   * folder); {@code startMillis}/{@code endMillis} are the worker's wall clock, so the commit can
+   * tell workers that ran side by side from workers that ran one after another.
+   */
   public record WorkerReport(int worker, List<FileEntry> files, String host, String process, String thread,
-      double seconds, long tokens, long steps, List<String> shards) implements Serializable {}
+      double seconds, long tokens, long steps, List<String> shards, long startMillis, long endMillis)
+      implements Serializable {}
 
   /** What the commit step gathers: a chunk's new global values and momentum, or a worker report. */
   public record RoundPart(int chunk, String param, int offset, float[] global, float[] momentum, WorkerReport report)
@@ -165,7 +170,7 @@ public final class Rounds {
       CorpusOutput corpus = job.corpus();
       Path local = Staging.scratch("round-0");
       try (Kernels kernels = kernels(job, recipe);
-          TokenShards train = TokenShards.open(corpus.stageLocally(corpus.train()),
+          TokenShards train = TokenShards.open(corpus.stageLocally(someBlocks(corpus)),
               TokenShards.Dtype.valueOf(corpus.dtype()), corpus.blockLength());
           Pretrainer trainer = new Pretrainer(recipe.model(), recipe.pretrain(), train, local, kernels,
               job.stageFingerprint())) {
@@ -190,6 +195,20 @@ public final class Rounds {
         Staging.delete(local);
       }
     }
+  }
+
+  /**
+   * One training shard with blocks in it: what a step that only builds a model (the initial
+   * weights, the export) stages, instead of the whole corpus; the weights depend on the seed, not
+   * on the data.
+   */
+  static List<CorpusOutput.Shard> someBlocks(CorpusOutput corpus) {
+    for (CorpusOutput.Shard s : corpus.train()) {
+      if (s.blocks() > 0) {
+        return List.of(s);
+      }
+    }
+    return corpus.train();
   }
 
   static HoldoutScore holdout(Pretrainer trainer, TrainingJob job, int batch, int blocks) {
@@ -232,7 +251,7 @@ public final class Rounds {
     self.put("endStep", endStep);
     self.put("stateSha256", stateSha);
     for (String k : List.of("innerLoss", "holdoutLoss", "bytesToWorkers", "bytesFromWorkers", "allReduceBytes",
-        "seconds", "tokensPerSecond")) {
+        "seconds", "wallSeconds", "tokensPerSecond")) {
       if (body.has(k)) {
         self.set(k, body.get(k));
       }
@@ -355,6 +374,7 @@ public final class Rounds {
     @ProcessElement
     public void process(@Element WorkerTask task, MultiOutputReceiver out) {
       long started = System.nanoTime();
+      long startMillis = System.currentTimeMillis();
       Recipe recipe = recipe(job);
       PretrainSpec spec = recipe.pretrain();
       RoundsSpec rounds = spec.rounds();
@@ -405,14 +425,20 @@ public final class Rounds {
         files.add(Staging.publishFile(local.resolve("metrics.jsonl"), dir, prefix + "metrics.jsonl"));
         Map<String, TensorData> params = trainer.model().parameters().values();
         int c = 0;
+        String converted = null; // each tensor is converted once, not once per chunk
+        float[] all = null;
+        float[] start = null;
         for (Object[] ch : chunks(params)) {
-          float[] all = params.get((String) ch[0]).toFloats();
+          if (!ch[0].equals(converted)) {
+            converted = (String) ch[0];
+            all = params.get(converted).toFloats();
+            start = rounds.bf16Deltas() ? weights.tensor(converted).toFloats() : null;
+          }
           int off = (Integer) ch[1];
           int len = (Integer) ch[2];
           float[] part = java.util.Arrays.copyOfRange(all, off, off + len);
           WorkerChunk chunk;
           if (rounds.bf16Deltas()) {
-            float[] start = weights.tensor((String) ch[0]).toFloats();
             short[] update = new short[len];
             for (int i = 0; i < len; i++) {
               update[i] = OuterStep.toBf16(part[i] - start[off + i]);
@@ -431,7 +457,8 @@ public final class Rounds {
           read.add(sh.file().name());
         }
         out.get(reportTag).output(new WorkerReport(w, files, host(), ManagementFactory.getRuntimeMXBean().getName(),
-            Thread.currentThread().getName(), seconds, tokens, end - prev.endStep(), read));
+            Thread.currentThread().getName(), seconds, tokens, end - prev.endStep(), read, startMillis,
+            System.currentTimeMillis()));
       } catch (IOException e) {
         throw new UncheckedIOException("round " + task.round() + " worker " + w + ": " + e.getMessage(), e);
       } finally {
@@ -581,8 +608,12 @@ public final class Rounds {
         ArrayNode placement = body.putArray("workers");
         double slowest = 0;
         long tokens = 0;
+        long firstStart = Long.MAX_VALUE;
+        long lastEnd = Long.MIN_VALUE;
         List<List<StepMetrics>> perWorker = new ArrayList<>();
         for (WorkerReport r : reports.values()) {
+          firstStart = Math.min(firstStart, r.startMillis());
+          lastEnd = Math.max(lastEnd, r.endMillis());
           files.addAll(r.files());
           ObjectNode o = placement.addObject();
           o.put("worker", r.worker());
@@ -620,8 +651,12 @@ public final class Rounds {
         body.put("bytesFromWorkers", (rounds.bf16Deltas() ? 2L : 4L) * params * k);
         // a ring all-reduce of fp32 gradients at every step moves 2 (K-1)/K of the model per worker
         body.put("allReduceBytes", k == 1 ? 0 : 2L * (k - 1) * 4L * params * steps);
+        // Workers that shared one slot ran one after another: the round's rate is over the span from
+        // the first start to the last end (the workers' clocks; never less than the slowest worker).
+        double wall = Math.max(slowest, (lastEnd - firstStart) / 1e3);
         body.put("seconds", slowest);
-        body.put("tokensPerSecond", tokens / Math.max(slowest, 1e-9));
+        body.put("wallSeconds", wall);
+        body.put("tokensPerSecond", tokens / Math.max(wall, 1e-9));
         if (!job.corpus().holdout().isEmpty() && job.holdoutBlocks() > 0) {
           CorpusOutput corpus = job.corpus();
           // the scorer only needs some blocks to open with: the holdout's, so the commit never stages the corpus
@@ -647,10 +682,10 @@ public final class Rounds {
                 + " %,.0f tok/s in total (%,.0f per worker), %s moved (per-step all-reduce: %s), ETA %s%n",
             round, rounds.rounds(total), prev.endStep() + 1, ref.endStep(), total, k, body.path("innerLoss").asDouble(),
             body.has("holdoutLoss") ? String.format(Locale.ROOT, ", holdout loss %.3f", body.path("holdoutLoss").asDouble()) : "",
-            tokens / Math.max(slowest, 1e-9), tokens / Math.max(slowest, 1e-9) / k,
+            tokens / Math.max(wall, 1e-9), tokens / Math.max(slowest, 1e-9) / k,
             bytes(body.path("bytesToWorkers").asLong() + body.path("bytesFromWorkers").asLong()),
             bytes(body.path("allReduceBytes").asLong()),
-            ProgressLine.duration(Math.round(rest * (slowest + (System.nanoTime() - started) / 1e9))));
+            ProgressLine.duration(Math.round(rest * (wall + (System.nanoTime() - started) / 1e9))));
         prune(stage, job, spec, round);
         out.output(ref);
       } finally {

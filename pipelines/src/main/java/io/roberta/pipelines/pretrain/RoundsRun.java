@@ -140,7 +140,7 @@ public final class RoundsRun {
         if (h.has("holdoutLoss")) {
           outer.add(new double[] {h.path("endStep").asDouble(), h.path("holdoutLoss").asDouble()});
         }
-        seconds += h.path("seconds").asDouble();
+        seconds += h.path(h.has("wallSeconds") ? "wallSeconds" : "seconds").asDouble();
       }
       files.add(Artifacts.write(stage, "rounds.jsonl", roundLines.toString().getBytes(StandardCharsets.UTF_8)));
       if (!metrics.isEmpty()) {
@@ -166,7 +166,7 @@ public final class RoundsRun {
       CorpusOutput corpus = job.corpus();
       Path local = Staging.scratch("rounds-export");
       try (Kernels kernels = Rounds.kernels(job, recipe);
-          TokenShards train = TokenShards.open(corpus.stageLocally(corpus.train()),
+          TokenShards train = TokenShards.open(corpus.stageLocally(Rounds.someBlocks(corpus)),
               TokenShards.Dtype.valueOf(corpus.dtype()), corpus.blockLength());
           Pretrainer trainer = new Pretrainer(recipe.model(), spec, train, local.resolve("train"), kernels,
               job.stageFingerprint())) {

@@ -179,7 +179,7 @@ public final class RunReport {
         md.append(String.format(Locale.ROOT, "| %d | %d | %.4f | %s | %.1f | %,.0f |%n", h.path("round").asInt(),
             h.path("endStep").asLong(), h.path("innerLoss").asDouble(),
             h.has("holdoutLoss") ? String.format(Locale.ROOT, "%.4f", h.path("holdoutLoss").asDouble()) : "-",
-            h.path("seconds").asDouble(), h.path("tokensPerSecond").asDouble()));
+            h.path(h.has("wallSeconds") ? "wallSeconds" : "seconds").asDouble(), h.path("tokensPerSecond").asDouble()));
       }
       md.append('\n');
     }
