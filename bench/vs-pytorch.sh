@@ -18,9 +18,9 @@
 #
 # The peer needs Debian's PyTorch and the OpenMP OpenBLAS (without it PyTorch falls back to the
 # reference BLAS, about 20x slower):  apt-get update && apt-get install -y python3-torch libopenblas0-openmp
-# Without them this script says so and exits 0. Under PASSIVE the launcher also lets the engine's
-# bundled OpenBLAS workers (pthreads, not OpenMP like the peer's) sleep at once
-# (OPENBLAS_THREAD_TIMEOUT=4). The 1-minute load average is sampled before every run and its range
+# Without them this script says so and exits 0. The launcher also lets the engine's bundled
+# OpenBLAS workers (pthreads, not OpenMP like the peer's) sleep at once (OPENBLAS_THREAD_TIMEOUT=4)
+# and, under ACTIVE, bounds libgomp's spinning (GOMP_SPINCOUNT=10000). The 1-minute load average is sampled before every run and its range
 # is printed with the figures: on a shared machine they mean little without it. Before timing, the peer is checked against
 # ../shared/fixtures/tiny-roberta (logits, hidden states, loss, every gradient, one AdamW step).
 set -euo pipefail
