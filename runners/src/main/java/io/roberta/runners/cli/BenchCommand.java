@@ -225,7 +225,8 @@ public final class BenchCommand implements Callable<Integer> {
     ModelSpec tiny = Roberta.tiny().build();
     ModelSpec base = Roberta.base().build();
     for (String name : rows) {
-      io.roberta.engine.kernels.Kernels kernels = new Nd4jKernels(KernelPrecision.FP32);
+      Nd4jKernels nd4j = new Nd4jKernels(KernelPrecision.FP32);
+      io.roberta.engine.kernels.Kernels kernels = nd4j;
       io.roberta.engine.bench.KernelProfile profiler = null;
       if (profile) {
         profiler = new io.roberta.engine.bench.KernelProfile(kernels);
@@ -249,6 +250,7 @@ public final class BenchCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "row %s %d %s%n", name, row.unitsPerStep(), times);
       if (profiler != null) {
         profiler.print(out, total);
+        out.println(nd4j.poolStats());
       }
       out.flush();
       kernels.close(); // this row's buffer pools; the next row starts from nothing held
