@@ -299,6 +299,7 @@ public final class Nd4jKernels implements Kernels {
     long hits;
     long misses;
     long closed;
+    long evicted;
 
     /** Frees every kept array; returns the bytes freed. */
     synchronized long drain() {
@@ -323,8 +324,9 @@ public final class Nd4jKernels implements Kernels {
   public String poolStats() {
     Pool p = pool();
     synchronized (p) {
-      return String.format(java.util.Locale.ROOT, "pool: %d reused, %d allocated, %d freed, %.0f MB held",
-          p.hits, p.misses, p.closed, p.bytes / 1e6);
+      return String.format(java.util.Locale.ROOT,
+          "pool: %d reused, %d allocated, %d freed, %.0f MB held, %.0f MB emptied near the native limit",
+          p.hits, p.misses, p.closed, p.bytes / 1e6, p.evicted / 1e6);
     }
   }
 
@@ -457,9 +459,16 @@ public final class Nd4jKernels implements Kernels {
     return held(-1);
   }
 
-  /** Per thread; beyond it, freed arrays are closed as before. */
+  /**
+   * Per thread; beyond it, freed arrays are closed as before. Half of JavaCPP's native limit (the
+   * JVM's -Xmx unless set): a roberta-base training step frees about 1.5 GB of temporaries, and a
+   * 1 GB cap made it free and re-allocate (fresh pages, faulted and zeroed by the kernel) a third
+   * of them every step, a quarter of the step's time. A miss that would bring native memory near
+   * the limit first empties this thread's pool (see {@link #take}): the pool gives its memory back
+   * before JavaCPP would refuse an allocation (other threads' pools are theirs to empty).
+   */
   private static final long POOL_LIMIT_BYTES =
-      Math.max(64L << 20, Math.min(1L << 30, org.bytedeco.javacpp.Pointer.maxBytes() / 4));
+      Math.max(64L << 20, org.bytedeco.javacpp.Pointer.maxBytes() / 2);
 
   /** An array of {@code shape} from this thread's pool, or a new one; zeroed when asked. */
   private INDArray take(long[] shape, boolean zeroed) {
@@ -476,6 +485,17 @@ public final class Nd4jKernels implements Kernels {
       }
     }
     if (array == null) {
+      long size = type.width();
+      for (long d : shape) {
+        size *= d;
+      }
+      long max = org.bytedeco.javacpp.Pointer.maxBytes();
+      if (max > 0 && org.bytedeco.javacpp.Pointer.totalBytes() + size > max - max / 8) {
+        long freed = pool.drain();
+        synchronized (pool) {
+          pool.evicted += freed;
+        }
+      }
       return tracked(zeroed ? Nd4j.create(type, shape) : Nd4j.createUninitialized(type, shape));
     }
     if (zeroed) {

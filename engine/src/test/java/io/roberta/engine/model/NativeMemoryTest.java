@@ -116,6 +116,13 @@ class NativeMemoryTest {
     warm.start();
     warm.join();
     k.close();
+    // Earlier tests' dropped backends are freed by the collector's cleaners, at a time of its
+    // choosing; memory they give back inside the window below would read as this pool not being
+    // held (seen once in the full suite). Let them go first.
+    for (int i = 0; i < 5 && Nd4jKernels.heldBytesAll() > 0; i++) {
+      System.gc();
+      Thread.sleep(20);
+    }
     NativeMemory.trimFreedMemory();
     long start = Pointer.physicalBytes();
     Nd4jKernels kernels = new Nd4jKernels(KernelPrecision.FP32);
