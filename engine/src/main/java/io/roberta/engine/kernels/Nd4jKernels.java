@@ -1243,6 +1243,111 @@ public final class Nd4jKernels implements Kernels {
         new org.nd4j.linalg.api.blas.params.MMulTranspose(transposeX, transposeY, false)));
   }
 
+  /**
+   * Attention's matrix products as one BLAS call per (sequence, head), straight on the {@code [B*T,
+   * C]} activations (a head is a strided block: leading dimension C), split across the Java
+   * workers with the BLAS on one thread per call. ND4J's batched {@code Mmul} over contiguous
+   * {@code [B, nh, T, d]} copies ran these 128 x 32 x 128 products at 3-8 GFLOP/s on the tiny
+   * model (61% of a training step); one single-threaded {@code cblas_sgemm} per head runs them
+   * at about 50 GFLOP/s per core, and the head copies go away. CPU backend only (the arrays must
+   * live in host memory); {@code -Droberta.attention=batched} keeps the batched path.
+   */
+  private static final boolean HEAD_GEMM = !"batched".equals(System.getProperty("roberta.attention"))
+      && Nd4j.getBackend().getClass().getSimpleName().equals("CpuBackend");
+
+  private static final Object BLAS_LOCK = new Object();
+  private static int singleThreadedSections;
+  private static int blasThreadsOutside;
+
+  /**
+   * Runs {@code body} with the BLAS on one thread per call: the Java workers split the heads.
+   * Nested and concurrent sections share one switch; the last to leave restores the count.
+   */
+  private static void withSingleThreadedBlas(Runnable body) {
+    synchronized (BLAS_LOCK) {
+      if (singleThreadedSections++ == 0) {
+        blasThreadsOutside = org.bytedeco.openblas.global.openblas_nolapack.blas_get_num_threads();
+        if (blasThreadsOutside > 1) {
+          org.bytedeco.openblas.global.openblas_nolapack.blas_set_num_threads(1);
+        }
+      }
+    }
+    try {
+      body.run();
+    } finally {
+      synchronized (BLAS_LOCK) {
+        if (--singleThreadedSections == 0 && blasThreadsOutside > 1) {
+          org.bytedeco.openblas.global.openblas_nolapack.blas_set_num_threads(blasThreadsOutside);
+        }
+      }
+    }
+  }
+
+  /**
+   * Row-major {@code C = alpha op(A) op(B)} on blocks of host arrays, element offsets and leading
+   * dimensions given, by OpenBLAS on the calling thread. One instance per worker thread: it
+   * keeps its own pointers, moved per call.
+   */
+  private static final class BlockGemm {
+    private final boolean single;
+    private final org.bytedeco.javacpp.Pointer[] bases;
+    private final org.bytedeco.javacpp.Pointer[] moving;
+
+    BlockGemm(INDArray... arrays) {
+      single = arrays[0].dataType() == DataType.FLOAT;
+      bases = new org.bytedeco.javacpp.Pointer[arrays.length];
+      moving = new org.bytedeco.javacpp.Pointer[arrays.length];
+      for (int i = 0; i < arrays.length; i++) {
+        HostBuffer.of(arrays[i]); // checks: contiguous, offset 0, FLOAT or DOUBLE
+        if (arrays[i].dataType() != arrays[0].dataType()) {
+          throw new IllegalStateException("attention arrays mix " + arrays[0].dataType() + " and "
+              + arrays[i].dataType());
+        }
+        bases[i] = arrays[i].data().addressPointer();
+        moving[i] = single ? new org.bytedeco.javacpp.FloatPointer(bases[i])
+            : new org.bytedeco.javacpp.DoublePointer(bases[i]);
+      }
+    }
+
+    /** {@code C[c] = alpha op(A[a]) op(B[b])}, {@code op} a transpose when asked; m x k times k x n. */
+    void gemm(int a, long aOff, int lda, boolean ta, int b, long bOff, int ldb, boolean tb,
+        int c, long cOff, int ldc, int m, int n, int k, double alpha) {
+      int order = org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
+      int no = org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
+      int yes = org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
+      if (single) {
+        org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemm(order, ta ? yes : no, tb ? yes : no,
+            m, n, k, (float) alpha, at(a, aOff), lda, at(b, bOff), ldb, 0f, at(c, cOff), ldc);
+      } else {
+        org.bytedeco.openblas.global.openblas_nolapack.cblas_dgemm(order, ta ? yes : no, tb ? yes : no,
+            m, n, k, alpha, atD(a, aOff), lda, atD(b, bOff), ldb, 0.0, atD(c, cOff), ldc);
+      }
+    }
+
+    private org.bytedeco.javacpp.FloatPointer at(int i, long offset) {
+      return ((org.bytedeco.javacpp.FloatPointer) moving[i]).position(offset);
+    }
+
+    private org.bytedeco.javacpp.DoublePointer atD(int i, long offset) {
+      return ((org.bytedeco.javacpp.DoublePointer) moving[i]).position(offset);
+    }
+  }
+
+  /** A body over one (sequence, head) pair, with its thread's {@link BlockGemm}. */
+  interface HeadBody {
+    void run(BlockGemm g, int b, int h);
+  }
+
+  /** Runs {@code body} for every (sequence, head), split across the Java workers. */
+  private static void forHeads(int batch, int numHeads, long costPerHead, INDArray[] arrays, HeadBody body) {
+    withSingleThreadedBlas(() -> forRanges(batch * numHeads, costPerHead, (from, to) -> {
+      BlockGemm g = new BlockGemm(arrays);
+      for (int bh = from; bh < to; bh++) {
+        body.run(g, bh / numHeads, bh % numHeads);
+      }
+    }));
+  }
+
   /** Whether every key may be attended (no padding): the key bias can then be skipped. */
   private static boolean allZero(HostBuffer b, int n) {
     for (int i = 0; i < n; i++) {
@@ -1261,14 +1366,48 @@ public final class Nd4jKernels implements Kernels {
     long batch = bias.size(0);
     long seq = bias.size(1);
     long headDim = a(q).size(1) / numHeads;
+    INDArray p = a(probs);
+    INDArray scores = temp(batch, numHeads, seq, seq); // [B,nh,T,T]
+    double scale = 1.0 / Math.sqrt(headDim);
+    if (HEAD_GEMM) {
+      int t = (int) seq;
+      int c = (int) a(q).size(1);
+      int d = (int) headDim;
+      long tt = (long) t * t;
+      forHeads((int) batch, numHeads, tt * d, new INDArray[] {a(q), a(k), scores}, (g, b, h) -> {
+        long off = (long) b * t * c + (long) h * d;
+        g.gemm(0, off, c, false, 1, off, c, true, 2, ((long) b * numHeads + h) * tt, t, t, t, d, scale);
+      });
+      INDArray mixing = softmaxRows(scores, p, bias, numHeads, dropMask);
+      forHeads((int) batch, numHeads, tt * d, new INDArray[] {mixing, a(v), a(context)}, (g, b, h) -> {
+        long off = (long) b * t * c + (long) h * d;
+        g.gemm(0, ((long) b * numHeads + h) * tt, t, false, 1, off, c, false, 2, off, c, t, d, t, 1.0);
+      });
+      release(scores);
+      return;
+    }
     INDArray qh = headsCopy(a(q), batch, seq, numHeads); // [B,nh,T,d]
     INDArray kh = headsCopy(a(k), batch, seq, numHeads);
     INDArray vh = headsCopy(a(v), batch, seq, numHeads);
-    INDArray scores = temp(batch, numHeads, seq, seq); // [B,nh,T,T]
-    matmul(qh, kh, scores, false, true, 1.0 / Math.sqrt(headDim));
+    matmul(qh, kh, scores, false, true, scale);
+    INDArray mixing = softmaxRows(scores, p, bias, numHeads, dropMask);
+    INDArray contextHeads = temp(batch, numHeads, seq, headDim); // [B,nh,T,d]
+    matmul(mixing, vh, contextHeads, false, false, 1.0);
+    heads(a(context), batch, seq, numHeads).assign(contextHeads);
+    for (INDArray temporary : new INDArray[] {contextHeads, scores, qh, kh, vh}) {
+      release(temporary);
+    }
+  }
+
+  /**
+   * Attention probabilities from scaled scores {@code [B,nh,T,T]}: key bias, softmax into {@code
+   * p}, and with a dropout mask the masked probabilities written over the spent scores. Returns
+   * what multiplies the values: {@code p}, or the scores array holding the masked probabilities.
+   */
+  private INDArray softmaxRows(INDArray scores, INDArray p, INDArray bias, int numHeads, Tensor dropMask) {
+    long batch = bias.size(0);
+    int t = (int) bias.size(1);
     HostBuffer bs = HostBuffer.of(bias);
-    int t = (int) seq;
-    INDArray p = a(probs);
     if (scores.dataType() == DataType.FLOAT && p.dataType() == DataType.FLOAT) {
       // one pass per block of rows: key bias, softmax, dropout mask (into the spent scores)
       boolean padded = !allZero(bs, (int) bias.length());
@@ -1276,7 +1415,7 @@ public final class Nd4jKernels implements Kernels {
       java.nio.FloatBuffer pb = HostBuffer.floats(p);
       java.nio.FloatBuffer mb = dropMask == null ? null : HostBuffer.floats(a(dropMask));
       int heads = numHeads;
-      forRowBlocks((int) (batch * numHeads * seq), t, 12, (from, rows) -> {
+      forRowBlocks((int) (batch * numHeads * t), t, 12, (from, rows) -> {
         int len = rows * t;
         float[] x = new float[len];
         sb.get(from * t, x, 0, len);
@@ -1299,18 +1438,12 @@ public final class Nd4jKernels implements Kernels {
           sb.put(from * t, x, 0, len);
         }
       });
-      INDArray contextHeads = temp(batch, numHeads, seq, headDim); // [B,nh,T,d]
-      matmul(dropMask == null ? p : scores, vh, contextHeads, false, false, 1.0);
-      heads(a(context), batch, seq, numHeads).assign(contextHeads);
-      for (INDArray temporary : new INDArray[] {contextHeads, scores, qh, kh, vh}) {
-        release(temporary);
-      }
-      return;
+      return dropMask == null ? p : scores;
     }
     if (!allZero(bs, (int) bias.length())) {
       HostBuffer ss = HostBuffer.of(scores);
       int heads = numHeads;
-      forRanges((int) (batch * numHeads * seq), t, (from, to) -> {
+      forRanges((int) (batch * numHeads * t), t, (from, to) -> {
         for (int row = from; row < to; row++) {
           int b = row / (heads * t);
           for (int j = 0; j < t; j++) {
@@ -1320,17 +1453,11 @@ public final class Nd4jKernels implements Kernels {
       });
     }
     Nd4j.exec(new SoftMax(scores, p, -1));
-    INDArray mixing = p;
-    if (dropMask != null) {
-      mixing = scores; // reused: the scores are spent
-      p.mul(a(dropMask), mixing);
+    if (dropMask == null) {
+      return p;
     }
-    INDArray contextHeads = temp(batch, numHeads, seq, headDim); // [B,nh,T,d]
-    matmul(mixing, vh, contextHeads, false, false, 1.0);
-    heads(a(context), batch, seq, numHeads).assign(contextHeads);
-    for (INDArray temporary : new INDArray[] {contextHeads, scores, qh, kh, vh}) {
-      release(temporary);
-    }
+    p.mul(a(dropMask), scores); // the scores are spent
+    return scores;
   }
 
   @Override
@@ -1341,30 +1468,48 @@ public final class Nd4jKernels implements Kernels {
     long batch = p.size(0);
     long seq = p.size(2);
     long headDim = a(q).size(1) / numHeads;
-    INDArray qh = headsCopy(a(q), batch, seq, numHeads); // [B,nh,T,d]
-    INDArray kh = headsCopy(a(k), batch, seq, numHeads);
-    INDArray vh = headsCopy(a(v), batch, seq, numHeads);
-    INDArray dContextHeads = headsCopy(a(dContext), batch, seq, numHeads);
     INDArray dProbs = temp(batch, numHeads, seq, seq);
-    INDArray dvHeads = temp(batch, numHeads, seq, headDim);
     // in the forward pass this was: context = (probs * dropMask) @ v
+    INDArray mixing = p;
     if (dropMask != null) {
-      INDArray mixing = dProbs; // borrowed until dProbs is computed below
+      mixing = dProbs; // borrowed until dProbs is computed below
       if (p.dataType() == DataType.FLOAT) {
         binary(p, a(dropMask), mixing, true);
       } else {
         p.mul(a(dropMask), mixing);
       }
-      matmul(mixing, dContextHeads, dvHeads, true, false, 1.0);
-    } else {
-      matmul(p, dContextHeads, dvHeads, true, false, 1.0);
     }
-    heads(a(dv), batch, seq, numHeads).assign(dvHeads);
-    matmul(dContextHeads, vh, dProbs, false, true, 1.0);
+    int t = (int) seq;
+    int c = (int) a(q).size(1);
+    int d = (int) headDim;
+    long tt = (long) t * t;
+    INDArray qh = null;
+    INDArray kh = null;
+    INDArray vh = null;
+    INDArray dContextHeads = null;
+    INDArray dvHeads = null;
+    if (HEAD_GEMM) {
+      // per head: dV = mixing^T dContext, then dProbs = dContext V^T over the same (spent) slice
+      forHeads((int) batch, numHeads, 2 * tt * d, new INDArray[] {mixing, a(dContext), a(dv), a(v), dProbs},
+          (g, b, h) -> {
+            long off = (long) b * t * c + (long) h * d;
+            long poff = ((long) b * numHeads + h) * tt;
+            g.gemm(0, poff, t, true, 1, off, c, false, 2, off, c, t, d, t, 1.0);
+            g.gemm(1, off, c, false, 3, off, c, true, 4, poff, t, t, t, d, 1.0);
+          });
+    } else {
+      qh = headsCopy(a(q), batch, seq, numHeads); // [B,nh,T,d]
+      kh = headsCopy(a(k), batch, seq, numHeads);
+      vh = headsCopy(a(v), batch, seq, numHeads);
+      dContextHeads = headsCopy(a(dContext), batch, seq, numHeads);
+      dvHeads = temp(batch, numHeads, seq, headDim);
+      matmul(mixing, dContextHeads, dvHeads, true, false, 1.0);
+      heads(a(dv), batch, seq, numHeads).assign(dvHeads);
+      matmul(dContextHeads, vh, dProbs, false, true, 1.0);
+    }
     // softmax backward, with the dropout mask and the 1/sqrt(d) scale folded into one pass:
     // dScores = p * (dProbs * mask - sum(dProbs * mask * p)) * scale
     double scale = 1.0 / Math.sqrt(headDim);
-    int t = (int) seq;
     if (dProbs.dataType() == DataType.FLOAT && p.dataType() == DataType.FLOAT) {
       java.nio.FloatBuffer gb = HostBuffer.floats(dProbs);
       java.nio.FloatBuffer pb = HostBuffer.floats(p);
@@ -1410,6 +1555,18 @@ public final class Nd4jKernels implements Kernels {
     });
     }
     INDArray dScores = dProbs;
+    if (HEAD_GEMM) {
+      // per head: dQ = dScores K, dK = dScores^T Q
+      forHeads((int) batch, numHeads, 2 * tt * d, new INDArray[] {dScores, a(k), a(dq), a(q), a(dk)},
+          (g, b, h) -> {
+            long off = (long) b * t * c + (long) h * d;
+            long poff = ((long) b * numHeads + h) * tt;
+            g.gemm(0, poff, t, false, 1, off, c, false, 2, off, c, t, d, t, 1.0);
+            g.gemm(0, poff, t, true, 3, off, c, false, 4, off, c, t, d, t, 1.0);
+          });
+      release(dProbs);
+      return;
+    }
     INDArray dHeads = dvHeads; // reused for dq, then dk
     matmul(dScores, kh, dHeads, false, false, 1.0);
     heads(a(dq), batch, seq, numHeads).assign(dHeads);
