@@ -674,7 +674,18 @@ public final class Nd4jKernels implements Kernels {
   @Override
   public void copy(Tensor dst, Tensor src) {
     INDArray d = a(dst);
-    d.assign(a(src).reshape(d.shape()));
+    INDArray s = a(src);
+    if (d.dataType() == s.dataType() && d.length() == s.length() && contiguous(d) && contiguous(s)) {
+      // one memcpy on the calling thread: no op dispatch, no OpenMP hand-off
+      org.bytedeco.javacpp.Pointer.memcpy(d.data().addressPointer(), s.data().addressPointer(),
+          d.length() * d.dataType().width());
+      return;
+    }
+    d.assign(s.reshape(d.shape()));
+  }
+
+  private static boolean contiguous(INDArray x) {
+    return x.ordering() == 'c' && x.offset() == 0 && !x.isView() && x.elementWiseStride() == 1;
   }
 
   // Below NATIVE_THRESHOLD elements a Java loop beats an ND4J op: no op dispatch, no OpenMP
