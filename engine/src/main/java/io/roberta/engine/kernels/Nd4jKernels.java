@@ -1774,6 +1774,40 @@ public final class Nd4jKernels implements Kernels {
       Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2,
       double eps, double weightDecay, long step) {
     // one pass, no temporaries: the optimizer touches every parameter every step
+    double decay0 = 1.0 - lr * weightDecay;
+    double stepSize0 = lr / (1.0 - Math.pow(beta1, step));
+    double biasCorrection2Sqrt0 = Math.sqrt(1.0 - Math.pow(beta2, step));
+    if (a(param).dataType() == DataType.FLOAT && a(grad).dataType() == DataType.FLOAT
+        && a(m).dataType() == DataType.FLOAT && a(v).dataType() == DataType.FLOAT) {
+      // the same double arithmetic as below, on blocks copied in bulk (no per-element buffer calls)
+      java.nio.FloatBuffer pb = HostBuffer.floats(a(param));
+      java.nio.FloatBuffer gb = HostBuffer.floats(a(grad));
+      java.nio.FloatBuffer mb = HostBuffer.floats(a(m));
+      java.nio.FloatBuffer vb = HostBuffer.floats(a(v));
+      forRowBlocks((int) a(param).length(), 1, 8, (from, len) -> {
+        float[] ps = new float[len];
+        float[] gs = new float[len];
+        float[] ms = new float[len];
+        float[] vs = new float[len];
+        pb.get(from, ps, 0, len);
+        gb.get(from, gs, 0, len);
+        mb.get(from, ms, 0, len);
+        vb.get(from, vs, 0, len);
+        for (int i = 0; i < len; i++) {
+          double gi = gs[i];
+          double mi = beta1 * ms[i] + (1.0 - beta1) * gi;
+          double vi = beta2 * vs[i] + (1.0 - beta2) * gi * gi;
+          ms[i] = (float) mi;
+          vs[i] = (float) vi;
+          double denominator = Math.sqrt(vi) / biasCorrection2Sqrt0 + eps;
+          ps[i] = (float) (ps[i] * decay0 - stepSize0 * mi / denominator);
+        }
+        pb.put(from, ps, 0, len);
+        mb.put(from, ms, 0, len);
+        vb.put(from, vs, 0, len);
+      });
+      return;
+    }
     HostBuffer p = HostBuffer.of(a(param));
     HostBuffer g = HostBuffer.of(a(grad));
     HostBuffer m1 = HostBuffer.of(a(m));
