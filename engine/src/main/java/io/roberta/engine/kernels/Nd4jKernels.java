@@ -1784,11 +1784,17 @@ public final class Nd4jKernels implements Kernels {
       java.nio.FloatBuffer gb = HostBuffer.floats(a(grad));
       java.nio.FloatBuffer mb = HostBuffer.floats(a(m));
       java.nio.FloatBuffer vb = HostBuffer.floats(a(v));
-      forRowBlocks((int) a(param).length(), 1, 8, (from, len) -> {
-        float[] ps = new float[len];
-        float[] gs = new float[len];
-        float[] ms = new float[len];
-        float[] vs = new float[len];
+      int n = (int) a(param).length();
+      int blocks = (n + BLOCK - 1) / BLOCK;
+      // scratch per worker chunk, not per block: the heap stays flat over a big model
+      forRanges(blocks, 8L * BLOCK, (firstBlock, endBlock) -> {
+        float[] ps = new float[BLOCK];
+        float[] gs = new float[BLOCK];
+        float[] ms = new float[BLOCK];
+        float[] vs = new float[BLOCK];
+        for (int blk = firstBlock; blk < endBlock; blk++) {
+        int from = blk * BLOCK;
+        int len = Math.min(n, from + BLOCK) - from;
         pb.get(from, ps, 0, len);
         gb.get(from, gs, 0, len);
         mb.get(from, ms, 0, len);
@@ -1805,6 +1811,7 @@ public final class Nd4jKernels implements Kernels {
         pb.put(from, ps, 0, len);
         mb.put(from, ms, 0, len);
         vb.put(from, vs, 0, len);
+        }
       });
       return;
     }
