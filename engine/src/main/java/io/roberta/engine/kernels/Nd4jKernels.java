@@ -119,8 +119,13 @@ public final class Nd4jKernels implements Kernels {
     Nd4j.getEnvironment().setMaxMasterThreads(threads);
     org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps()
         .setOmpNumThreads(threads);
-    Nd4j.factory().blas().setMaxThreads(BLAS_THREADS > 0 ? Math.min(threads, BLAS_THREADS) : threads);
-    return Nd4j.factory().blas().getMaxThreads();
+    BLAS_COUNT.writeLock().lock();
+    try {
+      Nd4j.factory().blas().setMaxThreads(BLAS_THREADS > 0 ? Math.min(threads, BLAS_THREADS) : threads);
+      return Nd4j.factory().blas().getMaxThreads();
+    } finally {
+      BLAS_COUNT.writeLock().unlock();
+    }
   }
 
   /**
@@ -1101,7 +1106,7 @@ public final class Nd4jKernels implements Kernels {
   @Override
   public void linearForward(Tensor out, Tensor x, Tensor weight, Tensor bias) {
     INDArray y = a(out);
-    Nd4j.gemm(a(x), a(weight), y, false, true, 1.0, 0.0);
+    sharedGemm(a(x), a(weight), y, false, true, 1.0, 0.0);
     if (bias != null) {
       INDArray b = a(bias);
       y.addiRowVector(b.reshape(1, b.length())); // ND4J's native broadcast add
@@ -1113,9 +1118,9 @@ public final class Nd4jKernels implements Kernels {
       Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor weight) {
     INDArray g = a(dOut);
     if (dx != null) {
-      Nd4j.gemm(g, a(weight), a(dx), false, false, 1.0, 0.0);
+      sharedGemm(g, a(weight), a(dx), false, false, 1.0, 0.0);
     }
-    Nd4j.gemm(g, a(x), a(dWeight), true, false, 1.0, 1.0);
+    sharedGemm(g, a(x), a(dWeight), true, false, 1.0, 1.0);
     if (dBias != null) {
       addColumnSums(a(dBias), g);
     }
@@ -1125,8 +1130,8 @@ public final class Nd4jKernels implements Kernels {
   public void linearBackwardAccumulate(
       Tensor dx, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor x, Tensor weight) {
     INDArray g = a(dOut);
-    Nd4j.gemm(g, a(weight), a(dx), false, false, 1.0, 1.0); // beta 1: dx += dOut W
-    Nd4j.gemm(g, a(x), a(dWeight), true, false, 1.0, 1.0);
+    sharedGemm(g, a(weight), a(dx), false, false, 1.0, 1.0); // beta 1: dx += dOut W
+    sharedGemm(g, a(x), a(dWeight), true, false, 1.0, 1.0);
     if (dBias != null) {
       addColumnSums(a(dBias), g);
     }
@@ -1266,31 +1271,47 @@ public final class Nd4jKernels implements Kernels {
   private static final boolean HEAD_GEMM = !"batched".equals(System.getProperty("roberta.attention"))
       && Nd4j.getBackend().getClass().getSimpleName().equals("CpuBackend");
 
-  private static final Object BLAS_LOCK = new Object();
-  private static int singleThreadedSections;
-  private static int blasThreadsOutside;
+  /**
+   * OpenBLAS's results depend on its thread count (a 2048 x 128 x 512 product differs in the
+   * last bits between 1 and 2 threads), and the count is process-wide. Matrix products at the
+   * configured count hold this lock shared; a section that switches OpenBLAS to one thread holds
+   * it exclusively, so no other thread's product ever runs at the switched count and every
+   * runner, bundling and shard count gives the same bytes.
+   */
+  private static final java.util.concurrent.locks.ReentrantReadWriteLock BLAS_COUNT =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
+
+  /** {@link Nd4j#gemm} at the configured BLAS thread count (see {@link #BLAS_COUNT}). */
+  private static void sharedGemm(INDArray a, INDArray b, INDArray c, boolean transposeA,
+      boolean transposeB, double alpha, double beta) {
+    BLAS_COUNT.readLock().lock();
+    try {
+      Nd4j.gemm(a, b, c, transposeA, transposeB, alpha, beta);
+    } finally {
+      BLAS_COUNT.readLock().unlock();
+    }
+  }
 
   /**
-   * Runs {@code body} with the BLAS on one thread per call: the Java workers split the heads.
-   * Nested and concurrent sections share one switch; the last to leave restores the count.
+   * Runs {@code body} with the BLAS on one thread per call (the Java workers split the heads),
+   * exclusively: no product at the configured count runs meanwhile.
    */
   private static void withSingleThreadedBlas(Runnable body) {
-    synchronized (BLAS_LOCK) {
-      if (singleThreadedSections++ == 0) {
-        blasThreadsOutside = org.bytedeco.openblas.global.openblas_nolapack.blas_get_num_threads();
-        if (blasThreadsOutside > 1) {
-          org.bytedeco.openblas.global.openblas_nolapack.blas_set_num_threads(1);
-        }
-      }
-    }
+    BLAS_COUNT.writeLock().lock();
     try {
-      body.run();
-    } finally {
-      synchronized (BLAS_LOCK) {
-        if (--singleThreadedSections == 0 && blasThreadsOutside > 1) {
-          org.bytedeco.openblas.global.openblas_nolapack.blas_set_num_threads(blasThreadsOutside);
+      int outside = org.bytedeco.openblas.global.openblas_nolapack.blas_get_num_threads();
+      if (outside > 1) {
+        org.bytedeco.openblas.global.openblas_nolapack.blas_set_num_threads(1);
+      }
+      try {
+        body.run();
+      } finally {
+        if (outside > 1) {
+          org.bytedeco.openblas.global.openblas_nolapack.blas_set_num_threads(outside);
         }
       }
+    } finally {
+      BLAS_COUNT.writeLock().unlock();
     }
   }
 
