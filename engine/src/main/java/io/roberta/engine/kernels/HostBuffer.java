@@ -34,8 +34,13 @@ abstract class HostBuffer {
     throw new IllegalStateException("kernel supports FLOAT and DOUBLE, got " + a.dataType());
   }
 
-  private static void checkContiguous(INDArray a) {
-    if (a.ordering() != 'c' || a.offset() != 0 || a.isView() || a.elementWiseStride() != 1) {
+  /** Whether {@code a} is a contiguous row-major array at offset 0 (what the kernels here need). */
+  static boolean contiguous(INDArray a) {
+    return a.ordering() == 'c' && a.offset() == 0 && !a.isView() && a.elementWiseStride() == 1;
+  }
+
+  static void checkContiguous(INDArray a) {
+    if (!contiguous(a)) {
       throw new IllegalStateException("kernel needs a contiguous row-major array, got "
           + a.shapeInfoToString());
     }

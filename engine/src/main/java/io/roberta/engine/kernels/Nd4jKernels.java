@@ -680,7 +680,8 @@ public final class Nd4jKernels implements Kernels {
   public void copy(Tensor dst, Tensor src) {
     INDArray d = a(dst);
     INDArray s = a(src);
-    if (d.dataType() == s.dataType() && d.length() == s.length() && contiguous(d) && contiguous(s)) {
+    if (d.dataType() == s.dataType() && d.length() == s.length() && HostBuffer.contiguous(d)
+        && HostBuffer.contiguous(s)) {
       // one memcpy on the calling thread: no op dispatch, no OpenMP hand-off
       org.bytedeco.javacpp.Pointer.memcpy(d.data().addressPointer(), s.data().addressPointer(),
           d.length() * d.dataType().width());
@@ -689,9 +690,6 @@ public final class Nd4jKernels implements Kernels {
     d.assign(s.reshape(d.shape()));
   }
 
-  private static boolean contiguous(INDArray x) {
-    return x.ordering() == 'c' && x.offset() == 0 && !x.isView() && x.elementWiseStride() == 1;
-  }
 
   // Below NATIVE_THRESHOLD elements a Java loop beats an ND4J op: no op dispatch, no OpenMP
   // hand-off (which costs most when the machine is busy).
@@ -1322,22 +1320,22 @@ public final class Nd4jKernels implements Kernels {
    */
   private static final class BlockGemm {
     private final boolean single;
-    private final org.bytedeco.javacpp.Pointer[] bases;
     private final org.bytedeco.javacpp.Pointer[] moving;
 
     BlockGemm(INDArray... arrays) {
-      single = arrays[0].dataType() == DataType.FLOAT;
-      bases = new org.bytedeco.javacpp.Pointer[arrays.length];
+      DataType type = arrays[0].dataType();
+      if (type != DataType.FLOAT && type != DataType.DOUBLE) {
+        throw new IllegalStateException("kernel supports FLOAT and DOUBLE, got " + type);
+      }
+      single = type == DataType.FLOAT;
       moving = new org.bytedeco.javacpp.Pointer[arrays.length];
       for (int i = 0; i < arrays.length; i++) {
-        HostBuffer.of(arrays[i]); // checks: contiguous, offset 0, FLOAT or DOUBLE
-        if (arrays[i].dataType() != arrays[0].dataType()) {
-          throw new IllegalStateException("attention arrays mix " + arrays[0].dataType() + " and "
-              + arrays[i].dataType());
+        HostBuffer.checkContiguous(arrays[i]);
+        if (arrays[i].dataType() != type) {
+          throw new IllegalStateException("attention arrays mix " + type + " and " + arrays[i].dataType());
         }
-        bases[i] = arrays[i].data().addressPointer();
-        moving[i] = single ? new org.bytedeco.javacpp.FloatPointer(bases[i])
-            : new org.bytedeco.javacpp.DoublePointer(bases[i]);
+        org.bytedeco.javacpp.Pointer base = arrays[i].data().addressPointer();
+        moving[i] = single ? new org.bytedeco.javacpp.FloatPointer(base) : new org.bytedeco.javacpp.DoublePointer(base);
       }
     }
 
@@ -1795,9 +1793,9 @@ public final class Nd4jKernels implements Kernels {
       Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2,
       double eps, double weightDecay, long step) {
     // one pass, no temporaries: the optimizer touches every parameter every step
-    double decay0 = 1.0 - lr * weightDecay;
-    double stepSize0 = lr / (1.0 - Math.pow(beta1, step));
-    double biasCorrection2Sqrt0 = Math.sqrt(1.0 - Math.pow(beta2, step));
+    double decay = 1.0 - lr * weightDecay;
+    double stepSize = lr / (1.0 - Math.pow(beta1, step));
+    double biasCorrection2Sqrt = Math.sqrt(1.0 - Math.pow(beta2, step));
     if (a(param).dataType() == DataType.FLOAT && a(grad).dataType() == DataType.FLOAT
         && a(m).dataType() == DataType.FLOAT && a(v).dataType() == DataType.FLOAT) {
       // the same double arithmetic as below, on blocks copied in bulk (no per-element buffer calls)
@@ -1826,8 +1824,8 @@ public final class Nd4jKernels implements Kernels {
           double vi = beta2 * vs[i] + (1.0 - beta2) * gi * gi;
           ms[i] = (float) mi;
           vs[i] = (float) vi;
-          double denominator = Math.sqrt(vi) / biasCorrection2Sqrt0 + eps;
-          ps[i] = (float) (ps[i] * decay0 - stepSize0 * mi / denominator);
+          double denominator = Math.sqrt(vi) / biasCorrection2Sqrt + eps;
+          ps[i] = (float) (ps[i] * decay - stepSize * mi / denominator);
         }
         pb.put(from, ps, 0, len);
         mb.put(from, ms, 0, len);
@@ -1840,9 +1838,6 @@ public final class Nd4jKernels implements Kernels {
     HostBuffer g = HostBuffer.of(a(grad));
     HostBuffer m1 = HostBuffer.of(a(m));
     HostBuffer m2 = HostBuffer.of(a(v));
-    double decay = 1.0 - lr * weightDecay;
-    double stepSize = lr / (1.0 - Math.pow(beta1, step));
-    double biasCorrection2Sqrt = Math.sqrt(1.0 - Math.pow(beta2, step));
     forRanges((int) a(param).length(), 8, (from, to) -> {
       for (int i = from; i < to; i++) {
         double gi = g.get(i);
