@@ -1793,12 +1793,10 @@ public final class Nd4jKernels implements Kernels {
       Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2,
       double eps, double weightDecay, long step) {
     // one pass, no temporaries: the optimizer touches every parameter every step
-    double decay = 1.0 - lr * weightDecay;
-    double stepSize = lr / (1.0 - Math.pow(beta1, step));
-    double biasCorrection2Sqrt = Math.sqrt(1.0 - Math.pow(beta2, step));
+    FloatOps.AdamWStep s = FloatOps.AdamWStep.of(lr, beta1, beta2, eps, weightDecay, step);
     if (a(param).dataType() == DataType.FLOAT && a(grad).dataType() == DataType.FLOAT
         && a(m).dataType() == DataType.FLOAT && a(v).dataType() == DataType.FLOAT) {
-      // the same double arithmetic as below, on blocks copied in bulk (no per-element buffer calls)
+      // the same double arithmetic as below (vectorized: OPS), on blocks copied in bulk
       java.nio.FloatBuffer pb = HostBuffer.floats(a(param));
       java.nio.FloatBuffer gb = HostBuffer.floats(a(grad));
       java.nio.FloatBuffer mb = HostBuffer.floats(a(m));
@@ -1806,30 +1804,23 @@ public final class Nd4jKernels implements Kernels {
       int n = (int) a(param).length();
       int blocks = (n + BLOCK - 1) / BLOCK;
       // scratch per worker chunk, not per block: the heap stays flat over a big model
+      int scratch = Math.min(n, BLOCK); // most tensors are biases and norms of a few hundred
       forRanges(blocks, 8L * BLOCK, (firstBlock, endBlock) -> {
-        float[] ps = new float[BLOCK];
-        float[] gs = new float[BLOCK];
-        float[] ms = new float[BLOCK];
-        float[] vs = new float[BLOCK];
+        float[] ps = new float[scratch];
+        float[] gs = new float[scratch];
+        float[] ms = new float[scratch];
+        float[] vs = new float[scratch];
         for (int blk = firstBlock; blk < endBlock; blk++) {
-        int from = blk * BLOCK;
-        int len = Math.min(n, from + BLOCK) - from;
-        pb.get(from, ps, 0, len);
-        gb.get(from, gs, 0, len);
-        mb.get(from, ms, 0, len);
-        vb.get(from, vs, 0, len);
-        for (int i = 0; i < len; i++) {
-          double gi = gs[i];
-          double mi = beta1 * ms[i] + (1.0 - beta1) * gi;
-          double vi = beta2 * vs[i] + (1.0 - beta2) * gi * gi;
-          ms[i] = (float) mi;
-          vs[i] = (float) vi;
-          double denominator = Math.sqrt(vi) / biasCorrection2Sqrt + eps;
-          ps[i] = (float) (ps[i] * decay - stepSize * mi / denominator);
-        }
-        pb.put(from, ps, 0, len);
-        mb.put(from, ms, 0, len);
-        vb.put(from, vs, 0, len);
+          int from = blk * BLOCK;
+          int len = Math.min(n, from + BLOCK) - from;
+          pb.get(from, ps, 0, len);
+          gb.get(from, gs, 0, len);
+          mb.get(from, ms, 0, len);
+          vb.get(from, vs, 0, len);
+          OPS.adamW(ps, gs, ms, vs, 0, len, s);
+          pb.put(from, ps, 0, len);
+          mb.put(from, ms, 0, len);
+          vb.put(from, vs, 0, len);
         }
       });
       return;
@@ -1841,12 +1832,12 @@ public final class Nd4jKernels implements Kernels {
     forRanges((int) a(param).length(), 8, (from, to) -> {
       for (int i = from; i < to; i++) {
         double gi = g.get(i);
-        double mi = beta1 * m1.get(i) + (1.0 - beta1) * gi;
-        double vi = beta2 * m2.get(i) + (1.0 - beta2) * gi * gi;
+        double mi = s.beta1() * m1.get(i) + (1.0 - s.beta1()) * gi;
+        double vi = s.beta2() * m2.get(i) + (1.0 - s.beta2()) * gi * gi;
         m1.set(i, mi);
         m2.set(i, vi);
-        double denominator = Math.sqrt(vi) / biasCorrection2Sqrt + eps;
-        p.set(i, p.get(i) * decay - stepSize * mi / denominator);
+        double denominator = Math.sqrt(vi) / s.correction2() + s.eps();
+        p.set(i, p.get(i) * s.decay() - s.stepSize() * mi / denominator);
       }
     });
   }

@@ -43,10 +43,26 @@ public record Batch(int size, int length, int[] inputIds, int[] attentionMask, i
 
   /** Sequences right-padded with {@code pad} to the longest one; the mask marks real tokens. */
   public static Batch pad(int[][] sequences, int pad) {
+    return pad(sequences, pad, 1);
+  }
+
+  /**
+   * As {@link #pad(int[][], int)}, with the common length rounded up to a multiple of {@code
+   * multiple}. Batches of sentences of every length then come in a few shapes, not one per
+   * longest sentence: the kernels' buffer pool reuses arrays of a shape it has seen, and a new
+   * shape costs fresh native allocations (fine-tuning on sentences of 20-128 tokens ran at a
+   * third of its speed until it had seen most lengths). The extra padding is masked out, as all
+   * padding is; positions of padding tokens do not count, so any length the model takes works.
+   */
+  public static Batch pad(int[][] sequences, int pad, int multiple) {
+    if (multiple < 1) {
+      throw new IllegalArgumentException("multiple = " + multiple + ", must be >= 1");
+    }
     int length = 0;
     for (int[] s : sequences) {
       length = Math.max(length, s.length);
     }
+    length = (length + multiple - 1) / multiple * multiple;
     int[] ids = new int[sequences.length * length];
     int[] mask = new int[ids.length];
     Arrays.fill(ids, pad);

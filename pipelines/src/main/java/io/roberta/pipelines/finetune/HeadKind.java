@@ -45,9 +45,15 @@ abstract class HeadKind<T> {
   /** Splits the head's scores (row-major, host copy) of {@code batch} into one array per feature. */
   abstract float[][] split(float[] scores, List<Feature> features, Batch batch, int numLabels);
 
-  /** The batch of the features' sequences, right-padded. */
+  /**
+   * Padded lengths are multiples of this: sentences of every length then make a few batch shapes
+   * (see {@link Batch#pad(int[][], int, int)}).
+   */
+  static final int PAD_MULTIPLE = 8;
+
+  /** The batch of the features' sequences, right-padded to a multiple of {@link #PAD_MULTIPLE}. */
   Batch batch(List<Feature> features, int pad) {
-    return Batch.pad(features.stream().map(Feature::ids).toArray(int[][]::new), pad);
+    return Batch.pad(features.stream().map(Feature::ids).toArray(int[][]::new), pad, PAD_MULTIPLE);
   }
 
   /** Rows of {@code width} scores, one per feature. */
@@ -142,7 +148,8 @@ abstract class HeadKind<T> {
               + " choices (example " + f.exampleIndex() + "); every question of a task needs the same count");
         }
       }
-      return Batch.pad(features.stream().flatMap(f -> Arrays.stream(f.choices())).toArray(int[][]::new), pad);
+      return Batch.pad(features.stream().flatMap(f -> Arrays.stream(f.choices())).toArray(int[][]::new), pad,
+          PAD_MULTIPLE);
     }
 
     int[] targets(List<Feature> features, Batch batch) { return features.stream().mapToInt(Feature::label).toArray(); }

@@ -104,9 +104,11 @@ public final class EvalCommand implements Callable<Integer> {
     PipelineOptions options = PipelineOptionsFactory.fromArgs(pipelineArgs.toArray(String[]::new)).create();
     DirectOptions direct = options.as(DirectOptions.class);
     if (pipelineArgs.stream().noneMatch(a -> a.startsWith("--targetParallelism"))) {
-      // One worker per core: a spare DirectRunner worker spins on the watermark monitor and took
-      // more CPU than the two scoring threads (measured with jstack on 2 cores).
-      direct.setTargetParallelism(Runtime.getRuntime().availableProcessors());
+      // One worker: a spare DirectRunner worker spins on the watermark monitor and took more CPU
+      // than the two scoring threads (measured with jstack on 2 cores); one worker per core still
+      // left one spinning whenever fewer shards than cores were running. The engine spreads each
+      // batch over the cores itself (see DirectTraining).
+      direct.setTargetParallelism(io.roberta.runners.options.DirectTraining.PARALLELISM);
     }
     direct.setBlockOnRun(false); // so the loop below can print progress while the pipeline runs
     FileSystems.setDefaultPipelineOptions(options);

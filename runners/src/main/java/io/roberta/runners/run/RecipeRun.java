@@ -151,8 +151,13 @@ public final class RecipeRun {
       EvalStage.Inputs inputs = new EvalStage.Inputs(
           pretrainedHf, corpus == null ? null : CorpusOutput.of(corpus.directory(), corpus.manifest()), models);
       EvalStage.Result e = stage("eval", () -> {
-        EvalStage.Result x = EvalStage.run(recipe, workDir, inputs, options, log);
-        return new Done<>(x, x.directory(), x.skipped());
+        int parallelism = DirectTraining.apply(options);
+        try {
+          EvalStage.Result x = EvalStage.run(recipe, workDir, inputs, options, log);
+          return new Done<>(x, x.directory(), x.skipped());
+        } finally {
+          DirectTraining.restore(options, parallelism);
+        }
       });
       evalManifest = e.manifest();
     }
