@@ -82,25 +82,6 @@ interface FloatOps {
   /** {@code g[i] = p[i] (g[i] - dot) scale} over {@code [off, off + n)}. */
   void softmaxGrad(float[] g, float[] p, int off, int n, float dot, float scale);
 
-  /**
-   * One AdamW update of FP32 parameters, in double precision as the FP64 path: per element
-   * {@code m = b1 m + (1 - b1) g}, {@code v = b2 v + (1 - b2) g g}, both stored as float, then
-   * {@code p = p decay - stepSize m / (sqrt(v) / correction2 + eps)} with the double {@code m} and
-   * {@code v}, over {@code [off, off + n)}. Every operation is a correctly rounded double
-   * operation in this order (no fused multiply-add, divisions kept as divisions), so both
-   * implementations give the same bytes.
-   */
-  void adamW(float[] p, float[] g, float[] m, float[] v, int off, int n, AdamWStep step);
-
-  /** The constants of one AdamW step: moments' rates, epsilon, decay factor, step size, bias correction. */
-  record AdamWStep(double beta1, double beta2, double eps, double decay, double stepSize, double correction2) {
-    /** AdamW's step {@code t} (1-based) at learning rate {@code lr}, decoupled weight decay {@code weightDecay}. */
-    static AdamWStep of(double lr, double beta1, double beta2, double eps, double weightDecay, long t) {
-      return new AdamWStep(beta1, beta2, eps, 1.0 - lr * weightDecay, lr / (1.0 - Math.pow(beta1, t)),
-          Math.sqrt(1.0 - Math.pow(beta2, t)));
-    }
-  }
-
   /** The implementation this JVM uses: vectorized when the Vector API is there, else scalar. */
   FloatOps INSTANCE = Select.choose();
 

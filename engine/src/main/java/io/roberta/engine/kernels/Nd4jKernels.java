@@ -812,6 +812,23 @@ public final class Nd4jKernels implements Kernels {
     INDArray t = a(table);
     checkIds(ids, t.rows(), "embeddingForward");
     int width = (int) t.columns();
+    if (t.dataType() == DataType.FLOAT && a(out).dataType() == DataType.FLOAT) {
+      // rows copied in bulk and added as floats: the bytes of the per-element path below (a
+      // float sum rounded from double is the float sum), without a buffer call per element
+      java.nio.FloatBuffer ob = HostBuffer.floats(a(out));
+      java.nio.FloatBuffer wb = HostBuffer.floats(t);
+      forRanges(ids.length, width, (from, to) -> {
+        float[] row = new float[width];
+        float[] add = new float[width];
+        for (int i = from; i < to; i++) {
+          ob.get(i * width, row, 0, width);
+          wb.get(ids[i] * width, add, 0, width);
+          OPS.add(row, add, row, 0, width);
+          ob.put(i * width, row, 0, width);
+        }
+      });
+      return;
+    }
     HostBuffer o = HostBuffer.of(a(out));
     HostBuffer w = HostBuffer.of(t);
     forRanges(ids.length, width, (from, to) -> {
@@ -1445,16 +1462,25 @@ public final class Nd4jKernels implements Kernels {
       java.nio.FloatBuffer pb = HostBuffer.floats(p);
       java.nio.FloatBuffer mb = dropMask == null ? null : HostBuffer.floats(a(dropMask));
       int heads = numHeads;
+      java.nio.FloatBuffer biasFloats = bias.dataType() == DataType.FLOAT ? HostBuffer.floats(bias) : null;
       forRowBlocks((int) (batch * numHeads * t), t, 12, (from, rows) -> {
         int len = rows * t;
         float[] x = new float[len];
         sb.get(from * t, x, 0, len);
+        float[] keyBias = padded ? new float[t] : null;
+        int biasRow = -1;
         for (int r = 0; r < rows; r++) {
           int off = r * t;
           if (padded) {
             int b = (from + r) / (heads * t);
+            if (b != biasRow) { // one sequence's key bias, read once for its rows
+              for (int j = 0; j < t; j++) {
+                keyBias[j] = biasFloats != null ? biasFloats.get(b * t + j) : (float) bs.get(b * t + j);
+              }
+              biasRow = b;
+            }
             for (int j = 0; j < t; j++) {
-              x[off + j] += (float) bs.get(b * t + j);
+              x[off + j] += keyBias[j];
             }
           }
           float sum = OPS.expShiftedRow(x, off, t);
@@ -1793,10 +1819,12 @@ public final class Nd4jKernels implements Kernels {
       Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2,
       double eps, double weightDecay, long step) {
     // one pass, no temporaries: the optimizer touches every parameter every step
-    FloatOps.AdamWStep s = FloatOps.AdamWStep.of(lr, beta1, beta2, eps, weightDecay, step);
+    double decay = 1.0 - lr * weightDecay;
+    double stepSize = lr / (1.0 - Math.pow(beta1, step));
+    double biasCorrection2Sqrt = Math.sqrt(1.0 - Math.pow(beta2, step));
     if (a(param).dataType() == DataType.FLOAT && a(grad).dataType() == DataType.FLOAT
         && a(m).dataType() == DataType.FLOAT && a(v).dataType() == DataType.FLOAT) {
-      // the same double arithmetic as below (vectorized: OPS), on blocks copied in bulk
+      // the same double arithmetic as below, on blocks copied in bulk (no per-element buffer calls)
       java.nio.FloatBuffer pb = HostBuffer.floats(a(param));
       java.nio.FloatBuffer gb = HostBuffer.floats(a(grad));
       java.nio.FloatBuffer mb = HostBuffer.floats(a(m));
@@ -1817,7 +1845,15 @@ public final class Nd4jKernels implements Kernels {
           gb.get(from, gs, 0, len);
           mb.get(from, ms, 0, len);
           vb.get(from, vs, 0, len);
-          OPS.adamW(ps, gs, ms, vs, 0, len, s);
+          for (int i = 0; i < len; i++) {
+            double gi = gs[i];
+            double mi = beta1 * ms[i] + (1.0 - beta1) * gi;
+            double vi = beta2 * vs[i] + (1.0 - beta2) * gi * gi;
+            ms[i] = (float) mi;
+            vs[i] = (float) vi;
+            double denominator = Math.sqrt(vi) / biasCorrection2Sqrt + eps;
+            ps[i] = (float) (ps[i] * decay - stepSize * mi / denominator);
+          }
           pb.put(from, ps, 0, len);
           mb.put(from, ms, 0, len);
           vb.put(from, vs, 0, len);
@@ -1832,12 +1868,12 @@ public final class Nd4jKernels implements Kernels {
     forRanges((int) a(param).length(), 8, (from, to) -> {
       for (int i = from; i < to; i++) {
         double gi = g.get(i);
-        double mi = s.beta1() * m1.get(i) + (1.0 - s.beta1()) * gi;
-        double vi = s.beta2() * m2.get(i) + (1.0 - s.beta2()) * gi * gi;
+        double mi = beta1 * m1.get(i) + (1.0 - beta1) * gi;
+        double vi = beta2 * m2.get(i) + (1.0 - beta2) * gi * gi;
         m1.set(i, mi);
         m2.set(i, vi);
-        double denominator = Math.sqrt(vi) / s.correction2() + s.eps();
-        p.set(i, p.get(i) * s.decay() - s.stepSize() * mi / denominator);
+        double denominator = Math.sqrt(vi) / biasCorrection2Sqrt + eps;
+        p.set(i, p.get(i) * decay - stepSize * mi / denominator);
       }
     });
   }

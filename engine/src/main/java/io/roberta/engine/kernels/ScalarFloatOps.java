@@ -183,19 +183,6 @@ final class ScalarFloatOps implements FloatOps {
   }
 
   @Override
-  public void adamW(float[] p, float[] g, float[] m, float[] v, int off, int n, AdamWStep s) {
-    for (int i = off; i < off + n; i++) {
-      double gi = g[i];
-      double mi = s.beta1() * m[i] + (1.0 - s.beta1()) * gi;
-      double vi = s.beta2() * v[i] + (1.0 - s.beta2()) * gi * gi;
-      m[i] = (float) mi;
-      v[i] = (float) vi;
-      double denominator = Math.sqrt(vi) / s.correction2() + s.eps();
-      p[i] = (float) (p[i] * s.decay() - s.stepSize() * mi / denominator);
-    }
-  }
-
-  @Override
   public void softmaxGrad(float[] g, float[] p, int off, int n, float dot, float scale) {
     for (int i = off; i < off + n; i++) {
       g[i] = (p[i] * (g[i] - dot)) * scale;

@@ -23,7 +23,6 @@ import static io.roberta.engine.kernels.ScalarFloatOps.LOG2E;
 import static io.roberta.engine.kernels.ScalarFloatOps.ROUND;
 import static io.roberta.engine.kernels.ScalarFloatOps.ROUND_BITS;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -259,36 +258,5 @@ final class VectorFloatOps implements FloatOps, FloatOps.VectorCapable {
       pv.mul(FloatVector.fromArray(S, g, i).sub(dot)).mul(scale).intoArray(g, i);
     }
     tail.softmaxGrad(g, p, off + body, n - body, dot, scale);
-  }
-
-  /** Four floats widen to four doubles (256 bits) and narrow back: the double lanes of {@link #adamW}. */
-  private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
-  private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
-
-  @Override
-  public void adamW(float[] p, float[] g, float[] m, float[] v, int off, int n, AdamWStep s) {
-    int body = F4.loopBound(n);
-    double b1 = s.beta1();
-    double c1 = 1.0 - b1;
-    double b2 = s.beta2();
-    double c2 = 1.0 - b2;
-    for (int i = off; i < off + body; i += F4.length()) {
-      DoubleVector gi = widen(g, i);
-      DoubleVector mi = widen(m, i).mul(b1).add(gi.mul(c1));
-      DoubleVector vi = widen(v, i).mul(b2).add(gi.mul(c2).mul(gi));
-      narrow(mi, m, i);
-      narrow(vi, v, i);
-      DoubleVector denominator = vi.lanewise(VectorOperators.SQRT).div(s.correction2()).add(s.eps());
-      narrow(widen(p, i).mul(s.decay()).sub(mi.mul(s.stepSize()).div(denominator)), p, i);
-    }
-    tail.adamW(p, g, m, v, off + body, n - body, s);
-  }
-
-  private static DoubleVector widen(float[] a, int i) {
-    return (DoubleVector) FloatVector.fromArray(F4, a, i).convertShape(VectorOperators.F2D, D4, 0);
-  }
-
-  private static void narrow(DoubleVector x, float[] a, int i) {
-    ((FloatVector) x.convertShape(VectorOperators.D2F, F4, 0)).intoArray(a, i);
   }
 }

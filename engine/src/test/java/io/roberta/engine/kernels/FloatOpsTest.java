@@ -37,32 +37,6 @@ class FloatOpsTest {
   }
 
   @Test
-  void adamWVectorAndScalarGiveTheSameBytes() {
-    FloatOps vector = FloatOps.INSTANCE;
-    for (long t : new long[] {1, 2, 1000}) {
-      FloatOps.AdamWStep step = FloatOps.AdamWStep.of(6e-4, 0.9, 0.98, 1e-6, 0.01, t);
-      for (int n : new int[] {1, 3, 4, 5, 8, 131, 8192}) {
-        float[] p = values(n * 7L + t, n + 3, 0.5f);
-        float[] g = values(n * 11L + t, n + 3, 1e-2f);
-        float[] m = values(n * 5L + t, n + 3, 1e-3f);
-        float[] v = values(n * 3L + t, n + 3, 1e-5f);
-        for (int i = 0; i < v.length; i++) {
-          v[i] = Math.abs(v[i]); // a second moment; zeros included (the edge values)
-        }
-        float[][] a = {p.clone(), m.clone(), v.clone()};
-        float[][] b = {p.clone(), m.clone(), v.clone()};
-        int off = 3 % (n + 3);
-        SCALAR.adamW(a[0], g, a[1], a[2], off, n, step);
-        vector.adamW(b[0], g, b[1], b[2], off, n, step);
-        assertArrayEquals(a[0], b[0], "adamW parameters, n=" + n + ", t=" + t);
-        assertArrayEquals(a[1], b[1], "adamW first moments, n=" + n + ", t=" + t);
-        assertArrayEquals(a[2], b[2], "adamW second moments, n=" + n + ", t=" + t);
-        assertTrue(!java.util.Arrays.equals(a[0], p) || n == 0, "the step moved something, n=" + n);
-      }
-    }
-  }
-
-  @Test
   void vectorAndScalarGiveTheSameBytes() {
     FloatOps vector = FloatOps.INSTANCE;
     for (int n : new int[] {1, 7, 8, 9, 128, 131, 8000}) {
