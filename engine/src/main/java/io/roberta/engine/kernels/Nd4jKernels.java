@@ -157,12 +157,13 @@ public final class Nd4jKernels implements Kernels {
   /**
    * Java threads for row kernels: the caller plus the common fork-join pool, or the caller alone
    * when OpenMP's threads spin between native ops ({@code OMP_WAIT_POLICY=ACTIVE}): a Java worker
-   * would then compete with a spinning OpenMP thread for the same core.
+   * would then compete with a spinning OpenMP thread for the same core. {@code
+   * -Droberta.rowThreads=N} sets the count.
    */
-  private static final int JAVA_WORKERS =
+  private static final int JAVA_WORKERS = Integer.getInteger("roberta.rowThreads",
       "active".equalsIgnoreCase(System.getenv("OMP_WAIT_POLICY"))
           ? 1
-          : Math.max(1, java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1);
+          : Math.max(1, java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1));
 
   /** Splits {@code [0, count)} over the common fork-join pool when the work is worth it. */
   static void forRanges(int count, long costPerItem, RangeBody body) {
@@ -1124,8 +1125,37 @@ public final class Nd4jKernels implements Kernels {
     sharedGemm(a(x), a(weight), y, false, true, 1.0, 0.0);
     if (bias != null) {
       INDArray b = a(bias);
-      y.addiRowVector(b.reshape(1, b.length())); // ND4J's native broadcast add
+      if (y.dataType() == DataType.FLOAT && b.dataType() == DataType.FLOAT) {
+        addRowVector(y, b);
+      } else {
+        y.addiRowVector(b.reshape(1, b.length())); // ND4J's native broadcast add
+      }
     }
+  }
+
+  /**
+   * {@code y[r][c] += b[c]} in FP32 on the Java row threads: the float sums ND4J's broadcast add
+   * computes, without an OpenMP region (under {@code OMP_WAIT_POLICY=ACTIVE} each one left an
+   * OpenMP thread spinning against the row kernels and the BLAS).
+   */
+  private static void addRowVector(INDArray y, INDArray b) {
+    int width = (int) y.columns();
+    int rows = (int) y.rows();
+    // the bias repeated over a block's rows (read-only, shared): one vector add per block
+    int rowsPerBlock = Math.min(rows, Math.max(1, BLOCK / Math.max(1, width)));
+    float[] tiled = new float[rowsPerBlock * width];
+    HostBuffer.floats(b).get(0, tiled, 0, width);
+    for (int r = 1; r < rowsPerBlock; r++) {
+      System.arraycopy(tiled, 0, tiled, r * width, width);
+    }
+    java.nio.FloatBuffer yb = HostBuffer.floats(y);
+    forRowBlocks(rows, width, 1, (from, count) -> {
+      int len = count * width;
+      float[] x = new float[len];
+      yb.get(from * width, x, 0, len);
+      OPS.add(x, tiled, x, 0, len);
+      yb.put(from * width, x, 0, len);
+    });
   }
 
   @Override
