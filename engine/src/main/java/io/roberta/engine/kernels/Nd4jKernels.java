@@ -716,6 +716,18 @@ public final class Nd4jKernels implements Kernels {
   @Override
   public void scale(Tensor t, double factor) {
     INDArray x = a(t);
+    if (x.dataType() == DataType.FLOAT && HostBuffer.contiguous(x)) {
+      // x * (float) factor in FP32, as ND4J's scalar multiply, on the Java row threads
+      java.nio.FloatBuffer xb = HostBuffer.floats(x);
+      float f = (float) factor;
+      forRowBlocks((int) x.length(), 1, 1, (from, len) -> {
+        float[] xs = new float[len];
+        xb.get(from, xs, 0, len);
+        OPS.scale(xs, xs, 0, len, f);
+        xb.put(from, xs, 0, len);
+      });
+      return;
+    }
     if (x.length() >= NATIVE_THRESHOLD) {
       x.muli(factor);
       return;
@@ -802,7 +814,35 @@ public final class Nd4jKernels implements Kernels {
 
   @Override
   public double sumOfSquares(Tensor t) {
-    double norm = a(t).norm2Number().doubleValue();
+    INDArray x = a(t);
+    if (x.dataType() == DataType.FLOAT && HostBuffer.contiguous(x)) {
+      // in double, over fixed blocks added in order: no OpenMP region (a gradient norm is one
+      // per parameter tensor per step), and the same bits whatever the thread count
+      java.nio.FloatBuffer xb = HostBuffer.floats(x);
+      int n = (int) x.length();
+      int blocks = Math.max(1, (n + BLOCK - 1) / BLOCK);
+      double[] partial = new double[blocks];
+      forRanges(blocks, 2L * BLOCK, (first, end) -> {
+        float[] xs = new float[Math.min(n, BLOCK)];
+        for (int blk = first; blk < end; blk++) {
+          int from = blk * BLOCK;
+          int len = Math.min(n, from + BLOCK) - from;
+          xb.get(from, xs, 0, len);
+          double sum = 0;
+          for (int i = 0; i < len; i++) {
+            double v = xs[i];
+            sum += v * v;
+          }
+          partial[blk] = sum;
+        }
+      });
+      double total = 0;
+      for (double p : partial) {
+        total += p;
+      }
+      return total;
+    }
+    double norm = x.norm2Number().doubleValue();
     return norm * norm;
   }
 
