@@ -856,7 +856,9 @@ public final class Nd4jKernels implements Kernels {
       for (double p : partial) {
         total += p;
       }
-      return total;
+      // a float sum of squares past the float range is infinite, as ND4J's float norm2 was: a
+      // gradient that overflows must stop training (FinetunerTest), not be clipped back from 1e38
+      return total > Float.MAX_VALUE ? Double.POSITIVE_INFINITY : total;
     }
     double norm = x.norm2Number().doubleValue();
     return norm * norm;
