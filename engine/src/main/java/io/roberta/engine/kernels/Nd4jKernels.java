@@ -839,7 +839,7 @@ public final class Nd4jKernels implements Kernels {
       int blocks = Math.max(1, (n + BLOCK - 1) / BLOCK);
       double[] partial = new double[blocks];
       forRanges(blocks, 2L * BLOCK, (first, end) -> {
-        float[] xs = new float[Math.min(n, BLOCK)];
+        float[] xs = scratch(0, Math.min(n, BLOCK));
         for (int blk = first; blk < end; blk++) {
           int from = blk * BLOCK;
           int len = Math.min(n, from + BLOCK) - from;
@@ -1550,7 +1550,6 @@ public final class Nd4jKernels implements Kernels {
       java.nio.FloatBuffer pb = HostBuffer.floats(p);
       java.nio.FloatBuffer mb = dropMask == null ? null : HostBuffer.floats(a(dropMask));
       int heads = numHeads;
-      java.nio.FloatBuffer biasFloats = bias.dataType() == DataType.FLOAT ? HostBuffer.floats(bias) : null;
       forRowBlocks((int) (batch * numHeads * t), t, 12, (from, rows) -> {
         int len = rows * t;
         float[] x = scratch(0, len);
@@ -1563,7 +1562,7 @@ public final class Nd4jKernels implements Kernels {
             int b = (from + r) / (heads * t);
             if (b != biasRow) { // one sequence's key bias, read once for its rows
               for (int j = 0; j < t; j++) {
-                keyBias[j] = biasFloats != null ? biasFloats.get(b * t + j) : (float) bs.get(b * t + j);
+                keyBias[j] = (float) bs.get(b * t + j);
               }
               biasRow = b;
             }

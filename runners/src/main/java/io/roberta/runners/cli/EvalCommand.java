@@ -11,6 +11,7 @@ import io.roberta.pipelines.tasks.TaskData;
 import io.roberta.pipelines.tasks.TaskDataException;
 import io.roberta.pipelines.tasks.TaskExample;
 import io.roberta.pipelines.tasks.TaskSource;
+import io.roberta.runners.options.DirectTraining;
 import io.roberta.spec.EvalSpec;
 import io.roberta.spec.MaskingSpec;
 import io.roberta.spec.Recipe;
@@ -108,7 +109,7 @@ public final class EvalCommand implements Callable<Integer> {
       // than the two scoring threads (measured with jstack on 2 cores); one worker per core still
       // left one spinning whenever fewer shards than cores were running. The engine spreads each
       // batch over the cores itself (see DirectTraining).
-      direct.setTargetParallelism(io.roberta.runners.options.DirectTraining.PARALLELISM);
+      direct.setTargetParallelism(DirectTraining.PARALLELISM);
     }
     direct.setBlockOnRun(false); // so the loop below can print progress while the pipeline runs
     FileSystems.setDefaultPipelineOptions(options);
