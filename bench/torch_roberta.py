@@ -287,6 +287,18 @@ def rows(names, steps, warmup):
     return out
 
 
+def blas_build():
+    """The OpenBLAS build PyTorch calls and the CPU kernels it chose (as the engine's bench prints)."""
+    import ctypes
+    torch.zeros(2, 2) @ torch.zeros(2, 2)  # the BLAS is loaded by now
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")  # the copy already loaded through libblas.so.3
+        lib.openblas_get_config.restype = lib.openblas_get_corename.restype = ctypes.c_char_p
+        return f"{lib.openblas_get_config().decode()}, kernels {lib.openblas_get_corename().decode()}"
+    except (OSError, AttributeError) as e:
+        return f"not OpenBLAS or not readable ({e})"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("what", choices=["check", "rows"])
@@ -299,9 +311,8 @@ def main():
     torch.set_num_threads(a.threads)
     if a.what == "check":
         sys.exit(check(a.fixture))
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
-          f"BLAS: {'openblas' if 'openblas' in torch.__config__.show().lower() else 'see torch.__config__'}",
-          file=sys.stderr)
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, BLAS: {blas_build()}", file=sys.stderr)
+    print(f"blas {blas_build()}", flush=True)
     rows(a.rows.split(","), a.steps, a.warmup)
 
 

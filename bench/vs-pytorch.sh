@@ -20,7 +20,10 @@
 # reference BLAS, about 20x slower):  apt-get update && apt-get install -y python3-torch libopenblas0-openmp
 # Without them this script says so and exits 0. The launcher also lets the engine's bundled
 # OpenBLAS workers (pthreads, not OpenMP like the peer's) sleep at once (OPENBLAS_THREAD_TIMEOUT=4)
-# and, under ACTIVE, bounds libgomp's spinning (GOMP_SPINCOUNT=10000). The 1-minute load average is sampled before every run and its range
+# and, under ACTIVE, bounds libgomp's spinning (GOMP_SPINCOUNT=10000). Each side's OpenBLAS picks
+# its own CPU kernels (the launcher unsets OPENBLAS_CORETYPE, and so does this script for the peer);
+# ROBERTA_BLAS_CORETYPE=Haswell (or another core name) pins the same kernels on both sides. The
+# kernels each side ran are printed with the figures. The 1-minute load average is sampled before every run and its range
 # is printed with the figures: on a shared machine they mean little without it. Before timing, the peer is checked against
 # ../shared/fixtures/tiny-roberta (logits, hidden states, loss, every gradient, one AdamW step).
 set -euo pipefail
@@ -43,16 +46,24 @@ fi
 OMP_WAIT_POLICY=PASSIVE "$PY" "$ROOT/bench/torch_roberta.py" check "$FIXTURE"
 
 OUT=$(mktemp -d /tmp/vs-pytorch.XXXXXX)
+if [[ -n "${ROBERTA_BLAS_CORETYPE:-}" ]]; then
+  peer_blas=(env "OPENBLAS_CORETYPE=$ROBERTA_BLAS_CORETYPE")
+else
+  peer_blas=(env -u OPENBLAS_CORETYPE)
+fi
 for policy in $POLICIES; do
   for round in $(seq 1 "$ROUNDS"); do
     cut -d' ' -f1 /proc/loadavg >> "$OUT/load"
     echo "policy $policy, round $round/$ROUNDS: engine ..." >&2
     OMP_WAIT_POLICY=$policy OMP_NUM_THREADS=$THREADS "$ROOT/roberta" bench rows --rows "$ROWS" \
-      --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" 2>/dev/null | grep '^row ' >> "$OUT/engine-$policy"
+      --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" 2> "$OUT/engine-err" | grep '^row ' >> "$OUT/engine-$policy"
+    grep -o 'OpenBLAS [^,]*, kernels [A-Za-z0-9]*' "$OUT/engine-err" | sed 's/^/engine: /' | head -1 > "$OUT/blas-engine"
     cut -d' ' -f1 /proc/loadavg >> "$OUT/load"
     echo "policy $policy, round $round/$ROUNDS: pytorch ..." >&2
-    OMP_WAIT_POLICY=$policy OMP_NUM_THREADS=$THREADS "$PY" "$ROOT/bench/torch_roberta.py" rows \
-      --rows "$ROWS" --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" 2>/dev/null | grep '^row ' >> "$OUT/torch-$policy"
+    OMP_WAIT_POLICY=$policy OMP_NUM_THREADS=$THREADS "${peer_blas[@]}" "$PY" "$ROOT/bench/torch_roberta.py" rows \
+      --rows "$ROWS" --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" 2>/dev/null > "$OUT/torch-out"
+    grep '^row ' "$OUT/torch-out" >> "$OUT/torch-$policy"
+    grep '^blas ' "$OUT/torch-out" | sed 's/^blas /PyTorch: /' | head -1 > "$OUT/blas-torch"
   done
 done
 
@@ -80,5 +91,7 @@ for policy in policies:
         print(f"{policy:8s} {row:9s} {me:9.3f} {mt:9.3f} {eu[row]/me:9.0f} {u:4s} {tu[row]/mt:9.0f} {u:4s} {mt/me:5.2f}x")
 loads = [float(l) for l in open(f"{out}/load")]
 print(f"1-minute load average before the runs: {min(loads):.1f} to {max(loads):.1f} on {__import__('os').cpu_count()} cores")
+for side in ("engine", "torch"):
+    print("".join(open(f"{out}/blas-{side}")).strip() or f"{side}: BLAS kernels not reported")
 print(f"(raw step times: {out})")
 PYEOF

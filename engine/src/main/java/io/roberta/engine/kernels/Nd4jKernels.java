@@ -248,6 +248,21 @@ public final class Nd4jKernels implements Kernels {
     return OPS instanceof ScalarFloatOps ? "scalar" : "vector (jdk.incubator.vector)";
   }
 
+  /**
+   * The OpenBLAS build and the CPU kernels it chose, e.g. {@code "OpenBLAS 0.3.31 DYNAMIC_ARCH
+   * NO_AFFINITY Cooperlake MAX_THREADS=64, kernels Cooperlake"}: benchmarks print it, because the
+   * same code runs at half speed or less on the wrong kernels (an {@code OPENBLAS_CORETYPE} left
+   * from an older OpenBLAS holds AVX-512 machines to AVX2).
+   */
+  public static String blasBuild() {
+    try {
+      return org.bytedeco.openblas.global.openblas_full.openblas_get_config().getString() + ", kernels "
+          + org.bytedeco.openblas.global.openblas_full.openblas_get_corename().getString();
+    } catch (RuntimeException | LinkageError e) {
+      return "OpenBLAS (build not readable: " + e + ")";
+    }
+  }
+
   /** {@code target[c] += sum over rows of g[r, c]}. */
   private static void addColumnSums(INDArray target, INDArray g) {
     int rows = (int) g.rows();

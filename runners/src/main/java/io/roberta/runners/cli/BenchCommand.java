@@ -218,9 +218,9 @@ public final class BenchCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     int pinned = Nd4jKernels.pinThreads(threads);
     spec.commandLine().getErr().printf(Locale.ROOT, "bench rows: threads pinned %d (BLAS %d), "
-        + "OMP_WAIT_POLICY %s, OPENBLAS_THREAD_TIMEOUT %s, FP32 row kernels %s, load average %.1f%n",
+        + "OMP_WAIT_POLICY %s, OPENBLAS_THREAD_TIMEOUT %s, FP32 row kernels %s, %s, load average %.1f%n",
         threads, pinned, System.getenv("OMP_WAIT_POLICY"), System.getenv("OPENBLAS_THREAD_TIMEOUT"),
-        Nd4jKernels.floatKernels(),
+        Nd4jKernels.floatKernels(), Nd4jKernels.blasBuild(),
         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     ModelSpec tiny = Roberta.tiny().build();
     ModelSpec base = Roberta.base().build();
@@ -275,12 +275,14 @@ public final class BenchCommand implements Callable<Integer> {
     } catch (java.io.IOException e) {
       throw new UserError("cannot create a scratch folder: " + e.getMessage(), e);
     }
-    var job = io.roberta.pipelines.pretrain.PretrainStage.job(r, scratch.toString(),
-        io.roberta.pipelines.corpus.CorpusOutput.of(corpus.directory(), corpus.manifest()), tokenizer, steps, 0, "nd4j");
+    var output = io.roberta.pipelines.corpus.CorpusOutput.of(corpus.directory(), corpus.manifest());
+    List<io.roberta.pipelines.pretrain.TrainingJob> runs = List.of( // one output folder per timed stage run
+        io.roberta.pipelines.pretrain.PretrainStage.job(r, scratch.resolve("run1").toString(), output, tokenizer, steps, 0, "nd4j"),
+        io.roberta.pipelines.pretrain.PretrainStage.job(r, scratch.resolve("run2").toString(), output, tokenizer, steps, 0, "nd4j"));
     out.printf(Locale.ROOT, "bench pretrain: %s, %d steps of %d x %d tokens, scratch output %s%n", r.name(), steps,
         r.pretrain().batchSize(), r.corpus().packing().blockLength(), scratch);
     out.flush();
-    io.roberta.runners.bench.PretrainBench.run(job, steps, out);
+    io.roberta.runners.bench.PretrainBench.run(runs, steps, out);
     out.flush();
     return 0;
   }
@@ -346,8 +348,8 @@ public final class BenchCommand implements Callable<Integer> {
           + " steps up to 30x slower here)");
     }
     int pinned = Nd4jKernels.pinThreads(threads);
-    out.printf(Locale.ROOT, "threads pinned: %d (BLAS reports %d); cores visible: %d; load "
-        + "average %.1f%n", threads, pinned, Runtime.getRuntime().availableProcessors(),
+    out.printf(Locale.ROOT, "threads pinned: %d (BLAS reports %d); cores visible: %d; %s; load "
+        + "average %.1f%n", threads, pinned, Runtime.getRuntime().availableProcessors(), Nd4jKernels.blasBuild(),
         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     double ceilingBefore = ceiling();
     out.printf(Locale.ROOT, "ND4J sgemm ceiling (before): %.1f GFLOP/s%n", ceilingBefore);
