@@ -217,22 +217,36 @@ public interface Kernels extends AutoCloseable {
   double crossEntropy(Tensor logits, int[] rows, int[] targets, double scale, Tensor dLogits);
 
   /**
-   * How many rows {@code j} of {@code logits [M,K]} have their largest value (the first, on ties)
-   * at {@code targets[j]}: masked-token accuracy. A GPU backend overrides this so that the logits
-   * never travel to the host.
+   * For each row of {@code logits [M,K]}, the column of its largest value (the first, on ties): the
+   * predicted tokens. A GPU backend overrides this so that only the M indices travel to the host.
    */
-  default int argmaxHits(Tensor logits, int[] targets) {
+  default int[] argmaxRows(Tensor logits) {
+    int m = (int) logits.dim(0);
     int k = (int) logits.dim(1);
     float[] z = toFloats(logits);
-    int hits = 0;
-    for (int j = 0; j < targets.length; j++) {
-      int best = 0;
+    int[] best = new int[m];
+    for (int j = 0; j < m; j++) {
       for (int t = 1; t < k; t++) {
-        if (z[j * k + t] > z[j * k + best]) {
-          best = t;
+        if (z[j * k + t] > z[j * k + best[j]]) {
+          best[j] = t;
         }
       }
-      hits += best == targets[j] ? 1 : 0;
+    }
+    return best;
+  }
+
+  /**
+   * How many rows {@code j} of {@code logits [M,K]} have their largest value (the first, on ties)
+   * at {@code targets[j]}: masked-token accuracy. {@code targets} may be shorter than M.
+   */
+  default int argmaxHits(Tensor logits, int[] targets) {
+    if (targets.length > logits.dim(0)) {
+      throw new IllegalArgumentException(targets.length + " targets for " + logits.dim(0) + " rows of logits");
+    }
+    int[] best = argmaxRows(logits);
+    int hits = 0;
+    for (int j = 0; j < targets.length; j++) {
+      hits += best[j] == targets[j] ? 1 : 0;
     }
     return hits;
   }

@@ -1195,26 +1195,31 @@ public final class Nd4jKernels implements Kernels {
   @Override
   public void linearForward(Tensor out, Tensor x, Tensor weight, Tensor bias) {
     INDArray y = a(out);
-    sharedGemm(a(x), a(weight), y, false, true, 1.0, 0.0);
-    if (bias != null) {
-      INDArray b = a(bias);
-      if (y.dataType() == DataType.FLOAT && b.dataType() == DataType.FLOAT) {
-        addRowVector(y, b);
-      } else {
-        y.addiRowVector(b.reshape(1, b.length())); // ND4J's native broadcast add
-      }
+    if (bias == null) {
+      sharedGemm(a(x), a(weight), y, false, true, 1.0, 0.0);
+      return;
+    }
+    INDArray b = a(bias);
+    if (y.dataType() == DataType.FLOAT && b.dataType() == DataType.FLOAT) {
+      // as PyTorch's addmm: the bias copied into every row, then the product added to it (beta 1),
+      // one pass over y fewer than adding the bias afterwards
+      fillRows(y, b);
+      sharedGemm(a(x), a(weight), y, false, true, 1.0, 1.0);
+    } else {
+      sharedGemm(a(x), a(weight), y, false, true, 1.0, 0.0);
+      y.addiRowVector(b.reshape(1, b.length())); // ND4J's native broadcast add
     }
   }
 
   /**
-   * {@code y[r][c] += b[c]} in FP32 on the Java row threads: the float sums ND4J's broadcast add
-   * computes, without an OpenMP region (under {@code OMP_WAIT_POLICY=ACTIVE} each one left an
-   * OpenMP thread spinning against the row kernels and the BLAS).
+   * {@code y[r][c] = b[c]} in FP32 on the Java row threads (no OpenMP region: under {@code
+   * OMP_WAIT_POLICY=ACTIVE} each one left an OpenMP thread spinning against the row kernels and
+   * the BLAS).
    */
-  private static void addRowVector(INDArray y, INDArray b) {
+  private static void fillRows(INDArray y, INDArray b) {
     int width = (int) y.columns();
     int rows = (int) y.rows();
-    // the bias repeated over a block's rows (read-only, shared): one vector add per block
+    // the bias repeated over a block's rows (read-only, shared): one bulk put per block
     int rowsPerBlock = Math.min(rows, Math.max(1, BLOCK / Math.max(1, width)));
     float[] tiled = new float[rowsPerBlock * width];
     HostBuffer.floats(b).get(0, tiled, 0, width);
@@ -1222,13 +1227,7 @@ public final class Nd4jKernels implements Kernels {
       System.arraycopy(tiled, 0, tiled, r * width, width);
     }
     java.nio.FloatBuffer yb = HostBuffer.floats(y);
-    forRowBlocks(rows, width, 1, (from, count) -> {
-      int len = count * width;
-      float[] x = scratch(0, len);
-      yb.get(from * width, x, 0, len);
-      OPS.add(x, tiled, x, 0, len);
-      yb.put(from * width, x, 0, len);
-    });
+    forRowBlocks(rows, width, 1, (from, count) -> yb.put(from * width, tiled, 0, count * width));
   }
 
   @Override
@@ -1524,6 +1523,11 @@ public final class Nd4jKernels implements Kernels {
       int c = (int) a(q).size(1);
       int d = (int) headDim;
       long tt = (long) t * t;
+      if (scores.dataType() == DataType.FLOAT && p.dataType() == DataType.FLOAT) {
+        attentionPerHead(context, p, q, k, v, bias, numHeads, dropMask, scores, scale);
+        release(scores);
+        return;
+      }
       forHeads((int) batch, numHeads, tt * d, new INDArray[] {a(q), a(k), scores}, (g, b, h) -> {
         long off = (long) b * t * c + (long) h * d;
         g.gemm(0, off, c, false, 1, off, c, true, 2, ((long) b * numHeads + h) * tt, t, t, t, d, scale);
@@ -1547,6 +1551,62 @@ public final class Nd4jKernels implements Kernels {
     for (INDArray temporary : new INDArray[] {contextHeads, scores, qh, kh, vh}) {
       release(temporary);
     }
+  }
+
+  /**
+   * FP32 attention one (sequence, head) at a time on each Java worker: its scores {@code Q K^T},
+   * the key bias, softmax (into {@code p}) and dropout mask, then {@code P V}, while the head's
+   * {@code T x T} block is still in the core's cache. The same float operations in the same order
+   * as the three whole-batch passes (products, {@link #softmaxRows}, products), so the same bytes;
+   * those passes streamed every layer's {@code [B,nh,T,T]} scores through memory three times
+   * (16.8 MB each for 64 x 128 tokens and 4 heads).
+   */
+  private void attentionPerHead(Tensor context, INDArray p, Tensor q, Tensor k, Tensor v, INDArray bias,
+      int numHeads, Tensor dropMask, INDArray scores, double scale) {
+    int batch = (int) bias.size(0);
+    int t = (int) bias.size(1);
+    int c = (int) a(q).size(1);
+    int d = c / numHeads;
+    int tt = t * t;
+    HostBuffer bs = HostBuffer.of(bias);
+    boolean padded = !allZero(bs, (int) bias.length());
+    java.nio.FloatBuffer sb = HostBuffer.floats(scores);
+    java.nio.FloatBuffer pb = HostBuffer.floats(p);
+    java.nio.FloatBuffer mb = dropMask == null ? null : HostBuffer.floats(a(dropMask));
+    // arrays by index: 0 q, 1 k, 2 scores (masked probabilities with dropout), 3 p, 4 v, 5 context
+    int mixing = dropMask == null ? 3 : 2;
+    forHeads(batch, numHeads, (long) tt * d, new INDArray[] {a(q), a(k), scores, p, a(v), a(context)}, (g, b, h) -> {
+      long off = (long) b * t * c + (long) h * d;
+      int block = (b * numHeads + h) * tt;
+      g.gemm(0, off, c, false, 1, off, c, true, 2, block, t, t, t, d, scale);
+      float[] x = scratch(0, tt);
+      sb.get(block, x, 0, tt);
+      float[] keyBias = null;
+      if (padded) {
+        keyBias = scratch(2, t);
+        for (int j = 0; j < t; j++) {
+          keyBias[j] = (float) bs.get(b * t + j);
+        }
+      }
+      for (int r = 0; r < t; r++) {
+        int rowOff = r * t;
+        if (padded) {
+          for (int j = 0; j < t; j++) {
+            x[rowOff + j] += keyBias[j];
+          }
+        }
+        float sum = OPS.expShiftedRow(x, rowOff, t);
+        OPS.scale(x, x, rowOff, t, 1f / sum);
+      }
+      pb.put(block, x, 0, tt);
+      if (mb != null) {
+        float[] m = scratch(1, tt);
+        mb.get(block, m, 0, tt);
+        OPS.multiply(x, m, x, 0, tt);
+        sb.put(block, x, 0, tt);
+      }
+      g.gemm(mixing, block, t, false, 4, off, c, false, 5, off, c, t, d, t, 1.0);
+    });
   }
 
   /**
@@ -1886,19 +1946,18 @@ public final class Nd4jKernels implements Kernels {
   }
 
   @Override
-  public int argmaxHits(Tensor logits, int[] targets) {
-    INDArray z = a(logits);
-    if (targets.length > z.rows()) {
-      throw new IllegalArgumentException(targets.length + " targets for " + z.rows() + " rows of logits");
-    }
+  public int[] argmaxRows(Tensor logits) {
     // ND4J's native arg-max (the first index on ties, as the interface asks)
-    INDArray best = Nd4j.argMax(z, 1);
-    int hits = 0;
-    for (int j = 0; j < targets.length; j++) {
-      hits += best.getLong(j) == targets[j] ? 1 : 0;
+    INDArray best = Nd4j.argMax(a(logits), 1);
+    try {
+      int[] out = new int[(int) best.length()];
+      for (int j = 0; j < out.length; j++) {
+        out[j] = (int) best.getLong(j);
+      }
+      return out;
+    } finally {
+      best.close();
     }
-    best.close();
-    return hits;
   }
 
   /** {@code log softmax(z[base .. base+width))[target]}, computed in double. */

@@ -17,14 +17,20 @@ public final class MaskedLmHead implements Head<int[]> {
   private final Parameters.Param decoder; // the word embeddings [V, C]
   private final Parameters.Param bias; // [V]
   private final int hidden;
+  private final int maskId;
 
   record Cache(Tensor x, Tensor preActivation, Tensor activation, LayerNorm.Cache norm, Tensor logits) {}
 
-  /** Sums over the labelled rows of one pass, and the gradient of the last hidden state (or null). */
-  record Sums(double lossSum, int correct, int labelled, Tensor dLast) {}
+  /**
+   * Sums over the labelled rows of one pass, and the gradient of the last hidden state (or null).
+   * {@code atMask} of the labelled rows had {@code <mask>} as input, {@code correctAtMask} of them
+   * were predicted right: what context alone gives, without the 10% of targets left visible.
+   */
+  record Sums(double lossSum, int correct, int labelled, int atMask, int correctAtMask, Tensor dLast) {}
 
   MaskedLmHead(Parameters params, ModelSpec spec, Encoder encoder) {
     this.hidden = spec.hiddenSize();
+    this.maskId = spec.specialTokens().mask();
     this.dense = new Linear(params, "lm_head.dense", hidden, hidden);
     this.norm = new LayerNorm(params, "lm_head.layer_norm", hidden, spec.layerNormEps());
     this.bias = params.add("lm_head.bias", spec.vocabSize());
@@ -73,7 +79,7 @@ public final class MaskedLmHead implements Head<int[]> {
     }
     int[] rows = Head.labelledRows(labels);
     if (rows.length == 0) {
-      return new Sums(0, 0, 0, null);
+      return new Sums(0, 0, 0, 0, 0, null);
     }
     int[] targets = IntStream.of(rows).map(r -> labels[r]).toArray();
     Tensor selected = k.zeros(rows.length, hidden); // [M, C]
@@ -85,12 +91,24 @@ public final class MaskedLmHead implements Head<int[]> {
     double lossSum = backward
         ? k.crossEntropy(c.logits(), null, targets, gradScale, dLogits) / gradScale
         : k.crossEntropy(c.logits(), null, targets, 1.0, null);
-    int correct = k.argmaxHits(c.logits(), targets);
+    int[] predicted = k.argmaxRows(c.logits());
+    int[] inputs = f.batch().inputIds();
+    int correct = 0;
+    int atMask = 0;
+    int correctAtMask = 0;
+    for (int j = 0; j < rows.length; j++) {
+      boolean hit = predicted[j] == targets[j];
+      correct += hit ? 1 : 0;
+      if (inputs[rows[j]] == maskId) {
+        atMask++;
+        correctAtMask += hit ? 1 : 0;
+      }
+    }
     Tensor dLast = null;
     if (backward) {
       dLast = k.zeros(f.last().shape());
       k.scatterAddRows(dLast, backward(k, c, dLogits), rows);
     }
-    return new Sums(lossSum, correct, rows.length, dLast);
+    return new Sums(lossSum, correct, rows.length, atMask, correctAtMask, dLast);
   }
 }

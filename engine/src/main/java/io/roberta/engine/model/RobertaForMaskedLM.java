@@ -54,8 +54,11 @@ public final class RobertaForMaskedLM extends RobertaTaskModel<int[]> {
     return lm().forward(kernels, selected).logits();
   }
 
-  /** What one masked-LM pass measured: summed loss over the labelled rows, argmax hits, rows. */
-  public record Step(double lossSum, int correct, int labelled) {
+  /**
+   * What one masked-LM pass measured: summed loss over the labelled rows, argmax hits, rows, and
+   * of those the rows whose input was {@code <mask>} and how many of them were predicted right.
+   */
+  public record Step(double lossSum, int correct, int labelled, int atMask, int correctAtMask) {
     public double meanLoss() {
       return labelled == 0 ? 0.0 : lossSum / labelled;
     }
@@ -79,7 +82,7 @@ public final class RobertaForMaskedLM extends RobertaTaskModel<int[]> {
       if (s.dLast() != null) {
         encoder.backward(kernels, f, s.dLast());
       }
-      return new Step(s.lossSum(), s.correct(), s.labelled());
+      return new Step(s.lossSum(), s.correct(), s.labelled(), s.atMask(), s.correctAtMask());
     }
   }
 }

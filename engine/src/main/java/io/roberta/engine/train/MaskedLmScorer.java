@@ -27,8 +27,13 @@ public final class MaskedLmScorer {
   private final RobertaForMaskedLM model;
   private final DynamicMasker masker;
 
-  /** Sums over one batch of blocks; {@code labelCounts}: how often each token was a masked target. */
-  public record Sums(int blocks, double lossSum, int correct, int masked, Map<Integer, Long> labelCounts) {}
+  /**
+   * Sums over one batch of blocks; {@code labelCounts}: how often each token was a masked target;
+   * {@code atMask} / {@code correctAtMask}: the masked targets whose input was {@code <mask>} (not
+   * the random or kept ones) and how many of those were predicted right.
+   */
+  public record Sums(int blocks, double lossSum, int correct, int masked, int atMask, int correctAtMask,
+      Map<Integer, Long> labelCounts) {}
 
   public MaskedLmScorer(RobertaForMaskedLM model, DynamicMasker masker) {
     this.model = model;
@@ -62,6 +67,6 @@ public final class MaskedLmScorer {
     }
     RobertaForMaskedLM.Step s = model.trainStep(
         new Batch(n, t, ids, StepBatches.attentionMask(ids, pad), null), labels, RunMode.inference(), 0.0);
-    return new Sums(n, s.lossSum(), s.correct(), s.labelled(), labelCounts);
+    return new Sums(n, s.lossSum(), s.correct(), s.labelled(), s.atMask(), s.correctAtMask(), labelCounts);
   }
 }

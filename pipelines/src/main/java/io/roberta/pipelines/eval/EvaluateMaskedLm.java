@@ -63,7 +63,8 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
   private final String backend;
 
   /** Sums over one batch of blocks. */
-  public record BatchScore(long batch, long blocks, double lossSum, long correct, long masked) implements Serializable {}
+  public record BatchScore(long batch, long blocks, double lossSum, long correct, long masked, long atMask,
+      long correctAtMask) implements Serializable {}
 
   private EvaluateMaskedLm(FolderRef model, CorpusOutput corpus, MaskingSpec masking, int shards, int batchSize,
       String outputDir, String backend) {
@@ -196,7 +197,7 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
           to++;
         }
         MaskedLmScorer.Sums s = scorer.score(holdout, blocks.subList(from, to));
-        out.output(new BatchScore(batch, s.blocks(), s.lossSum(), s.correct(), s.masked()));
+        out.output(new BatchScore(batch, s.blocks(), s.lossSum(), s.correct(), s.masked(), s.atMask(), s.correctAtMask()));
         from = to;
       }
     }
@@ -245,7 +246,11 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
       long correct = 0;
       long masked = 0;
       long blocks = 0;
+      long atMask = 0;
+      long correctAtMask = 0;
       for (BatchScore s : sorted) {
+        atMask += s.atMask();
+        correctAtMask += s.correctAtMask();
         loss += s.lossSum();
         correct += s.correct();
         masked += s.masked();
@@ -257,6 +262,8 @@ public final class EvaluateMaskedLm extends PTransform<PBegin, PCollection<TaskR
       m.put("perplexity", Math.exp(mean));
       m.put("accuracy", masked == 0 ? Double.NaN : (double) correct / masked);
       m.put("masked_tokens", (double) masked);
+      // the masked tokens whose input was <mask>: copying the 10% kept visible does not count here
+      m.put("accuracy_at_mask", atMask == 0 ? Double.NaN : (double) correctAtMask / atMask);
       List<String> notes = new ArrayList<>();
       if (masked == 0) {
         notes.add("no token was masked: the metrics are undefined");

@@ -158,8 +158,9 @@ public final class PretrainRun {
         score == null ? Double.NaN : score.baselineAccuracy(), score == null ? 0 : score.maskedTokens(), seconds);
     writeResult(out, result, score, initial.orElse(null), files, extra);
     if (score != null) {
-      console.printf("pretrain: holdout masked-token accuracy %.4f vs %.4f for the best constant guess (token %d), loss %.4f, %,d masked tokens%n",
-          score.accuracy(), score.baselineAccuracy(), score.baselineToken(), score.loss(), score.maskedTokens());
+      console.printf("pretrain: holdout masked-token accuracy %.4f vs %.4f for the best constant guess (token %d), loss %.4f, %,d masked tokens;"
+          + " %.4f on the %,d whose input was <mask>%n", score.accuracy(), score.baselineAccuracy(), score.baselineToken(),
+          score.loss(), score.maskedTokens(), score.accuracyAtMask(), score.maskInputs());
     }
     return result;
   }
@@ -184,6 +185,8 @@ public final class PretrainRun {
       o.put("holdoutAccuracy", score.accuracy());
       o.put("baselineAccuracy", score.baselineAccuracy());
       o.put("baselineToken", score.baselineToken());
+      o.put("holdoutMaskInputs", score.maskInputs());
+      o.put("holdoutAccuracyAtMask", score.accuracyAtMask());
     }
     if (initial != null) {
       o.put("untrainedHoldoutLoss", initial.path("holdoutLoss").asDouble());

@@ -160,6 +160,13 @@ public final class RunReport {
           r.path("holdoutMaskedTokens").asLong(), r.path("holdoutLoss").asDouble(),
           r.path("untrainedHoldoutLoss").asDouble(Double.NaN), r.path("holdoutAccuracy").asDouble(),
           r.path("baselineAccuracy").asDouble()));
+      if (r.has("holdoutAccuracyAtMask")) {
+        md.append(String.format(Locale.ROOT,
+            "Of those, the %,d whose input was `<mask>` (not the 10%% kept or the 10%% replaced by a random token):"
+                + " accuracy %.4f. Over all masked tokens, copying the kept ones and guessing the commonest token"
+                + " elsewhere scores about 0.1 + 0.9 x the constant guess; context shows here.%n%n",
+            r.path("holdoutMaskInputs").asLong(), r.path("holdoutAccuracyAtMask").asDouble()));
+      }
     }
     JsonNode rounds = r.path("rounds");
     if (rounds.isObject()) {

@@ -78,6 +78,9 @@ class EvaluateMaskedLmTest {
     JsonNode m = report.get("metrics");
     assertEquals(expectedMasked, m.get("masked_tokens").asLong());
     assertEquals(Math.exp(m.get("loss").asDouble()), m.get("perplexity").asDouble(), 1e-9);
+    // accuracy over the masked tokens whose input was <mask> (MaskAccuracyTest checks the counting)
+    double atMask = m.get("accuracy_at_mask").asDouble();
+    assertTrue(atMask >= 0 && atMask < 0.2, "an untrained model guesses the <mask> rows: " + m);
     // an untrained model is close to uniform over the vocabulary
     assertTrue(Math.abs(m.get("loss").asDouble() - Math.log(VOCAB)) < 0.5, m.toString());
   }

@@ -119,6 +119,10 @@ public final class PretrainCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "  holdout: masked-token accuracy %.4f vs %.4f for the best constant guess; loss %.4f (untrained %.4f), %,d masked tokens%n",
           result.path("holdoutAccuracy").asDouble(), result.path("baselineAccuracy").asDouble(), result.path("holdoutLoss").asDouble(),
           result.path("untrainedHoldoutLoss").asDouble(Double.NaN), result.path("holdoutMaskedTokens").asLong());
+      if (result.has("holdoutAccuracyAtMask")) {
+        out.printf(Locale.ROOT, "           accuracy %.4f on the %,d masked tokens whose input was <mask> (context alone)%n",
+            result.path("holdoutAccuracyAtMask").asDouble(), result.path("holdoutMaskInputs").asLong());
+      }
     }
     out.printf(Locale.ROOT, "  Hugging Face model: %s/hf   loss plot: %s/loss.png   metrics: %s/metrics.jsonl%n",
         pre.directory(), pre.directory(), pre.directory());
