@@ -1589,14 +1589,7 @@ public final class Nd4jKernels implements Kernels {
         }
       }
       for (int r = 0; r < t; r++) {
-        int rowOff = r * t;
-        if (padded) {
-          for (int j = 0; j < t; j++) {
-            x[rowOff + j] += keyBias[j];
-          }
-        }
-        float sum = OPS.expShiftedRow(x, rowOff, t);
-        OPS.scale(x, x, rowOff, t, 1f / sum);
+        softmaxRow(x, r * t, t, keyBias);
       }
       pb.put(block, x, 0, tt);
       if (mb != null) {
@@ -1607,6 +1600,17 @@ public final class Nd4jKernels implements Kernels {
       }
       g.gemm(mixing, block, t, false, 4, off, c, false, 5, off, c, t, d, t, 1.0);
     });
+  }
+
+  /** One row of attention scores {@code x[off, off + t)} into probabilities: key bias (if any), softmax. */
+  private static void softmaxRow(float[] x, int off, int t, float[] keyBias) {
+    if (keyBias != null) {
+      for (int j = 0; j < t; j++) {
+        x[off + j] += keyBias[j];
+      }
+    }
+    float sum = OPS.expShiftedRow(x, off, t);
+    OPS.scale(x, x, off, t, 1f / sum);
   }
 
   /**
@@ -1641,12 +1645,8 @@ public final class Nd4jKernels implements Kernels {
               }
               biasRow = b;
             }
-            for (int j = 0; j < t; j++) {
-              x[off + j] += keyBias[j];
-            }
           }
-          float sum = OPS.expShiftedRow(x, off, t);
-          OPS.scale(x, x, off, t, 1f / sum);
+          softmaxRow(x, off, t, keyBias);
         }
         pb.put(from * t, x, 0, len);
         if (mb != null) {
