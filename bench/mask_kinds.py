@@ -8,6 +8,7 @@ Not part of CI (needs Debian's python3-torch; see bench/vs-pytorch.sh).
 
   /usr/bin/python3 bench/mask_kinds.py work/tiny-brown/pretrain/<fp>/hf work/tiny-brown/corpus/<fp>
 """
+import glob
 import json
 import sys
 
@@ -33,8 +34,10 @@ def main(hf, corpus, blocks_per_batch=64, seed=5):
                 raise SystemExit(f"{hf}/model.safetensors: no tensor {name}; is it a RobertaForMaskedLM export?")
             p.copy_(weights[name])
     dtype = {"uint16": "<u2", "int32": "<i4"}[manifest["format"]["dtype"]]
-    hold = np.concatenate([np.fromfile(f"{corpus}/{f}", dtype=dtype)
-                           for f in holdout_files(manifest, corpus)]).astype(np.int64)
+    files = sorted(glob.glob(f"{corpus}/holdout-*.bin"))
+    if not files:
+        raise SystemExit(f"{corpus}: no holdout-*.bin shards")
+    hold = np.concatenate([np.fromfile(f, dtype=dtype) for f in files]).astype(np.int64)
     hold = torch.from_numpy(hold.reshape(-1, length))
     special = {cfg.get("bos_token_id", 0), cfg["pad_token_id"], cfg.get("eos_token_id", 2)}
     mask_id = s.vocab - 1
@@ -67,14 +70,6 @@ def main(hf, corpus, blocks_per_batch=64, seed=5):
         n = max(1, counts.get(kind, 0))
         print(f"  {kind:7s} {counts.get(kind, 0):7d} tokens  accuracy {hits.get(kind, 0) / n:.4f}  loss {losses.get(kind, 0) / n:.4f}")
     print(f"  all     {total:7d} tokens  accuracy {sum(hits.values()) / max(1, total):.4f}  loss {sum(losses.values()) / max(1, total):.4f}")
-
-
-def holdout_files(manifest, corpus):
-    import glob
-    files = sorted(glob.glob(f"{corpus}/holdout-*.bin"))
-    if not files:
-        raise SystemExit(f"{corpus}: no holdout-*.bin shards")
-    return [f.rsplit("/", 1)[1] for f in files]
 
 
 if __name__ == "__main__":
