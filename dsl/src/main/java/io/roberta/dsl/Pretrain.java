@@ -43,6 +43,7 @@ public final class Pretrain {
   private Outer outer;
   private boolean shardAffine;
   private boolean bf16Deltas;
+  private io.roberta.spec.SequenceCurriculumSpec curriculum;
 
   private Pretrain() {}
 
@@ -166,6 +167,19 @@ public final class Pretrain {
     return this;
   }
 
+  /**
+   * Short sequences first: the first {@code steps} optimizer steps train each block as pieces of
+   * {@code pieceLength} tokens at their block positions (attention within a piece), whole blocks
+   * after that; the blocks, masks and token budget are unchanged. {@code pieceLength} must divide
+   * the corpus's block length.
+   *
+   * <pre>{@code Pretrain.mlm().totalSteps(6_000).sequenceCurriculum(32, 4_000)}</pre>
+   */
+  public Pretrain sequenceCurriculum(int pieceLength, int steps) {
+    this.curriculum = new io.roberta.spec.SequenceCurriculumSpec(pieceLength, steps);
+    return this;
+  }
+
   /** Inner AdamW steps each worker takes between two averagings (H; OpenDiLoCo used 500). */
   public Pretrain roundSteps(int steps) {
     this.roundSteps = Checks.positive("pretrain.rounds.roundSteps", steps);
@@ -223,6 +237,7 @@ public final class Pretrain {
         keepCheckpoints,
         seed,
         accelerator,
-        rounds ? new RoundsSpec(workers, roundSteps, outer.learningRate(), outer.momentum(), outer.nesterov(), shardAffine, bf16Deltas) : null);
+        rounds ? new RoundsSpec(workers, roundSteps, outer.learningRate(), outer.momentum(), outer.nesterov(), shardAffine, bf16Deltas) : null,
+        curriculum);
   }
 }

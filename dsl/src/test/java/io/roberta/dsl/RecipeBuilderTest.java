@@ -54,6 +54,16 @@ class RecipeBuilderTest {
   }
 
   @Test
+  void theSequenceCurriculumBuildsIntoTheSpecAndIsOffByDefault() {
+    io.roberta.spec.PretrainSpec p = Pretrain.mlm().totalSteps(100).warmupSteps(10).sequenceCurriculum(32, 60).build();
+    assertEquals(new io.roberta.spec.SequenceCurriculumSpec(32, 60), p.sequenceCurriculum());
+    assertNull(Pretrain.mlm().totalSteps(100).warmupSteps(10).build().sequenceCurriculum());
+    SpecException e = assertThrows(SpecException.class,
+        () -> Pretrain.mlm().totalSteps(100).warmupSteps(10).sequenceCurriculum(32, 101).build());
+    assertTrue(e.getMessage().contains("pretrain.sequenceCurriculum.steps"), e.getMessage());
+  }
+
+  @Test
   void modelVocabularyFollowsTheTrainedTokenizer() {
     Recipe r = architectureExample().tokenizer(Tokenizer.byteLevelBpe().vocabSize(3_000)).build();
     assertEquals(3_000, r.model().vocabSize());

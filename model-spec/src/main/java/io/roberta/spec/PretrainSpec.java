@@ -12,7 +12,9 @@ import com.fasterxml.jackson.annotation.OptBoolean;
  * micro-batches. {@code accelerator} is the Beam resource hint the training stage asks for (for
  * example {@code "type:nvidia-l4;count:1;install-nvidia-driver"}), or null for none. {@code rounds}
  * spreads training over several workers in low-communication rounds ({@link RoundsSpec}); null
- * (absent from the JSON) is the single-worker trainer.
+ * (absent from the JSON) is the single-worker trainer. {@code sequenceCurriculum} trains the first
+ * steps on short pieces of each block ({@link SequenceCurriculumSpec}); null (absent) trains whole
+ * blocks throughout.
  */
 public record PretrainSpec(
     int batchSize,
@@ -25,16 +27,27 @@ public record PretrainSpec(
     int keepCheckpoints,
     long seed,
     String accelerator,
-    @JsonInclude(JsonInclude.Include.NON_NULL) RoundsSpec rounds) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) RoundsSpec rounds,
+    @JsonInclude(JsonInclude.Include.NON_NULL) SequenceCurriculumSpec sequenceCurriculum) {
 
   /** Absent from the JSON: the single-worker trainer. */
   public static final String ABSENT_ROUNDS = "io.roberta.spec.PretrainSpec.absentRounds";
+  /** Absent from the JSON: whole blocks from the first step. */
+  public static final String ABSENT_CURRICULUM = "io.roberta.spec.PretrainSpec.absentCurriculum";
 
   /** Single-worker pretraining. */
   public PretrainSpec(int batchSize, int microBatch, Precision precision, MaskingSpec masking, OptimizerSpec optimizer,
       ScheduleSpec schedule, int checkpointInterval, int keepCheckpoints, long seed, String accelerator) {
     this(batchSize, microBatch, precision, masking, optimizer, schedule, checkpointInterval, keepCheckpoints, seed,
-        accelerator, null);
+        accelerator, null, null);
+  }
+
+  /** Pretraining on whole blocks throughout. */
+  public PretrainSpec(int batchSize, int microBatch, Precision precision, MaskingSpec masking, OptimizerSpec optimizer,
+      ScheduleSpec schedule, int checkpointInterval, int keepCheckpoints, long seed, String accelerator,
+      RoundsSpec rounds) {
+    this(batchSize, microBatch, precision, masking, optimizer, schedule, checkpointInterval, keepCheckpoints, seed,
+        accelerator, rounds, null);
   }
 
   @JsonCreator
@@ -49,7 +62,9 @@ public record PretrainSpec(
       @JsonProperty("keepCheckpoints") int keepCheckpoints,
       @JsonProperty("seed") long seed,
       @JsonProperty("accelerator") String accelerator,
-      @JsonProperty("rounds") @JacksonInject(value = ABSENT_ROUNDS, useInput = OptBoolean.TRUE) RoundsSpec rounds) {
+      @JsonProperty("rounds") @JacksonInject(value = ABSENT_ROUNDS, useInput = OptBoolean.TRUE) RoundsSpec rounds,
+      @JsonProperty("sequenceCurriculum") @JacksonInject(value = ABSENT_CURRICULUM, useInput = OptBoolean.TRUE)
+          SequenceCurriculumSpec sequenceCurriculum) {
     Checks.positive("pretrain.batchSize", batchSize);
     Checks.positive("pretrain.microBatch", microBatch);
     if (microBatch > batchSize) {
@@ -82,6 +97,9 @@ public record PretrainSpec(
     if (rounds != null) {
       rounds.checkAgainst(batchSize, microBatch, schedule.totalSteps(), checkpointInterval);
     }
+    if (sequenceCurriculum != null) {
+      sequenceCurriculum.checkAgainst(schedule.totalSteps());
+    }
     this.batchSize = batchSize;
     this.microBatch = microBatch;
     this.precision = precision;
@@ -93,6 +111,7 @@ public record PretrainSpec(
     this.seed = seed;
     this.accelerator = accelerator;
     this.rounds = rounds;
+    this.sequenceCurriculum = sequenceCurriculum;
   }
 
   /** Workers that train at once: 1 without rounds. */
@@ -111,12 +130,18 @@ public record PretrainSpec(
    */
   public PretrainSpec withoutAccelerator() {
     return accelerator == null ? this : new PretrainSpec(batchSize, microBatch, precision, masking, optimizer, schedule,
-        checkpointInterval, keepCheckpoints, seed, null, rounds);
+        checkpointInterval, keepCheckpoints, seed, null, rounds, sequenceCurriculum);
   }
 
   /** This spec trained in rounds across workers (null: one worker). */
   public PretrainSpec withRounds(RoundsSpec rounds) {
     return new PretrainSpec(batchSize, microBatch, precision, masking, optimizer, schedule, checkpointInterval,
-        keepCheckpoints, seed, accelerator, rounds);
+        keepCheckpoints, seed, accelerator, rounds, sequenceCurriculum);
+  }
+
+  /** This spec with short pieces for its first steps (null: whole blocks throughout). */
+  public PretrainSpec withSequenceCurriculum(SequenceCurriculumSpec curriculum) {
+    return new PretrainSpec(batchSize, microBatch, precision, masking, optimizer, schedule, checkpointInterval,
+        keepCheckpoints, seed, accelerator, rounds, curriculum);
   }
 }

@@ -72,6 +72,9 @@ public record Recipe(
     if (pretrain != null && corpus == null) {
       throw new SpecException("corpus", "corpus is missing: pretraining needs a corpus");
     }
+    if (pretrain != null && pretrain.sequenceCurriculum() != null) {
+      pretrain.sequenceCurriculum().checkBlockLength(corpus.packing().blockLength());
+    }
 
     Set<String> tasks = new HashSet<>();
     for (FinetuneSpec f : finetune) {

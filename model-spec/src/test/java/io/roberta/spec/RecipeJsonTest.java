@@ -82,6 +82,33 @@ class RecipeJsonTest {
   }
 
   @Test
+  void theSequenceCurriculumIsOptionalRoundTripsAndIsCheckedAgainstTheBlocks() throws Exception {
+    Recipe recipe = TestRecipes.recipe();
+    String json = RecipeJson.write(recipe);
+    assertTrue(!json.contains("sequenceCurriculum"), json); // absent, so every existing recipe keeps its bytes
+    ObjectNode tree = (ObjectNode) MAPPER.readTree(json);
+    int block = recipe.corpus().packing().blockLength();
+    tree.with("pretrain").putObject("sequenceCurriculum").put("pieceLength", block / 4).put("steps", 60);
+    Recipe curriculum = RecipeJson.read(MAPPER.writeValueAsString(tree), "curriculum.json");
+    assertEquals(new SequenceCurriculumSpec(block / 4, 60), curriculum.pretrain().sequenceCurriculum());
+    assertEquals(curriculum, RecipeJson.read(RecipeJson.write(curriculum), "again.json"));
+    assertNotEquals(RecipeJson.fingerprint(recipe), RecipeJson.fingerprint(curriculum));
+    assertEquals(recipe.pretrain(), curriculum.pretrain().withSequenceCurriculum(null));
+    assertTrue(io.roberta.spec.plan.Plan.compile(curriculum).stages().stream()
+        .anyMatch(s -> s.summary().contains("the first 60 steps on " + block / 4 + "-token pieces")));
+    // pieces that do not tile a block, and more curriculum steps than the schedule, are named
+    tree.with("pretrain").with("sequenceCurriculum").put("pieceLength", block / 4 + 1);
+    RecipeFormatException e = assertThrows(RecipeFormatException.class,
+        () -> RecipeJson.read(MAPPER.writeValueAsString(tree), "bad.json"));
+    assertTrue(e.getMessage().contains("pretrain.sequenceCurriculum.pieceLength")
+        && e.getMessage().contains("must divide corpus.packing.blockLength = " + block), e.getMessage());
+    tree.with("pretrain").with("sequenceCurriculum").put("pieceLength", block / 4).put("steps", 101);
+    e = assertThrows(RecipeFormatException.class, () -> RecipeJson.read(MAPPER.writeValueAsString(tree), "long.json"));
+    assertTrue(e.getMessage().contains("pretrain.sequenceCurriculum.steps")
+        && e.getMessage().contains("<= pretrain.schedule.totalSteps = 100"), e.getMessage());
+  }
+
+  @Test
   void fingerprintIsStableAndSensitive() throws Exception {
     Recipe recipe = TestRecipes.recipe();
     String fp = RecipeJson.fingerprint(recipe);

@@ -1947,8 +1947,33 @@ public final class Nd4jKernels implements Kernels {
 
   @Override
   public int[] argmaxRows(Tensor logits) {
+    INDArray z = a(logits);
+    if (z.dataType() == DataType.FLOAT && z.rank() == 2) {
+      // on the Java row threads: ND4J's argMax is an OpenMP op, and under OMP_WAIT_POLICY=ACTIVE
+      // its threads spun on against the BLAS and the next kernels (the eval forward lost ~7%)
+      int width = (int) z.size(1);
+      int[] out = new int[(int) z.size(0)];
+      java.nio.FloatBuffer zb = HostBuffer.floats(z);
+      forRowBlocks(out.length, width, 1, (from, blockRows) -> {
+        float[] x = scratch(0, blockRows * width);
+        zb.get(from * width, x, 0, blockRows * width);
+        for (int r = 0; r < blockRows; r++) {
+          int off = r * width;
+          int best = 0;
+          float max = x[off];
+          for (int c = 1; c < width; c++) {
+            if (x[off + c] > max) { // strict: the first index on ties
+              max = x[off + c];
+              best = c;
+            }
+          }
+          out[from + r] = best;
+        }
+      });
+      return out;
+    }
     // ND4J's native arg-max (the first index on ties, as the interface asks)
-    INDArray best = Nd4j.argMax(a(logits), 1);
+    INDArray best = Nd4j.argMax(z, 1);
     try {
       int[] out = new int[(int) best.length()];
       for (int j = 0; j < out.length; j++) {

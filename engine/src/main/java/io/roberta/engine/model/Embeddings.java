@@ -38,12 +38,15 @@ final class Embeddings {
     this.dropout = new Dropout(spec.hiddenDropout());
   }
 
-  /** HF's {@code create_position_ids_from_input_ids}: per sequence, cumulative count of non-pad. */
+  /**
+   * HF's {@code create_position_ids_from_input_ids}: per sequence, cumulative count of non-pad,
+   * continued from {@link Batch#positionStarts()} (zero for a whole sequence).
+   */
   int[] positionIds(Batch batch) {
     int[] ids = batch.inputIds();
     int[] out = new int[ids.length];
     for (int b = 0; b < batch.size(); b++) {
-      int count = 0;
+      int count = batch.positionStarts()[b];
       for (int t = 0; t < batch.length(); t++) {
         int i = b * batch.length() + t;
         if (ids[i] != pad) {

@@ -11,7 +11,8 @@ import io.roberta.spec.PretrainSpec;
  * The micro-batches of one optimizer step, as a pure function of the step: sequence {@code g =
  * step * batchSize + i} is block {@code EpochOrder(seed, g / blocks).blockAt(g % blocks)}, masked
  * with (seed, epoch, block). The trainer and the benchmarks draw from here, so they see the same
- * batches.
+ * batches. Under a sequence curriculum the first steps' batches are the same blocks cut into
+ * pieces ({@link Batch#pieces}); the labels are the same flat arrays.
  *
  * <pre>{@code StepBatches.Step s = new StepBatches(model, pretrain, shards).forStep(0);}</pre>
  */
@@ -28,6 +29,7 @@ public final class StepBatches {
   private final boolean ownShards;
   private final DynamicMasker masker;
   private final int pad;
+  private final io.roberta.spec.SequenceCurriculumSpec curriculum;
   private long cachedEpoch = -1;
   private EpochOrder cachedOrder;
 
@@ -65,6 +67,10 @@ public final class StepBatches {
     this.shards = shards;
     this.masker = new DynamicMasker(spec.masking(), model.specialTokens(), model.vocabSize());
     this.pad = model.specialTokens().pad();
+    this.curriculum = spec.sequenceCurriculum();
+    if (curriculum != null) {
+      curriculum.checkBlockLength(shards.blockLength());
+    }
   }
 
   /** The batches of optimizer step {@code step} (0-based: the step about to be taken). */
@@ -90,7 +96,9 @@ public final class StepBatches {
         System.arraycopy(mk.labels(), 0, lab, b * t, t);
         masked += mk.maskedCount();
       }
-      batches[m] = new Batch(micro, t, ids, attentionMask(ids, pad), null);
+      Batch whole = new Batch(micro, t, ids, attentionMask(ids, pad), null);
+      // the curriculum's first steps: the same blocks and masks, attention within short pieces
+      batches[m] = curriculum != null && curriculum.appliesTo(step) ? whole.pieces(curriculum.pieceLength(), pad) : whole;
       labels[m] = lab;
     }
     return new Step(batches, labels, masked);

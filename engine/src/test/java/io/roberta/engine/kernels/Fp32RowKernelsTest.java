@@ -49,6 +49,28 @@ class Fp32RowKernelsTest {
     }
   }
 
+  /**
+   * The FP32 arg-max (Java row threads) against the FP64 one (ND4J's native argMax) on rows wide
+   * enough to be split over threads, with planted ties: both take the first index of the largest.
+   */
+  @Test
+  void argmaxRowsMatchesNativeAndTakesTheFirstTie() {
+    int rows = 700;
+    int width = 1031;
+    double[] z = random(11, rows * width, 4);
+    for (int j = 0; j < rows; j += 3) { // a tie for the largest value, at two columns
+      int first = (j * 7) % (width - 1);
+      z[j * width + first] = 9;
+      z[j * width + width - 1] = 9;
+    }
+    int[] got = f32.argmaxRows(f32.fromDoubles(z, new long[] {rows, width}));
+    int[] want = f64.argmaxRows(f64.fromDoubles(z, new long[] {rows, width}));
+    assertArrayEquals(want, got);
+    for (int j = 0; j < rows; j += 3) {
+      assertEquals((j * 7) % (width - 1), got[j], "row " + j);
+    }
+  }
+
   @Test
   void geluMatchesDouble() {
     int n = 5000;

@@ -32,6 +32,15 @@ public final class LossPlot {
    * global parameters' holdout loss at each round's end ({@code outer}: {step, loss} pairs).
    */
   public static byte[] png(List<StepMetrics> metrics, List<double[]> outer, String title) {
+    return png(metrics, outer, title, null);
+  }
+
+  /**
+   * With a sequence curriculum: a dashed line where whole blocks take over from the short pieces
+   * (the loss jumps there, and recovers).
+   */
+  public static byte[] png(List<StepMetrics> metrics, List<double[]> outer, String title,
+      io.roberta.spec.SequenceCurriculumSpec curriculum) {
     System.setProperty("java.awt.headless", "true");
     XYSeries loss = new XYSeries(outer.isEmpty() ? "training loss" : "inner training loss (workers)");
     XYSeries outerLoss = new XYSeries("outer: global parameters' holdout loss");
@@ -65,6 +74,15 @@ public final class LossPlot {
     XYLineAndShapeRenderer lrLine = new XYLineAndShapeRenderer(true, false);
     lrLine.setSeriesPaint(0, new Color(0xff7f0e));
     plot.setRenderer(1, lrLine);
+    if (curriculum != null) {
+      org.jfree.chart.plot.ValueMarker end = new org.jfree.chart.plot.ValueMarker(curriculum.steps() + 0.5);
+      end.setPaint(Color.DARK_GRAY);
+      end.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+      end.setLabel(curriculum.pieceLength() + "-token pieces | whole blocks");
+      end.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP);
+      end.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.TOP_CENTER);
+      plot.addDomainMarker(end);
+    }
     plot.setBackgroundPaint(Color.WHITE);
     plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);

@@ -69,6 +69,11 @@ public final class PretrainRun {
         long until = job.untilStep() < 0 ? total : Math.min(job.untilStep(), total);
         console.printf("pretrain: %s, steps %d..%d of %d, %,d training blocks of %d tokens%n",
             recipe.name(), from + 1, until, total, train.blockCount(), train.blockLength());
+        var curriculum = recipe.pretrain().sequenceCurriculum();
+        if (curriculum != null && from < curriculum.steps()) {
+          console.printf("pretrain: steps 1..%d train each block as %d pieces of %d tokens (sequence curriculum)%n",
+              curriculum.steps(), train.blockLength() / curriculum.pieceLength(), curriculum.pieceLength());
+        }
         boolean scoreHoldout = !corpus.holdout().isEmpty() && job.holdoutBlocks() > 0;
         if (from == 0 && scoreHoldout) {
           // the untrained model's score: what "the holdout loss falls" is measured against
@@ -105,7 +110,8 @@ public final class PretrainRun {
         List<FileEntry> files = new ArrayList<>();
         files.add(Staging.publishFile(metricsFile, out, "metrics.jsonl"));
         if (!metrics.isEmpty()) {
-          files.add(Artifacts.write(out, "loss.png", LossPlot.png(metrics, recipe.name() + ": masked-LM pretraining")));
+          files.add(Artifacts.write(out, "loss.png", LossPlot.png(metrics, List.of(), recipe.name() + ": masked-LM pretraining",
+              recipe.pretrain().sequenceCurriculum())));
         }
         TrainingResult result = finish(trainer, job, recipe, local, files, metrics, seconds, null, console);
         return result;

@@ -146,7 +146,7 @@ public final class RoundsRun {
       if (!metrics.isEmpty()) {
         files.add(Artifacts.write(stage, "loss.png", LossPlot.png(metrics, outer,
             recipe.name() + ": masked-LM pretraining, " + rounds.workers() + " workers, rounds of "
-                + rounds.roundSteps() + " steps")));
+                + rounds.roundSteps() + " steps", recipe.pretrain().sequenceCurriculum())));
       }
       ObjectNode extra = StageManifest.object();
       ObjectNode r = extra.putObject("rounds");
