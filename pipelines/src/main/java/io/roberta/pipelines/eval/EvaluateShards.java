@@ -139,11 +139,12 @@ public final class EvaluateShards extends PTransform<PCollection<TaskExample>, E
   @Override
   public Result expand(PCollection<TaskExample> examples) {
     if (model.has("config.json") && model.files().stream().allMatch(f -> f.size() > 0)) {
-      // now, when the model exists (not a plan's placeholder); workers check again
+      // now, when the model exists (not a plan's placeholder); workers check again. The driver
+      // stages config.json alone, not the weights.
       try {
-        ModelTaskFit.check(model.local(), task);
+        ModelTaskFit.checkConfig(model.localFile("config.json"), task);
       } catch (io.roberta.engine.io.ModelFileException e) {
-        throw e.at(model.dir() + "/" + (e.file() == null ? "" : e.file().getFileName()));
+        throw e.at(model.dir() + "/config.json");
       }
     }
     int b = batchSize;

@@ -35,6 +35,11 @@ public final class ModelTaskFit {
     if (!Files.isRegularFile(file)) {
       throw new ModelFileException(file, null, "missing: " + modelDir + " is not a model directory");
     }
+    checkConfig(file, task);
+  }
+
+  /** As {@link #check}, given the model's {@code config.json} itself (a staged copy of only that file). */
+  public static void checkConfig(Path file, EvalTask task) {
     HfConfig config;
     try {
       config = HfConfig.read(file);

@@ -53,6 +53,17 @@ public record FolderRef(String dir, List<FileEntry> files) implements Serializab
     return files.stream().anyMatch(f -> f.name().equals(name));
   }
 
+  /**
+   * A checked local copy of one file of the folder (staged once per machine, by content), for a
+   * caller that needs only that file: the driver reading a model's {@code config.json} need not
+   * copy its weights.
+   */
+  public Path localFile(String name) {
+    FileEntry entry = files.stream().filter(f -> f.name().equals(name)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException(dir + " has no file " + name + " in its manifest"));
+    return Staging.file(Artifacts.file(resource(), name), entry);
+  }
+
   /** A checked local copy of the folder (staged once per machine). */
   public Path local() {
     return Staging.directory(resource(), files);
