@@ -80,15 +80,19 @@ public final class RoundsBench {
 
   /**
    * The recipe's pretraining with {@code steps} optimizer steps (warm-up steps/15 as the main
-   * example scales it), another seed and batch, checkpoints every {@code every} steps all kept,
-   * and rounds (null: one worker).
+   * example scales it; a sequence curriculum over the same fraction of them), another seed and
+   * batch, checkpoints every {@code every} steps all kept, and rounds (null: one worker).
    */
   public static Recipe variant(Recipe base, int steps, long seed, int batch, int microBatch, RoundsSpec rounds,
       int every) {
     PretrainSpec p = base.pretrain();
     ScheduleSpec s = new ScheduleSpec(p.schedule().peakLearningRate(), Math.max(1, steps / 15), steps);
+    // a sequence curriculum keeps its share of the schedule
+    io.roberta.spec.SequenceCurriculumSpec c = p.sequenceCurriculum() == null ? null
+        : new io.roberta.spec.SequenceCurriculumSpec(p.sequenceCurriculum().pieceLength(),
+            (int) Math.max(1, (long) steps * p.sequenceCurriculum().steps() / p.schedule().totalSteps()));
     PretrainSpec q = new PretrainSpec(batch, microBatch, p.precision(), p.masking(), p.optimizer(), s, every,
-        steps / every + 1, seed, p.accelerator(), rounds);
+        steps / every + 1, seed, p.accelerator(), rounds, c);
     return new Recipe(base.schemaVersion(), base.name(), base.model(), base.tokenizer(), base.corpus(), q,
         base.finetune(), base.eval());
   }
