@@ -1949,8 +1949,9 @@ public final class Nd4jKernels implements Kernels {
   public int[] argmaxRows(Tensor logits) {
     INDArray z = a(logits);
     if (z.dataType() == DataType.FLOAT && z.rank() == 2) {
-      // on the Java row threads: ND4J's argMax is an OpenMP op, and under OMP_WAIT_POLICY=ACTIVE
-      // its threads spun on against the BLAS and the next kernels (the eval forward lost ~7%)
+      // on the Java row threads, like the other FP32 row kernels: ND4J's argMax is an OpenMP
+      // region, whose threads under OMP_WAIT_POLICY=ACTIVE spin on against the BLAS and the next
+      // kernels (no measurable difference on the Intel machine of 2026-12-03: infer 0.179 vs 0.180 s)
       int width = (int) z.size(1);
       int[] out = new int[(int) z.size(0)];
       java.nio.FloatBuffer zb = HostBuffer.floats(z);
