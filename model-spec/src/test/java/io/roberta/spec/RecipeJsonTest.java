@@ -57,12 +57,17 @@ class RecipeJsonTest {
     assertTrue(e.getMessage().contains("corpus.sources[news].onOversized"), e.getMessage());
   }
 
+  /** The recipe's JSON tree, checked not to name the optional {@code field}: absent, every existing recipe keeps its bytes. */
+  private static ObjectNode treeWithout(Recipe recipe, String field) throws Exception {
+    String json = RecipeJson.write(recipe);
+    assertTrue(!json.contains(field), json);
+    return (ObjectNode) MAPPER.readTree(json);
+  }
+
   @Test
   void multiWorkerRoundsAreOptionalRoundTripAndKeepOldFingerprints() throws Exception {
     Recipe recipe = TestRecipes.recipe();
-    String json = RecipeJson.write(recipe);
-    assertTrue(!json.contains("rounds"), json); // absent, so every existing recipe keeps its bytes
-    ObjectNode tree = (ObjectNode) MAPPER.readTree(json);
+    ObjectNode tree = treeWithout(recipe, "rounds");
     int batch = recipe.pretrain().batchSize();
     int interval = recipe.pretrain().checkpointInterval();
     tree.with("pretrain").putObject("rounds").put("workers", 2).put("roundSteps", interval)
@@ -84,9 +89,7 @@ class RecipeJsonTest {
   @Test
   void theSequenceCurriculumIsOptionalRoundTripsAndIsCheckedAgainstTheBlocks() throws Exception {
     Recipe recipe = TestRecipes.recipe();
-    String json = RecipeJson.write(recipe);
-    assertTrue(!json.contains("sequenceCurriculum"), json); // absent, so every existing recipe keeps its bytes
-    ObjectNode tree = (ObjectNode) MAPPER.readTree(json);
+    ObjectNode tree = treeWithout(recipe, "sequenceCurriculum");
     int block = recipe.corpus().packing().blockLength();
     tree.with("pretrain").putObject("sequenceCurriculum").put("pieceLength", block / 4).put("steps", 60);
     Recipe curriculum = RecipeJson.read(MAPPER.writeValueAsString(tree), "curriculum.json");
