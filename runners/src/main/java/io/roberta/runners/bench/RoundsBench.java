@@ -76,7 +76,29 @@ public final class RoundsBench {
 
   /** The grid's settings. */
   public record Grid(int steps, List<Long> seeds, int workers, List<Integer> roundSteps, List<Double> outerLrs,
-      double momentum, int microBatch) {}
+      double momentum, int microBatch, List<Double> innerLrs, java.util.Set<String> kinds) {
+    /** Every kind of run, the workers at the recipe's own peak learning rate. */
+    public Grid(int steps, List<Long> seeds, int workers, List<Integer> roundSteps, List<Double> outerLrs,
+        double momentum, int microBatch) {
+      this(steps, seeds, workers, roundSteps, outerLrs, momentum, microBatch, List.of(), KINDS);
+    }
+
+    public Grid {
+      for (String k : kinds) {
+        if (!KINDS.contains(k)) {
+          throw new IllegalArgumentException("unknown kind of run '" + k + "'; valid: " + KINDS);
+        }
+      }
+      for (double lr : innerLrs) {
+        if (!(lr > 0)) {
+          throw new IllegalArgumentException("inner learning rates must be positive, got " + lr);
+        }
+      }
+    }
+  }
+
+  /** The kinds of run a grid has: the single-worker baselines, the floor, the DiLoCo settings. */
+  public static final java.util.Set<String> KINDS = java.util.Set.of("baseline", "floor", "diloco");
 
   /**
    * The recipe's pretraining with {@code steps} optimizer steps (warm-up steps/15 as the main
@@ -85,8 +107,14 @@ public final class RoundsBench {
    */
   public static Recipe variant(Recipe base, int steps, long seed, int batch, int microBatch, RoundsSpec rounds,
       int every) {
+    return variant(base, steps, seed, batch, microBatch, rounds, every, base.pretrain().schedule().peakLearningRate());
+  }
+
+  /** As above, at another peak learning rate (the DiLoCo workers' inner one). */
+  public static Recipe variant(Recipe base, int steps, long seed, int batch, int microBatch, RoundsSpec rounds,
+      int every, double peakLearningRate) {
     PretrainSpec p = base.pretrain();
-    ScheduleSpec s = new ScheduleSpec(p.schedule().peakLearningRate(), Math.max(1, steps / 15), steps);
+    ScheduleSpec s = new ScheduleSpec(peakLearningRate, Math.max(1, steps / 15), steps);
     // a sequence curriculum keeps its share of the schedule
     io.roberta.spec.SequenceCurriculumSpec c = p.sequenceCurriculum() == null ? null
         : new io.roberta.spec.SequenceCurriculumSpec(p.sequenceCurriculum().pieceLength(),
@@ -111,13 +139,18 @@ public final class RoundsBench {
         variant(base, g.steps(), seed0, perWorker, Math.min(g.microBatch(), perWorker), null, every(g)), 1, 0, 0,
         seed0, perWorker);
     List<Run> diloco = new ArrayList<>();
-    for (double lr : g.outerLrs()) {
-      for (int h : g.roundSteps()) {
-        RoundsSpec r = new RoundsSpec(g.workers(), h, lr, g.momentum(), g.momentum() > 0);
-        String outer = g.momentum() > 0 ? "outer lr " + lr : "outer lr " + lr + ", no momentum";
-        diloco.add(new Run(String.format(Locale.ROOT, "DiLoCo K=%d H=%d %s", g.workers(), h, outer), "diloco",
-            variant(base, g.steps(), seed0, batch, g.microBatch(), r, g.steps() - g.steps() % h), g.workers(), h, lr,
-            seed0, batch));
+    double recipeLr = base.pretrain().schedule().peakLearningRate();
+    List<Double> innerLrs = g.innerLrs().isEmpty() ? List.of(recipeLr) : g.innerLrs();
+    for (double inner : innerLrs) {
+      for (double lr : g.outerLrs()) {
+        for (int h : g.roundSteps()) {
+          RoundsSpec r = new RoundsSpec(g.workers(), h, lr, g.momentum(), g.momentum() > 0);
+          String outer = g.momentum() > 0 ? "outer lr " + lr : "outer lr " + lr + ", no momentum";
+          String in = inner == recipeLr ? "" : String.format(Locale.ROOT, ", inner lr %.3g", inner);
+          diloco.add(new Run(String.format(Locale.ROOT, "DiLoCo K=%d H=%d %s%s", g.workers(), h, outer, in), "diloco",
+              variant(base, g.steps(), seed0, batch, g.microBatch(), r, g.steps() - g.steps() % h, inner), g.workers(),
+              h, lr, seed0, batch));
+        }
       }
     }
     List<Run> out = new ArrayList<>();
@@ -134,7 +167,7 @@ public final class RoundsBench {
     while (b < baselines.size()) {
       out.add(baselines.get(b++));
     }
-    return out;
+    return out.stream().filter(r -> g.kinds().contains(r.kind())).toList();
   }
 
   /**
@@ -317,6 +350,7 @@ public final class RoundsBench {
         n.put("workers", o.run().workers());
         n.put("roundSteps", o.run().roundSteps());
         n.put("outerLearningRate", o.run().outerLr());
+        n.put("peakLearningRate", o.run().recipe().pretrain().schedule().peakLearningRate());
         n.put("seed", o.run().seed());
         n.put("batch", o.run().batch());
         n.put("tokens", g.steps() * o.run().tokensPerStep(blockLength));

@@ -116,6 +116,15 @@ public final class BenchCommand implements Callable<Integer> {
       description = "bench rounds: outer learning rates, Nesterov momentum --outer-momentum (default: ${DEFAULT-VALUE}).")
   List<Double> outerLrs;
 
+  @Option(names = "--inner-lrs", split = ",",
+      description = "bench rounds: peak learning rates of the DiLoCo workers' inner AdamW (default: the recipe's).")
+  List<Double> innerLrs = List.of();
+
+  @Option(names = "--kinds", split = ",", defaultValue = "baseline,floor,diloco",
+      description = "bench rounds: which kinds of run to train or reuse (default: ${DEFAULT-VALUE}); two grids of"
+          + " different kinds can share one work dir at once.")
+  java.util.Set<String> kinds;
+
   @Option(names = "--outer-momentum", defaultValue = "0.9", description = "bench rounds: outer momentum; Nesterov when above 0, 0 with outer lr 1 is plain averaging (default: ${DEFAULT-VALUE}).")
   double outerMomentum;
 
@@ -173,8 +182,13 @@ public final class BenchCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "bench rounds: %s, native threads %d, OMP_WAIT_POLICY %s%n", s.recipe().name(), threads,
         System.getenv("OMP_WAIT_POLICY"));
     s.options().as(org.apache.beam.runners.direct.DirectOptions.class).setTargetParallelism(1);
-    var grid = new io.roberta.runners.bench.RoundsBench.Grid(steps, seeds, workers, roundSteps, outerLrs, outerMomentum,
-        microBatch);
+    io.roberta.runners.bench.RoundsBench.Grid grid;
+    try {
+      grid = new io.roberta.runners.bench.RoundsBench.Grid(steps, seeds, workers, roundSteps, outerLrs, outerMomentum,
+          microBatch, innerLrs == null ? List.of() : innerLrs, kinds);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("bench rounds: " + e.getMessage());
+    }
     io.roberta.runners.bench.RoundsBench.quality(s.recipe(), grid, workDir, s.corpus(), s.tokenizer(), s.options(),
         holdoutBlocks, java.nio.file.Path.of(outDir), stopAfter, out);
     out.printf("results: %s/results.json, plot: %s/holdout-vs-tokens.png%n", outDir, outDir);

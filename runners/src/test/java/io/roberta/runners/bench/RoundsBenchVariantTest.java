@@ -2,6 +2,8 @@ package io.roberta.runners.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.roberta.dsl.Corpus;
 import io.roberta.dsl.Packing;
@@ -13,6 +15,8 @@ import io.roberta.dsl.Tokenizer;
 import io.roberta.spec.Recipe;
 import io.roberta.spec.RoundsSpec;
 import io.roberta.spec.SequenceCurriculumSpec;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The benchmark's variants of a recipe keep what they do not change, the sequence curriculum included. */
@@ -41,5 +45,34 @@ class RoundsBenchVariantTest {
     assertEquals(new SequenceCurriculumSpec(16, 150), r.pretrain().sequenceCurriculum());
     assertEquals(4, r.pretrain().workers());
     assertNull(RoundsBench.variant(recipe(false), 300, 17, 16, 4, null, 100).pretrain().sequenceCurriculum());
+  }
+
+  @Test
+  void innerLearningRatesMultiplyTheDilocoSettingsAndKindsFilterTheRuns() {
+    Recipe base = recipe(true);
+    RoundsBench.Grid all = new RoundsBench.Grid(300, List.of(17L, 18L), 4, List.of(50), List.of(1.0), 0, 4,
+        List.of(0.001, 0.004), RoundsBench.KINDS);
+    List<RoundsBench.Run> runs = RoundsBench.runs(base, all);
+    // baseline 17, floor, DiLoCo at 1e-3, baseline 18, DiLoCo at 4e-3
+    assertEquals(List.of("baseline", "floor", "diloco", "baseline", "diloco"),
+        runs.stream().map(RoundsBench.Run::kind).toList());
+    assertEquals(0.001, runs.get(2).recipe().pretrain().schedule().peakLearningRate());
+    assertEquals(0.004, runs.get(4).recipe().pretrain().schedule().peakLearningRate());
+    assertTrue(runs.get(4).label().endsWith("inner lr 0.00400"), runs.get(4).label());
+    // the baselines and the floor keep the recipe's rate
+    double recipeLr = base.pretrain().schedule().peakLearningRate();
+    assertEquals(recipeLr, runs.get(0).recipe().pretrain().schedule().peakLearningRate());
+    assertEquals(recipeLr, runs.get(1).recipe().pretrain().schedule().peakLearningRate());
+
+    RoundsBench.Grid onlyDiloco = new RoundsBench.Grid(300, List.of(17L, 18L), 4, List.of(50), List.of(1.0), 0, 4,
+        List.of(), Set.of("diloco"));
+    List<RoundsBench.Run> d = RoundsBench.runs(base, onlyDiloco);
+    assertEquals(1, d.size());
+    assertEquals(recipeLr, d.get(0).recipe().pretrain().schedule().peakLearningRate());
+    assertEquals("DiLoCo K=4 H=50 outer lr 1.0, no momentum", d.get(0).label());
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new RoundsBench.Grid(300,
+        List.of(17L), 4, List.of(50), List.of(1.0), 0, 4, List.of(), Set.of("baselines")));
+    assertTrue(e.getMessage().contains("'baselines'") && e.getMessage().contains("diloco"), e.getMessage());
   }
 }
