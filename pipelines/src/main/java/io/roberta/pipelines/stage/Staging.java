@@ -220,8 +220,25 @@ public final class Staging {
     }
   }
 
-  /** Bytes of a local file (one the engine wrote into a scratch folder). */
+  /**
+   * {@code file}, when it lies under {@link #root()}: the only local files a stage reads or writes
+   * through this class are staged copies and scratch folders, never a path on the driver's disk
+   * that another worker would not have.
+   */
+  static Path insideRoot(Path file, String what) {
+    Path root = root().toAbsolutePath().normalize();
+    Path p = file.toAbsolutePath().normalize();
+    if (!p.startsWith(root)) {
+      throw new IllegalArgumentException("Staging." + what + ": " + file + " is outside the staging folder " + root
+          + "; a stage keeps local files in Staging.scratch(...) folders or staged copies (Staging.file/directory/input)"
+          + " and reads or writes everything else through Artifacts (Beam FileSystems)");
+    }
+    return p;
+  }
+
+  /** Bytes of a local file under the staging folder (one the engine wrote into a scratch folder, or a staged copy). */
   public static byte[] read(Path file) {
+    insideRoot(file, "read");
     try {
       return Files.readAllBytes(file);
     } catch (IOException e) {
@@ -229,8 +246,9 @@ public final class Staging {
     }
   }
 
-  /** Writes bytes to a local file (what a library then reads from disk). */
+  /** Writes bytes to a local file under the staging folder (what a library then reads from disk). */
   public static Path write(Path file, byte[] bytes) {
+    insideRoot(file, "write");
     try {
       Files.createDirectories(file.toAbsolutePath().getParent());
       return Files.write(file, bytes);
@@ -243,11 +261,12 @@ public final class Staging {
     return Files.isRegularFile(file);
   }
 
-  /** Deletes a scratch folder and everything in it; a missing one is fine. */
+  /** Deletes a scratch folder (under the staging folder) and everything in it; a missing one is fine. */
   public static void delete(Path dir) {
     if (dir == null || !Files.exists(dir)) {
       return;
     }
+    insideRoot(dir, "delete");
     try {
       deleteRecursively(dir);
     } catch (IOException e) {
