@@ -26,6 +26,15 @@ public record SequenceCurriculumSpec(int pieceLength, int steps) {
     return step < steps;
   }
 
+  /**
+   * The same curriculum over the same share of a schedule of {@code totalSteps} instead of
+   * {@code fromTotalSteps} (at least one step), as a benchmark scales a recipe's schedule.
+   */
+  public SequenceCurriculumSpec scaledTo(int fromTotalSteps, int totalSteps) {
+    Checks.positive("totalSteps", fromTotalSteps);
+    return new SequenceCurriculumSpec(pieceLength, (int) Math.max(1, (long) totalSteps * steps / fromTotalSteps));
+  }
+
   /** Checks this against the schedule and the corpus's block length; field names as in the recipe JSON. */
   void checkAgainst(int totalSteps) {
     if (steps > totalSteps) {

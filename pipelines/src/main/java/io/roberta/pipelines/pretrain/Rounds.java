@@ -186,7 +186,9 @@ public final class Rounds {
           o.put("holdoutAccuracy", initial.accuracy());
           o.put("holdoutMaskedTokens", initial.maskedTokens());
           Artifacts.writeJson(stage, "initial-holdout.json", o);
-          commit.put("holdoutLoss", roundHoldout(trainer, job, recipe).loss());
+          HoldoutScore round0 = roundHoldout(trainer, job, recipe);
+          commit.put("holdoutLoss", round0.loss());
+          commit.put("holdoutAccuracyAtMask", round0.accuracyAtMask());
         }
         out.output(commit(dir, job, 0, 0, 0, List.of(global), commit, List.of()));
       } catch (IOException e) {
@@ -250,7 +252,7 @@ public final class Rounds {
     self.put("round", round);
     self.put("endStep", endStep);
     self.put("stateSha256", stateSha);
-    for (String k : List.of("innerLoss", "holdoutLoss", "bytesToWorkers", "bytesFromWorkers", "allReduceBytes",
+    for (String k : List.of("innerLoss", "holdoutLoss", "holdoutAccuracyAtMask", "bytesToWorkers", "bytesFromWorkers", "allReduceBytes",
         "seconds", "wallSeconds", "tokensPerSecond")) {
       if (body.has(k)) {
         self.set(k, body.get(k));
@@ -669,6 +671,7 @@ public final class Rounds {
             HoldoutScore score = scorer.evaluate(holdout, Math.min(job.holdoutBlocks(), ROUND_HOLDOUT_CAP),
                 spec.microBatch());
             body.put("holdoutLoss", score.loss());
+            body.put("holdoutAccuracyAtMask", score.accuracyAtMask());
           }
         }
         List<ObjectNode> history = new ArrayList<>();
@@ -681,7 +684,8 @@ public final class Rounds {
         System.err.printf(Locale.ROOT, "round %d/%d (steps %d..%d of %d): %d workers done, inner loss %.3f%s,"
                 + " %,.0f tok/s in total (%,.0f per worker), %s moved (per-step all-reduce: %s), ETA %s%n",
             round, rounds.rounds(total), prev.endStep() + 1, ref.endStep(), total, k, body.path("innerLoss").asDouble(),
-            body.has("holdoutLoss") ? String.format(Locale.ROOT, ", holdout loss %.3f", body.path("holdoutLoss").asDouble()) : "",
+            body.has("holdoutLoss") ? String.format(Locale.ROOT, ", holdout loss %.3f (accuracy at <mask> %.3f)",
+                body.path("holdoutLoss").asDouble(), body.path("holdoutAccuracyAtMask").asDouble()) : "",
             tokens / Math.max(wall, 1e-9), tokens / Math.max(slowest, 1e-9) / k,
             bytes(body.path("bytesToWorkers").asLong() + body.path("bytesFromWorkers").asLong()),
             bytes(body.path("allReduceBytes").asLong()),

@@ -98,6 +98,12 @@ class RoundsTest {
     assertEquals(direct, history(dir.resolve("flink/pretrain")));
     assertEquals(modelSha(dir.resolve("d1/pretrain")), modelSha(dir.resolve("flink/pretrain")));
     assertNotEquals(direct.get(1), direct.get(2));
+    // every round scores the global parameters on the holdout: loss and accuracy at <mask> inputs
+    for (JsonNode h : JSON.readTree(dir.resolve("d1/pretrain/result.json").toFile()).path("rounds").path("history")) {
+      assertTrue(h.path("holdoutLoss").isNumber(), h.toString());
+      double atMask = h.path("holdoutAccuracyAtMask").asDouble(-1);
+      assertTrue(atMask >= 0 && atMask <= 1, h.toString());
+    }
     JsonNode commit = JSON.readTree(dir.resolve("d1/pretrain/rounds/round-000002/ROUND.json").toFile());
     assertEquals(4, commit.path("workers").size(), commit.toString());
     assertTrue(commit.path("allReduceBytes").asLong() > commit.path("bytesFromWorkers").asLong(), commit.toString());

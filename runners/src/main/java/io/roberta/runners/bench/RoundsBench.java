@@ -117,8 +117,7 @@ public final class RoundsBench {
     ScheduleSpec s = new ScheduleSpec(peakLearningRate, Math.max(1, steps / 15), steps);
     // a sequence curriculum keeps its share of the schedule
     io.roberta.spec.SequenceCurriculumSpec c = p.sequenceCurriculum() == null ? null
-        : new io.roberta.spec.SequenceCurriculumSpec(p.sequenceCurriculum().pieceLength(),
-            (int) Math.max(1, (long) steps * p.sequenceCurriculum().steps() / p.schedule().totalSteps()));
+        : p.sequenceCurriculum().scaledTo(p.schedule().totalSteps(), steps);
     PretrainSpec q = new PretrainSpec(batch, microBatch, p.precision(), p.masking(), p.optimizer(), s, every,
         steps / every + 1, seed, p.accelerator(), rounds, c);
     return new Recipe(base.schemaVersion(), base.name(), base.model(), base.tokenizer(), base.corpus(), q,

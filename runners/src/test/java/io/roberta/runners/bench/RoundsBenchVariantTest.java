@@ -45,6 +45,8 @@ class RoundsBenchVariantTest {
     assertEquals(new SequenceCurriculumSpec(16, 150), r.pretrain().sequenceCurriculum());
     assertEquals(4, r.pretrain().workers());
     assertNull(RoundsBench.variant(recipe(false), 300, 17, 16, 4, null, 100).pretrain().sequenceCurriculum());
+    // a schedule too short for the share keeps one step of pieces, never zero
+    assertEquals(new SequenceCurriculumSpec(16, 1), new SequenceCurriculumSpec(16, 500).scaledTo(1_000, 1));
   }
 
   @Test
