@@ -22,6 +22,16 @@ public interface Kernels extends AutoCloseable {
   KernelPrecision precision();
 
   /**
+   * Which kernels compute: the backend, its precision and, where it has them, the native library
+   * build and the CPU kernels it chose. Stages record it beside their results, because the same
+   * inputs give the same bytes only on the same kernels (an AVX-512 and an AVX2 sgemm sum in
+   * different orders).
+   */
+  default String describe() {
+    return getClass().getSimpleName() + ", " + precision();
+  }
+
+  /**
    * Gives back the native memory this backend keeps for reuse (pools of buffers freed by closed
    * scopes, on every thread that used it) and, for a backend that owns a device, the device.
    * Whoever created the backend closes it when the work ends (a stage, a DoFn's teardown);

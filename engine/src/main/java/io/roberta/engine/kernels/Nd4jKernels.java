@@ -312,6 +312,11 @@ public final class Nd4jKernels implements Kernels {
   }
 
   @Override
+  public String describe() {
+    return "nd4j-native, " + precision + ", float ops " + floatKernels() + ", " + blasBuild();
+  }
+
+  @Override
   public KernelPrecision precision() {
     return precision;
   }

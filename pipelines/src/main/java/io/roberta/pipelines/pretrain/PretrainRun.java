@@ -52,7 +52,7 @@ public final class PretrainRun {
 
   /** The stage on {@code kernels}; the trainer frees its weights, gradients and moments before it returns. */
   private static TrainingResult run(TrainingJob job, Recipe recipe, Kernels kernels, PrintStream console) {
-    console.println("pretrain: backend " + kernels.getClass().getSimpleName() + ", " + kernels.precision());
+    console.println("pretrain: backend " + kernels.describe());
     ResourceId out = Artifacts.dir(job.outDir());
     CorpusOutput corpus = job.corpus();
     TokenShards.Dtype dtype = TokenShards.Dtype.valueOf(corpus.dtype());
@@ -113,7 +113,10 @@ public final class PretrainRun {
           files.add(Artifacts.write(out, "loss.png", LossPlot.png(metrics, List.of(), recipe.name() + ": masked-LM pretraining",
               recipe.pretrain().sequenceCurriculum())));
         }
-        TrainingResult result = finish(trainer, job, recipe, local, files, metrics, seconds, null, console);
+        // the same inputs give the same bytes on the same kernels: say which ones computed
+        ObjectNode extra = StageManifest.object();
+        extra.put("kernels", kernels.describe());
+        TrainingResult result = finish(trainer, job, recipe, local, files, metrics, seconds, extra, console);
         return result;
       }
     } finally {

@@ -105,7 +105,7 @@ public final class Rounds {
    * tell workers that ran side by side from workers that ran one after another.
    */
   public record WorkerReport(int worker, List<FileEntry> files, String host, String process, String thread,
-      double seconds, long tokens, long steps, List<String> shards, long startMillis, long endMillis)
+      String kernels, double seconds, long tokens, long steps, List<String> shards, long startMillis, long endMillis)
       implements Serializable {}
 
   /** What the commit step gathers: a chunk's new global values and momentum, or a worker report. */
@@ -459,7 +459,7 @@ public final class Rounds {
           read.add(sh.file().name());
         }
         out.get(reportTag).output(new WorkerReport(w, files, host(), ManagementFactory.getRuntimeMXBean().getName(),
-            Thread.currentThread().getName(), seconds, tokens, end - prev.endStep(), read, startMillis,
+            Thread.currentThread().getName(), kernels.describe(), seconds, tokens, end - prev.endStep(), read, startMillis,
             System.currentTimeMillis()));
       } catch (IOException e) {
         throw new UncheckedIOException("round " + task.round() + " worker " + w + ": " + e.getMessage(), e);
@@ -622,6 +622,7 @@ public final class Rounds {
           o.put("host", r.host());
           o.put("process", r.process());
           o.put("thread", r.thread());
+          o.put("kernels", r.kernels());
           ArrayNode read = o.putArray("shards");
           r.shards().forEach(read::add);
           o.put("seconds", r.seconds());

@@ -106,6 +106,10 @@ class RoundsTest {
     }
     JsonNode commit = JSON.readTree(dir.resolve("d1/pretrain/rounds/round-000002/ROUND.json").toFile());
     assertEquals(4, commit.path("workers").size(), commit.toString());
+    for (JsonNode w : commit.path("workers")) {
+      // which kernels each worker trained on, so a byte difference between machines can be traced
+      assertTrue(w.path("kernels").asText().startsWith("nd4j-native, FP32"), w.toString());
+    }
     assertTrue(commit.path("allReduceBytes").asLong() > commit.path("bytesFromWorkers").asLong(), commit.toString());
     assertEquals(6, losses(dir.resolve("flink/pretrain")).size());
     // on Flink (parallelism 2) the four workers of a round are spread over both subtasks: the task

@@ -58,6 +58,8 @@ class TrainModelTest {
     assertEquals(6, result.path("steps").asLong());
     assertTrue(Double.isFinite(result.path("untrainedHoldoutLoss").asDouble()), result.toString());
     assertTrue(Double.isFinite(result.path("holdoutLoss").asDouble()), result.toString());
+    String kernels = result.path("kernels").asText();
+    assertTrue(kernels.startsWith("nd4j-native, FP32, float ops ") && kernels.contains("OpenBLAS"), kernels);
 
     // A retried bundle (here: the same job again) resumes from the final checkpoint and trains nothing twice.
     Pipeline again = Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create());
