@@ -43,6 +43,7 @@ public final class Pretrain {
   private Outer outer;
   private boolean shardAffine;
   private boolean bf16Deltas;
+  private int syncSteps;
   private io.roberta.spec.SequenceCurriculumSpec curriculum;
 
   private Pretrain() {}
@@ -180,6 +181,21 @@ public final class Pretrain {
     return this;
   }
 
+  /**
+   * With {@link #workers}: the first {@code steps} global steps train synchronously, as one worker
+   * on the whole global batch (a multiple of {@link #roundSteps}); the K workers then start from
+   * its parameters and optimizer state, as DiLoCo's own runs start from a synchronously
+   * pretrained model.
+   */
+  public Pretrain syncSteps(int steps) {
+    if (steps < 0) {
+      throw new io.roberta.spec.SpecException("pretrain.rounds.syncSteps", "pretrain.rounds.syncSteps = " + steps
+          + " is invalid: must be >= 0 (0: K workers from the first step)");
+    }
+    this.syncSteps = steps;
+    return this;
+  }
+
   /** Inner AdamW steps each worker takes between two averagings (H; OpenDiLoCo used 500). */
   public Pretrain roundSteps(int steps) {
     this.roundSteps = Checks.positive("pretrain.rounds.roundSteps", steps);
@@ -215,7 +231,7 @@ public final class Pretrain {
   }
 
   public PretrainSpec build() {
-    boolean rounds = workers > 0 || roundSteps > 0 || outer != null || shardAffine || bf16Deltas;
+    boolean rounds = workers > 0 || roundSteps > 0 || outer != null || shardAffine || bf16Deltas || syncSteps > 0;
     if (rounds && (workers == 0 || roundSteps == 0 || outer == null)) {
       throw new io.roberta.spec.SpecException("pretrain.rounds",
           "pretrain.rounds is incomplete: multi-worker rounds need workers(K), roundSteps(H) and outer(...) together"
@@ -237,7 +253,8 @@ public final class Pretrain {
         keepCheckpoints,
         seed,
         accelerator,
-        rounds ? new RoundsSpec(workers, roundSteps, outer.learningRate(), outer.momentum(), outer.nesterov(), shardAffine, bf16Deltas) : null,
+        rounds ? new RoundsSpec(workers, roundSteps, outer.learningRate(), outer.momentum(), outer.nesterov(), shardAffine, bf16Deltas,
+            syncSteps) : null,
         curriculum);
   }
 }

@@ -51,6 +51,15 @@ class RecipeBuilderTest {
     SpecException e = assertThrows(SpecException.class,
         () -> Pretrain.mlm().batchSize(64).microBatch(8).totalSteps(100).warmupSteps(10).workers(4).build());
     assertTrue(e.getMessage().contains("missing: roundSteps outer"), e.getMessage());
+    // a synchronous phase: whole rounds, named when it is not
+    io.roberta.spec.PretrainSpec sync = Pretrain.mlm().batchSize(64).microBatch(8).totalSteps(100).warmupSteps(10)
+        .workers(4).roundSteps(10).syncSteps(30).outer(Pretrain.Outer.average()).build();
+    assertEquals(30, sync.rounds().syncSteps());
+    assertEquals(1, sync.rounds().workersIn(3, 100));
+    assertEquals(4, sync.rounds().workersIn(4, 100));
+    SpecException partial = assertThrows(SpecException.class, () -> Pretrain.mlm().batchSize(64).microBatch(8)
+        .totalSteps(100).warmupSteps(10).workers(4).roundSteps(10).syncSteps(25).outer(Pretrain.Outer.average()).build());
+    assertTrue(partial.getMessage().contains("pretrain.rounds.syncSteps = 25"), partial.getMessage());
   }
 
   @Test

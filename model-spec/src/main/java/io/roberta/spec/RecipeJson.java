@@ -55,7 +55,8 @@ public final class RecipeJson {
           .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
           // fields added after schema 1 with a default (SourceSpec's reading policies) may be absent
           .injectableValues(new InjectableValues.Std().addValue(SourceSpec.ABSENT_POLICY, null)
-              .addValue(PretrainSpec.ABSENT_ROUNDS, null).addValue(PretrainSpec.ABSENT_CURRICULUM, null))
+              .addValue(PretrainSpec.ABSENT_ROUNDS, null).addValue(PretrainSpec.ABSENT_CURRICULUM, null)
+              .addValue(RoundsSpec.ABSENT_SYNC_STEPS, null))
           .build();
 
   private static final ObjectMapper PRETTY =

@@ -1,5 +1,11 @@
 package io.roberta.spec;
 
+import com.fasterxml.jackson.annotation.JacksonInject;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.OptBoolean;
+
 /**
  * Low-communication multi-worker pretraining (DiLoCo, Douillard et al. 2023, arXiv 2311.08105):
  * {@code workers} workers each take {@code roundSteps} inner AdamW steps from the same global
@@ -15,16 +21,45 @@ package io.roberta.spec;
  * takes its slice of each global batch of the single trainer's order. {@code bf16Deltas}: workers
  * send their update (parameters minus the round's global parameters) rounded to bfloat16, half the
  * bytes of FP32 parameters (OpenDiLoCo found half-precision outer communication lossless). OpenDiLoCo's settings: outer lr 0.7, momentum 0.9, Nesterov, H = 500.
+ * {@code syncSteps}: the first {@code syncSteps} global steps train synchronously, as one worker on
+ * the whole global batch (the single trainer's steps, in rounds), and the K workers start from its
+ * parameters and its optimizer state, as DiLoCo's own runs start from a synchronously pretrained
+ * model (Douillard et al. 2023 start after 24,000 of 88,000 steps); 0: K workers from the first step.
  *
  * <pre>{@code new RoundsSpec(4, 50, 0.7, 0.9, true)}</pre>
  */
 public record RoundsSpec(
     int workers, int roundSteps, double outerLearningRate, double outerMomentum, boolean nesterov,
-    boolean shardAffine, boolean bf16Deltas) {
+    boolean shardAffine, boolean bf16Deltas, @JsonInclude(JsonInclude.Include.NON_DEFAULT) int syncSteps) {
+
+  /** Absent from the JSON: K workers from the first step. */
+  public static final String ABSENT_SYNC_STEPS = "io.roberta.spec.RoundsSpec.absentSyncSteps";
 
   /** Every worker reads from the whole corpus and sends FP32 parameters. */
   public RoundsSpec(int workers, int roundSteps, double outerLearningRate, double outerMomentum, boolean nesterov) {
-    this(workers, roundSteps, outerLearningRate, outerMomentum, nesterov, false, false);
+    this(workers, roundSteps, outerLearningRate, outerMomentum, nesterov, false, false, 0);
+  }
+
+  /** K workers from the first step. */
+  public RoundsSpec(int workers, int roundSteps, double outerLearningRate, double outerMomentum, boolean nesterov,
+      boolean shardAffine, boolean bf16Deltas) {
+    this(workers, roundSteps, outerLearningRate, outerMomentum, nesterov, shardAffine, bf16Deltas, 0);
+  }
+
+  /** The JSON form: {@code syncSteps} was added after schema 1 and may be absent (0). */
+  @JsonCreator
+  static RoundsSpec fromJson(
+      @JsonProperty("workers") int workers,
+      @JsonProperty("roundSteps") int roundSteps,
+      @JsonProperty("outerLearningRate") double outerLearningRate,
+      @JsonProperty("outerMomentum") double outerMomentum,
+      @JsonProperty("nesterov") boolean nesterov,
+      @JsonProperty("shardAffine") boolean shardAffine,
+      @JsonProperty("bf16Deltas") boolean bf16Deltas,
+      @JsonProperty("syncSteps") @JacksonInject(value = ABSENT_SYNC_STEPS, useInput = OptBoolean.TRUE)
+          Integer syncSteps) {
+    return new RoundsSpec(workers, roundSteps, outerLearningRate, outerMomentum, nesterov, shardAffine, bf16Deltas,
+        syncSteps == null ? 0 : syncSteps);
   }
 
   public RoundsSpec {
@@ -35,6 +70,9 @@ public record RoundsSpec(
     Checks.positive("pretrain.rounds.roundSteps", roundSteps);
     Checks.positive("pretrain.rounds.outerLearningRate", outerLearningRate);
     Checks.fractionBelowOne("pretrain.rounds.outerMomentum", outerMomentum);
+    if (syncSteps < 0) {
+      throw Checks.invalid("pretrain.rounds.syncSteps", syncSteps, "must be >= 0 (0: K workers from the first step)");
+    }
     if (nesterov && outerMomentum == 0) {
       throw Checks.invalid("pretrain.rounds.nesterov", true,
           "needs pretrain.rounds.outerMomentum > 0 (Nesterov momentum without momentum is plain averaging;"
@@ -50,6 +88,15 @@ public record RoundsSpec(
   /** The global step round {@code round} (0-based) ends at. */
   public long endStep(long round, long totalSteps) {
     return Math.min((round + 1) * roundSteps, totalSteps);
+  }
+
+  /**
+   * Workers of round {@code round} (1-based; round r ends at global step {@link #endStep(long, long)
+   * endStep(r - 1, totalSteps)}): one, on the whole global batch, while the round ends within the
+   * first {@code syncSteps} steps; {@code workers} after that.
+   */
+  public int workersIn(long round, long totalSteps) {
+    return endStep(round - 1, totalSteps) <= syncSteps ? 1 : workers;
   }
 
   /** Checks this against the rest of the pretraining spec; field names as in the recipe JSON. */
@@ -68,6 +115,11 @@ public record RoundsSpec(
     if (roundSteps > totalSteps) {
       throw Checks.invalid("pretrain.rounds.roundSteps", roundSteps,
           "must be <= schedule.totalSteps = " + totalSteps + " (a round is at most the whole schedule)");
+    }
+    if (syncSteps % roundSteps != 0 || syncSteps > totalSteps) {
+      throw Checks.invalid("pretrain.rounds.syncSteps", syncSteps,
+          "must be a multiple of pretrain.rounds.roundSteps = " + roundSteps + " and <= schedule.totalSteps = "
+              + totalSteps + " (the synchronous phase is whole rounds of one worker on the global batch)");
     }
     if (checkpointInterval % roundSteps != 0) {
       throw Checks.invalid("pretrain.checkpointInterval", checkpointInterval,

@@ -1,6 +1,7 @@
 package io.roberta.spec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,6 +79,22 @@ class RecipeJsonTest {
     assertEquals(rounds, RecipeJson.read(RecipeJson.write(rounds), "again.json"));
     assertNotEquals(RecipeJson.fingerprint(recipe), RecipeJson.fingerprint(rounds));
     assertEquals(recipe.pretrain(), rounds.pretrain().withRounds(null));
+    // a synchronous phase: absent is 0 and not written back (old fingerprints stay), present round-trips
+    assertEquals(0, rounds.pretrain().rounds().syncSteps());
+    assertFalse(RecipeJson.write(rounds).contains("syncSteps"));
+    tree.with("pretrain").with("rounds").put("syncSteps", interval);
+    Recipe sync = RecipeJson.read(MAPPER.writeValueAsString(tree), "sync.json");
+    assertEquals(interval, sync.pretrain().rounds().syncSteps());
+    assertEquals(1, sync.pretrain().rounds().workersIn(1, sync.pretrain().schedule().totalSteps()));
+    assertEquals(2, sync.pretrain().rounds().workersIn(2, sync.pretrain().schedule().totalSteps()));
+    assertEquals(sync, RecipeJson.read(RecipeJson.write(sync), "again.json"));
+    assertNotEquals(RecipeJson.fingerprint(rounds), RecipeJson.fingerprint(sync));
+    tree.with("pretrain").with("rounds").put("syncSteps", interval + 1);
+    RecipeFormatException notWhole = assertThrows(RecipeFormatException.class,
+        () -> RecipeJson.read(MAPPER.writeValueAsString(tree), "sync-bad.json"));
+    assertTrue(notWhole.getMessage().contains("pretrain.rounds.syncSteps")
+        && notWhole.getMessage().contains("multiple of pretrain.rounds.roundSteps"), notWhole.getMessage());
+    tree.with("pretrain").with("rounds").remove("syncSteps");
     // a worker count that does not divide the batch is named with the batch
     tree.with("pretrain").with("rounds").put("workers", batch + 1);
     RecipeFormatException e = assertThrows(RecipeFormatException.class,

@@ -92,7 +92,9 @@ public record Plan(Recipe recipe, String fingerprint, List<Stage> stages) {
                   + " sequences (" + pre.accumulationSteps() + " x " + pre.microBatch() + "), "
                   + pre.precision() + ", peak lr " + pre.schedule().peakLearningRate()
                   + (pre.rounds() == null ? "" : "; " + pre.rounds().workers() + " workers, rounds of "
-                      + pre.rounds().roundSteps() + " steps")
+                      + pre.rounds().roundSteps() + " steps"
+                      + (pre.rounds().syncSteps() == 0 ? ""
+                          : " after " + pre.rounds().syncSteps() + " synchronous steps on one worker"))
                   + (pre.sequenceCurriculum() == null ? "" : "; the first " + pre.sequenceCurriculum().steps()
                       + " steps on " + pre.sequenceCurriculum().pieceLength() + "-token pieces of each block"));
       stages.add(pretrainStage);

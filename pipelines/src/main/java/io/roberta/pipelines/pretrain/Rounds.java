@@ -284,8 +284,11 @@ public final class Rounds {
       TupleTag<WorkerReport> reportTag = new TupleTag<>() {};
       TupleTag<KV<Integer, WorkerTask>> taskTag = new TupleTag<>() {};
       TupleTag<RoundRef> doneTag = new TupleTag<>() {};
+      PretrainSpec spec = recipe(job).pretrain();
+      int workers = spec.rounds().workersIn(round, spec.schedule().totalSteps());
       PCollectionTuple fanned = previous.apply("FanOut",
-          ParDo.of(new FanOutFn(round, keys, taskTag, doneTag)).withOutputTags(taskTag, TupleTagList.of(doneTag)));
+          ParDo.of(new FanOutFn(round, java.util.Arrays.copyOf(keys, workers), taskTag, doneTag))
+              .withOutputTags(taskTag, TupleTagList.of(doneTag)));
       // a restarted pipeline that finds this round already committed passes it on untouched
       PCollection<RoundRef> alreadyDone = fanned.get(doneTag).setCoder(SerializableCoder.of(RoundRef.class));
       PCollection<WorkerTask> tasks = fanned.get(taskTag)
@@ -384,26 +387,33 @@ public final class Rounds {
       RoundRef prev = task.previous();
       long total = spec.schedule().totalSteps();
       long end = rounds.endStep(task.round() - 1, total);
+      // one worker on the whole global batch in the synchronous phase, K after it
+      int k = rounds.workersIn(task.round(), total);
+      boolean ownShards = rounds.shardAffine() && k > 1;
       ResourceId prevDir = prev.resource();
       ResourceId dir = roundDir(job, task.round());
       String prefix = RoundRef.workerPrefix(w);
       CorpusOutput corpus = job.corpus();
       Path local = Staging.scratch("round-" + task.round() + "-w" + w);
-      List<CorpusOutput.Shard> shards = workerShards(corpus, rounds, w);
+      List<CorpusOutput.Shard> shards = ownShards ? workerShards(corpus, rounds, w) : corpus.train();
       try (Kernels kernels = kernels(job, recipe);
           TokenShards train = TokenShards.open(corpus.stageLocally(shards),
               TokenShards.Dtype.valueOf(corpus.dtype()), corpus.blockLength());
           Pretrainer trainer = new Pretrainer(recipe.model(), spec, train, local, kernels, job.stageFingerprint(),
-              w, rounds.workers(), rounds.shardAffine())) {
+              w, k, ownShards)) {
         SafeTensors weights = SafeTensors.read(Staging.file(Artifacts.file(prevDir, RoundRef.GLOBAL),
             prev.entry(RoundRef.GLOBAL)));
-        FileEntry optEntry = prev.entry(prefix + "optimizer.safetensors");
+        // a worker's own inner state from its previous round; at the first round after the
+        // synchronous phase, every worker starts from the one synchronous worker's
+        String statePrefix = prev.entry(prefix + "optimizer.safetensors") == null && rounds.syncSteps() > 0
+            && prev.endStep() == rounds.syncSteps() ? RoundRef.workerPrefix(0) : prefix;
+        FileEntry optEntry = prev.entry(statePrefix + "optimizer.safetensors");
         SafeTensors optimizer = null;
         long optimizerSteps = 0;
         long skipped = 0;
         if (optEntry != null) {
           optimizer = SafeTensors.read(Staging.file(Artifacts.file(prevDir, optEntry.name()), optEntry));
-          FileEntry stateEntry = prev.entry(prefix + "state.json");
+          FileEntry stateEntry = prev.entry(statePrefix + "state.json");
           JsonNode state = Artifacts.JSON.readTree(Staging.read(
               Staging.file(Artifacts.file(prevDir, stateEntry.name()), stateEntry)));
           optimizerSteps = state.path("optimizerSteps").asLong();
@@ -426,6 +436,8 @@ public final class Rounds {
         files.add(Staging.publishFile(state.resolve("state.json"), dir, prefix + "state.json"));
         files.add(Staging.publishFile(local.resolve("metrics.jsonl"), dir, prefix + "metrics.jsonl"));
         Map<String, TensorData> params = trainer.model().parameters().values();
+        // the synchronous phase sends the worker's FP32 parameters: they become the global ones as they are
+        boolean bf16 = rounds.bf16Deltas() && k > 1;
         int c = 0;
         String converted = null; // each tensor is converted once, not once per chunk
         float[] all = null;
@@ -434,13 +446,13 @@ public final class Rounds {
           if (!ch[0].equals(converted)) {
             converted = (String) ch[0];
             all = params.get(converted).toFloats();
-            start = rounds.bf16Deltas() ? weights.tensor(converted).toFloats() : null;
+            start = bf16 ? weights.tensor(converted).toFloats() : null;
           }
           int off = (Integer) ch[1];
           int len = (Integer) ch[2];
           float[] part = java.util.Arrays.copyOfRange(all, off, off + len);
           WorkerChunk chunk;
-          if (rounds.bf16Deltas()) {
+          if (bf16) {
             short[] update = new short[len];
             for (int i = 0; i < len; i++) {
               update[i] = OuterStep.toBf16(part[i] - start[off + i]);
@@ -453,7 +465,7 @@ public final class Rounds {
           c++;
         }
         double seconds = (System.nanoTime() - started) / 1e9;
-        long tokens = (end - prev.endStep()) * spec.batchSize() / rounds.workers() * corpus.blockLength();
+        long tokens = (end - prev.endStep()) * spec.batchSize() / k * corpus.blockLength();
         List<String> read = new ArrayList<>();
         for (CorpusOutput.Shard sh : shards) {
           read.add(sh.file().name());
@@ -483,17 +495,19 @@ public final class Rounds {
     @ProcessElement
     public void process(@Element KV<Integer, Iterable<WorkerChunk>> kv, OutputReceiver<KV<Integer, RoundPart>> out)
         throws IOException {
-      RoundsSpec rounds = recipe(job).pretrain().rounds();
+      PretrainSpec spec = recipe(job).pretrain();
+      RoundsSpec rounds = spec.rounds();
       // worker order, one chunk per worker: a duplicated (retried) task sent the same bytes
       TreeMap<Integer, WorkerChunk> byWorker = new TreeMap<>();
       for (WorkerChunk c : kv.getValue()) {
         byWorker.putIfAbsent(c.worker(), c);
       }
       WorkerChunk first = byWorker.firstEntry().getValue();
-      if (byWorker.size() != rounds.workers()) {
+      int round = first.previous().round() + 1;
+      int k = rounds.workersIn(round, spec.schedule().totalSteps());
+      if (byWorker.size() != k) {
         throw new IllegalStateException("chunk " + kv.getKey() + " (" + first.param() + ") of round "
-            + (first.previous().round() + 1) + " came from workers " + byWorker.keySet() + ", expected 0.."
-            + (rounds.workers() - 1));
+            + round + " came from workers " + byWorker.keySet() + ", expected 0.." + (k - 1));
       }
       RoundRef prev = first.previous();
       FileEntry g = prev.entry(RoundRef.GLOBAL);
@@ -509,7 +523,10 @@ public final class Rounds {
       float[] momentum = cachedMomentum == null ? null
           : slice(cachedMomentum.tensor(first.param()).toFloats(), first.offset(), n);
       OuterStep.Result r;
-      if (rounds.bf16Deltas()) {
+      if (k == 1 && rounds.syncSteps() > 0) {
+        // the synchronous phase: the one worker's parameters are the global ones, no outer step
+        r = new OuterStep.Result(first.values(), momentum == null ? new float[n] : momentum);
+      } else if (rounds.bf16Deltas()) {
         List<short[]> updates = new ArrayList<>();
         for (WorkerChunk c : byWorker.values()) {
           updates.add(c.bf16Update());
@@ -557,9 +574,10 @@ public final class Rounds {
           chunks.putIfAbsent(p.chunk(), p);
         }
       }
-      if (reports.size() != rounds.workers()) {
+      int k = rounds.workersIn(round, spec.schedule().totalSteps());
+      if (reports.size() != k) {
         throw new IllegalStateException("round " + round + ": reports from workers " + reports.keySet()
-            + ", expected 0.." + (rounds.workers() - 1));
+            + ", expected 0.." + (k - 1));
       }
       ResourceId dir = roundDir(job, round);
       ResourceId stage = Artifacts.dir(job.outDir());
@@ -646,12 +664,11 @@ public final class Rounds {
         for (float[] f : global.values()) {
           params += f.length;
         }
-        int k = rounds.workers();
         long steps = rounds.endStep(round - 1, spec.schedule().totalSteps()) - prev.endStep();
         body.put("innerLoss", merged.isEmpty() ? Double.NaN : lossSum / merged.size());
         body.put("parameters", params);
         body.put("bytesToWorkers", 4L * params * k);
-        body.put("bytesFromWorkers", (rounds.bf16Deltas() ? 2L : 4L) * params * k);
+        body.put("bytesFromWorkers", (rounds.bf16Deltas() && k > 1 ? 2L : 4L) * params * k);
         // a ring all-reduce of fp32 gradients at every step moves 2 (K-1)/K of the model per worker
         body.put("allReduceBytes", k == 1 ? 0 : 2L * (k - 1) * 4L * params * steps);
         // Workers that shared one slot ran one after another: the round's rate is over the span from

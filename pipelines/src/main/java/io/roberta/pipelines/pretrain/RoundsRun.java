@@ -92,8 +92,9 @@ public final class RoundsRun {
       int from = newest.map(r -> r.round() + 1).orElse(1);
       int to = Math.min(last, from + perPipeline - 1);
       boolean export = to >= last;
-      console.printf("pretrain: %s, %d workers, rounds of %d steps: %s%n", recipe.name(), rounds.workers(),
-          rounds.roundSteps(), from > last ? "all " + last + " rounds committed, exporting"
+      console.printf("pretrain: %s, %d workers, rounds of %d steps%s: %s%n", recipe.name(), rounds.workers(),
+          rounds.roundSteps(), rounds.syncSteps() == 0 ? ""
+              : " (steps 1.." + rounds.syncSteps() + " synchronous on one worker)", from > last ? "all " + last + " rounds committed, exporting"
               : newest.map(r -> "resuming after round " + r.round() + ", ").orElse("") + "rounds " + from + ".." + to
                   + " of " + rounds.rounds(spec.schedule().totalSteps()));
       Pipeline pipeline = Pipeline.create(options);

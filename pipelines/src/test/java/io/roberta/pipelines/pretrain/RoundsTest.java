@@ -67,6 +67,49 @@ class RoundsTest {
         result.path("holdoutLoss").asDouble());
   }
 
+  static void trainSingle(TrainingJob job) {
+    Pipeline p = Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create());
+    p.apply(Create.of(job).withCoder(SerializableCoder.of(TrainingJob.class))).apply(TrainModel.onCpu());
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void aSynchronousPhaseIsTheSingleTrainerThenKWorkersTakeOver(@TempDir Path dir) throws Exception {
+    // the whole schedule synchronous: four workers configured, one trains, bit for bit the single trainer
+    // (micro-batches of 2: the workers' share of the 8-block batch after a synchronous phase)
+    trainSingle(TinyJob.job(dir.resolve("single"), TinyJob.recipe(null, pre -> pre.microBatch(2)), -1));
+    Recipe allSync = TinyJob.recipe(null,
+        pre -> pre.microBatch(2).workers(4).roundSteps(3).syncSteps(6).outer(Pretrain.Outer.nesterov(0.7, 0.9)));
+    runRounds(TinyJob.job(dir.resolve("all-sync"), allSync, -1),
+        PipelineOptionsFactory.fromArgs("--runner=DirectRunner").as(RoundsOptions.class));
+    assertEquals(losses(dir.resolve("single/pretrain")), losses(dir.resolve("all-sync/pretrain")));
+    assertEquals(modelSha(dir.resolve("single/pretrain")), modelSha(dir.resolve("all-sync/pretrain")));
+
+    // the first round synchronous, the second on four workers that start from its optimizer state
+    Recipe firstSync = TinyJob.recipe(null, pre -> pre.microBatch(2).workers(4).roundSteps(3).syncSteps(3)
+        .outer(Pretrain.Outer.nesterov(0.7, 0.9)));
+    runRounds(TinyJob.job(dir.resolve("sync3"), firstSync, -1),
+        PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--targetParallelism=1").as(RoundsOptions.class));
+    runRounds(TinyJob.job(dir.resolve("sync3-p2"), firstSync, -1),
+        PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--targetParallelism=2", "--roundsPerPipeline=1")
+            .as(RoundsOptions.class));
+    List<Double> single = losses(dir.resolve("single/pretrain"));
+    List<Double> rounds = losses(dir.resolve("sync3/pretrain"));
+    assertEquals(single.subList(0, 3), rounds.subList(0, 3));
+    assertNotEquals(single.subList(3, 6), rounds.subList(3, 6));
+    assertEquals(history(dir.resolve("sync3/pretrain")), history(dir.resolve("sync3-p2/pretrain")));
+    assertEquals(1, JSON.readTree(dir.resolve("sync3/pretrain/rounds/round-000001/ROUND.json").toFile())
+        .path("workers").size());
+    JsonNode second = JSON.readTree(dir.resolve("sync3/pretrain/rounds/round-000002/ROUND.json").toFile());
+    assertEquals(4, second.path("workers").size(), second.toString());
+    // the four workers' inner AdamW continued the synchronous worker's: step counts 3 + 3
+    for (int w = 0; w < 4; w++) {
+      JsonNode state = JSON.readTree(Files.readAllBytes(
+          dir.resolve("sync3/pretrain/rounds/round-000002/workers/w-000" + w + "/state.json")));
+      assertEquals(6, state.path("optimizerSteps").asLong(), state.toString());
+    }
+  }
+
   static Recipe fourWorkers() {
     return TinyJob.recipe(null, pre -> pre.microBatch(2).workers(4).roundSteps(3).outer(Pretrain.Outer.nesterov(0.7, 0.9)));
   }

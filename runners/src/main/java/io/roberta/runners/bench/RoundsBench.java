@@ -76,17 +76,22 @@ public final class RoundsBench {
 
   /** The grid's settings. */
   public record Grid(int steps, List<Long> seeds, int workers, List<Integer> roundSteps, List<Double> outerLrs,
-      double momentum, int microBatch, List<Double> innerLrs, java.util.Set<String> kinds) {
+      double momentum, int microBatch, List<Double> innerLrs, java.util.Set<String> kinds, List<Integer> syncSteps) {
     /** Every kind of run, the workers at the recipe's own peak learning rate. */
     public Grid(int steps, List<Long> seeds, int workers, List<Integer> roundSteps, List<Double> outerLrs,
         double momentum, int microBatch) {
-      this(steps, seeds, workers, roundSteps, outerLrs, momentum, microBatch, List.of(), KINDS);
+      this(steps, seeds, workers, roundSteps, outerLrs, momentum, microBatch, List.of(), KINDS, List.of());
     }
 
     public Grid {
       for (String k : kinds) {
         if (!KINDS.contains(k)) {
           throw new IllegalArgumentException("unknown kind of run '" + k + "'; valid: " + KINDS);
+        }
+      }
+      for (int n : syncSteps) {
+        if (n < 0) {
+          throw new IllegalArgumentException("synchronous steps must be >= 0, got " + n);
         }
       }
       for (double lr : innerLrs) {
@@ -140,15 +145,19 @@ public final class RoundsBench {
     List<Run> diloco = new ArrayList<>();
     double recipeLr = base.pretrain().schedule().peakLearningRate();
     List<Double> innerLrs = g.innerLrs().isEmpty() ? List.of(recipeLr) : g.innerLrs();
-    for (double inner : innerLrs) {
-      for (double lr : g.outerLrs()) {
-        for (int h : g.roundSteps()) {
-          RoundsSpec r = new RoundsSpec(g.workers(), h, lr, g.momentum(), g.momentum() > 0);
-          String outer = g.momentum() > 0 ? "outer lr " + lr : "outer lr " + lr + ", no momentum";
-          String in = inner == recipeLr ? "" : String.format(Locale.ROOT, ", inner lr %.3g", inner);
-          diloco.add(new Run(String.format(Locale.ROOT, "DiLoCo K=%d H=%d %s%s", g.workers(), h, outer, in), "diloco",
-              variant(base, g.steps(), seed0, batch, g.microBatch(), r, g.steps() - g.steps() % h, inner), g.workers(),
-              h, lr, seed0, batch));
+    List<Integer> syncs = g.syncSteps().isEmpty() ? List.of(0) : g.syncSteps();
+    for (int sync : syncs) {
+      for (double inner : innerLrs) {
+        for (double lr : g.outerLrs()) {
+          for (int h : g.roundSteps()) {
+            RoundsSpec r = new RoundsSpec(g.workers(), h, lr, g.momentum(), g.momentum() > 0, false, false, sync);
+            String outer = g.momentum() > 0 ? "outer lr " + lr : "outer lr " + lr + ", no momentum";
+            String in = inner == recipeLr ? "" : String.format(Locale.ROOT, ", inner lr %.3g", inner);
+            String s = sync == 0 ? "" : String.format(Locale.ROOT, ", steps 1-%d synchronous", sync);
+            diloco.add(new Run(String.format(Locale.ROOT, "DiLoCo K=%d H=%d %s%s%s", g.workers(), h, outer, in, s),
+                "diloco", variant(base, g.steps(), seed0, batch, g.microBatch(), r, g.steps() - g.steps() % h, inner),
+                g.workers(), h, lr, seed0, batch));
+          }
         }
       }
     }
@@ -350,6 +359,9 @@ public final class RoundsBench {
         n.put("roundSteps", o.run().roundSteps());
         n.put("outerLearningRate", o.run().outerLr());
         n.put("peakLearningRate", o.run().recipe().pretrain().schedule().peakLearningRate());
+        if (o.run().recipe().pretrain().rounds() != null) {
+          n.put("syncSteps", o.run().recipe().pretrain().rounds().syncSteps());
+        }
         n.put("seed", o.run().seed());
         n.put("batch", o.run().batch());
         n.put("tokens", g.steps() * o.run().tokensPerStep(blockLength));

@@ -120,6 +120,11 @@ public final class BenchCommand implements Callable<Integer> {
       description = "bench rounds: peak learning rates of the DiLoCo workers' inner AdamW (default: the recipe's).")
   List<Double> innerLrs = List.of();
 
+  @Option(names = "--sync-steps", split = ",",
+      description = "bench rounds: synchronous steps before the K workers take over (one worker on the global batch;"
+          + " default: 0, K workers from the first step), a grid axis.")
+  List<Integer> syncSteps = List.of();
+
   @Option(names = "--kinds", split = ",", defaultValue = "baseline,floor,diloco",
       description = "bench rounds: which kinds of run to train or reuse (default: ${DEFAULT-VALUE}); two grids of"
           + " different kinds can share one work dir at once.")
@@ -185,7 +190,7 @@ public final class BenchCommand implements Callable<Integer> {
     io.roberta.runners.bench.RoundsBench.Grid grid;
     try {
       grid = new io.roberta.runners.bench.RoundsBench.Grid(steps, seeds, workers, roundSteps, outerLrs, outerMomentum,
-          microBatch, innerLrs == null ? List.of() : innerLrs, kinds);
+          microBatch, innerLrs == null ? List.of() : innerLrs, kinds, syncSteps == null ? List.of() : syncSteps);
     } catch (IllegalArgumentException e) {
       throw new UserError("bench rounds: " + e.getMessage());
     }

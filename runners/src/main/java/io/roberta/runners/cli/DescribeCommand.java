@@ -91,6 +91,11 @@ public final class DescribeCommand implements Callable<Integer> {
             pre.batchSize() / k / pre.microBatch() > 1 ? " (" + pre.batchSize() / k / pre.microBatch() + " x "
                 + pre.microBatch() + ")" : "",
             rounds.outerLearningRate(), rounds.outerMomentum(), rounds.nesterov() ? " (Nesterov)" : "");
+        if (rounds.syncSteps() > 0) {
+          out.printf("           steps 1..%,d synchronous: one worker on the whole batch (%,d rounds), whose parameters"
+                  + " and AdamW state the %d workers start from%n", rounds.syncSteps(),
+              rounds.syncSteps() / rounds.roundSteps(), k);
+        }
         out.printf(
             "           communication per round %s (FP32 parameters to each worker, %s back); per-step"
                 + " all-reduce would move %s per round%s%n",

@@ -53,7 +53,7 @@ class RoundsBenchVariantTest {
   void innerLearningRatesMultiplyTheDilocoSettingsAndKindsFilterTheRuns() {
     Recipe base = recipe(true);
     RoundsBench.Grid all = new RoundsBench.Grid(300, List.of(17L, 18L), 4, List.of(50), List.of(1.0), 0, 4,
-        List.of(0.001, 0.004), RoundsBench.KINDS);
+        List.of(0.001, 0.004), RoundsBench.KINDS, List.of());
     List<RoundsBench.Run> runs = RoundsBench.runs(base, all);
     // baseline 17, floor, DiLoCo at 1e-3, baseline 18, DiLoCo at 4e-3
     assertEquals(List.of("baseline", "floor", "diloco", "baseline", "diloco"),
@@ -67,14 +67,22 @@ class RoundsBenchVariantTest {
     assertEquals(recipeLr, runs.get(1).recipe().pretrain().schedule().peakLearningRate());
 
     RoundsBench.Grid onlyDiloco = new RoundsBench.Grid(300, List.of(17L, 18L), 4, List.of(50), List.of(1.0), 0, 4,
-        List.of(), Set.of("diloco"));
+        List.of(), Set.of("diloco"), List.of());
     List<RoundsBench.Run> d = RoundsBench.runs(base, onlyDiloco);
     assertEquals(1, d.size());
     assertEquals(recipeLr, d.get(0).recipe().pretrain().schedule().peakLearningRate());
     assertEquals("DiLoCo K=4 H=50 outer lr 1.0, no momentum", d.get(0).label());
+    assertEquals(0, d.get(0).recipe().pretrain().rounds().syncSteps());
+
+    // a synchronous phase is a grid axis too
+    RoundsBench.Grid sync = new RoundsBench.Grid(300, List.of(17L), 4, List.of(50), List.of(1.0), 0, 4,
+        List.of(), Set.of("diloco"), List.of(0, 100));
+    List<RoundsBench.Run> s = RoundsBench.runs(base, sync);
+    assertEquals(List.of(0, 100), s.stream().map(r -> r.recipe().pretrain().rounds().syncSteps()).toList());
+    assertTrue(s.get(1).label().endsWith("steps 1-100 synchronous"), s.get(1).label());
 
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new RoundsBench.Grid(300,
-        List.of(17L), 4, List.of(50), List.of(1.0), 0, 4, List.of(), Set.of("baselines")));
+        List.of(17L), 4, List.of(50), List.of(1.0), 0, 4, List.of(), Set.of("baselines"), List.of()));
     assertTrue(e.getMessage().contains("'baselines'") && e.getMessage().contains("diloco"), e.getMessage());
   }
 }
