@@ -19,12 +19,16 @@ import java.util.TreeMap;
  * and the comparison of two runs: byte for byte, except what honestly differs between two runs of
  * the same recipe: wall-clock figures ({@code seconds}, {@code trainingSeconds}, {@code
  * tokensPerSecond}), locations (paths, fingerprints, the manifests' file lists that hash files
- * holding wall-clock figures) and the human report ({@code report.md}, which shows both).
+ * holding wall-clock figures), the machine ({@code host}, {@code pid}, and {@code kernels}: a
+ * TaskManager JVM without {@code jdk.incubator.vector} runs the scalar float ops, which give the
+ * same bytes by design, so it differs there while the weights do not) and the human report
+ * ({@code report.md}, which shows both).
  */
 final class RecipeArtifacts {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> VARYING = Set.of("seconds", "trainingSeconds", "tokensPerSecond", "fingerprint",
-      "recipeFingerprint", "path", "data", "corpus", "huggingFace", "init", "files", "started", "host", "pid", "token",
+      "recipeFingerprint", "path", "data", "corpus", "huggingFace", "init", "files", "started", "host", "pid", "kernels",
+      "token",
       "state.json"); // a checkpoint's state.json names the stage fingerprint: its hash in checksums.json varies with it
 
   private RecipeArtifacts() {}
