@@ -52,7 +52,8 @@ public final class PretrainRun {
 
   /** The stage on {@code kernels}; the trainer frees its weights, gradients and moments before it returns. */
   private static TrainingResult run(TrainingJob job, Recipe recipe, Kernels kernels, PrintStream console) {
-    console.println("pretrain: backend " + kernels.describe());
+    String kernelsUsed = kernels.describe(); // reads the native library's build once
+    console.println("pretrain: backend " + kernelsUsed);
     ResourceId out = Artifacts.dir(job.outDir());
     CorpusOutput corpus = job.corpus();
     TokenShards.Dtype dtype = TokenShards.Dtype.valueOf(corpus.dtype());
@@ -115,7 +116,7 @@ public final class PretrainRun {
         }
         // the same inputs give the same bytes on the same kernels: say which ones computed
         ObjectNode extra = StageManifest.object();
-        extra.put("kernels", kernels.describe());
+        extra.put("kernels", kernelsUsed);
         TrainingResult result = finish(trainer, job, recipe, local, files, metrics, seconds, extra, console);
         return result;
       }

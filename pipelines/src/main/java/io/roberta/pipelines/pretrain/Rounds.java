@@ -699,9 +699,10 @@ public final class Rounds {
         RoundRef ref = commit(dir, job, round, prev.endStep(), prev.endStep() + steps, files, body, history);
         long total = spec.schedule().totalSteps();
         long rest = rounds.rounds(total) - round;
-        System.err.printf(Locale.ROOT, "round %d/%d (steps %d..%d of %d): %d workers done, inner loss %.3f%s,"
+        System.err.printf(Locale.ROOT, "round %d/%d (steps %d..%d of %d): %d worker%s done, inner loss %.3f%s,"
                 + " %,.0f tok/s in total (%,.0f per worker), %s moved (per-step all-reduce: %s), ETA %s%n",
-            round, rounds.rounds(total), prev.endStep() + 1, ref.endStep(), total, k, body.path("innerLoss").asDouble(),
+            round, rounds.rounds(total), prev.endStep() + 1, ref.endStep(), total, k, k == 1 ? "" : "s",
+            body.path("innerLoss").asDouble(),
             body.has("holdoutLoss") ? String.format(Locale.ROOT, ", holdout loss %.3f (accuracy at <mask> %.3f)",
                 body.path("holdoutLoss").asDouble(), body.path("holdoutAccuracyAtMask").asDouble()) : "",
             tokens / Math.max(wall, 1e-9), tokens / Math.max(slowest, 1e-9) / k,

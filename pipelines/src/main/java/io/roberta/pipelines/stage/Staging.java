@@ -221,19 +221,17 @@ public final class Staging {
   }
 
   /**
-   * {@code file}, when it lies under {@link #root()}: the only local files a stage reads or writes
+   * Fails unless {@code file} lies under {@link #root()}: the only local files a stage reads or writes
    * through this class are staged copies and scratch folders, never a path on the driver's disk
    * that another worker would not have.
    */
-  static Path insideRoot(Path file, String what) {
+  static void insideRoot(Path file, String what) {
     Path root = root().toAbsolutePath().normalize();
-    Path p = file.toAbsolutePath().normalize();
-    if (!p.startsWith(root)) {
+    if (!file.toAbsolutePath().normalize().startsWith(root)) {
       throw new IllegalArgumentException("Staging." + what + ": " + file + " is outside the staging folder " + root
           + "; a stage keeps local files in Staging.scratch(...) folders or staged copies (Staging.file/directory/input)"
           + " and reads or writes everything else through Artifacts (Beam FileSystems)");
     }
-    return p;
   }
 
   /** Bytes of a local file under the staging folder (one the engine wrote into a scratch folder, or a staged copy). */
