@@ -120,7 +120,6 @@ public final class LocalFlinkCluster implements AutoCloseable {
     Path conf = Files.createDirectories(dir.resolve("conf"));
     int rpcPort = freePort();
     int restPort = freePort();
-    int blobPort = freePort();
     Map<String, String> c = new LinkedHashMap<>();
     c.put("jobmanager.rpc.address", "localhost");
     c.put("jobmanager.rpc.port", Integer.toString(rpcPort));
@@ -129,7 +128,9 @@ public final class LocalFlinkCluster implements AutoCloseable {
     c.put("rest.address", "localhost");
     c.put("rest.bind-address", "localhost");
     c.put("rest.port", Integer.toString(restPort));
-    c.put("blob.server.port", Integer.toString(blobPort));
+    // the BLOB server takes an ephemeral port itself (Flink's default; TaskManagers learn it over RPC):
+    // a port found free here and bound later by the JobManager was once taken in between
+    c.put("blob.server.port", "0");
     c.put("taskmanager.host", "localhost");
     c.put("taskmanager.bind-host", "localhost");
     c.put("taskmanager.rpc.port", "0");
