@@ -25,7 +25,9 @@ import org.apache.beam.sdk.io.fs.ResourceId;
  * machine however many DoFns, bundles or retries ask. Outputs are written into a scratch folder and
  * published file by file through {@link Artifacts}.
  *
- * <p>The root is {@code -Droberta.staging=DIR}, else {@code <java.io.tmpdir>/roberta-staging}.
+ * <p>The root is {@code -Droberta.staging=DIR}, else {@code <java.io.tmpdir>/roberta-staging}. The
+ * cache stays within the disk: least recently used entries make room for new ones ({@link
+ * StagingCache}: {@code -Droberta.staging.maxBytes}, {@code minFreeBytes}, {@code keepSeconds}).
  *
  * <pre>{@code
  * Path shard = Staging.file(Artifacts.file(corpusDir, "train-00000-of-00002.bin"), entry);
@@ -55,6 +57,7 @@ public final class Staging {
     if (Files.isRegularFile(cached)) {
       try {
         if (Files.size(cached) == expected.size()) {
+          StagingCache.touch(cached);
           return cached;
         }
       } catch (IOException e) {
@@ -63,6 +66,7 @@ public final class Staging {
     }
     try {
       Files.createDirectories(cached.getParent());
+      StagingCache.makeRoom(root(), expected.size());
       Path tmp = Files.createTempFile(cached.getParent(), ".tmp-", "");
       MessageDigest sha = Artifacts.sha();
       long size = 0;
@@ -104,6 +108,7 @@ public final class Staging {
     }
     Path target = root().resolve("dirs").resolve(HexFormat.of().formatHex(listing.digest()));
     if (Files.isDirectory(target)) {
+      StagingCache.touch(target);
       return target;
     }
     try {
@@ -158,9 +163,12 @@ public final class Staging {
           .getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
     Path target = root().resolve("inputs").resolve(HexFormat.of().formatHex(listing.digest()));
-    if (!Files.isDirectory(target)) {
+    if (Files.isDirectory(target)) {
+      StagingCache.touch(target);
+    } else {
       try {
         Files.createDirectories(target.getParent());
+        StagingCache.makeRoom(root(), found.stream().mapToLong(md -> md.sizeBytes()).sum());
         Path tmp = Files.createTempDirectory(target.getParent(), ".tmp-");
         String base = isFile ? "" : Artifacts.dir(uri).toString();
         for (var md : found) {
