@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps {@link Staging}'s cache ({@code files/}, {@code dirs/} and {@code inputs/} under its root)
  * within the worker's disk. A cache that only grows fills the disk of a long multi-worker run:
- * every round stages new global parameters and optimizer states, each used once, and a 100-round
- * run on a 4-worker machine left 66 GB there before this class existed.
+ * every round stages new global parameters and optimizer states, each used once. Before this class,
+ * one machine's grid of 4-worker runs (100 to 500 rounds each) left 13,562 files and 66 GB there,
+ * and the next run failed with "No space left on device".
  *
  * <p>Before a copy, the least recently used entries are deleted until the copy fits:
  * <ul>
