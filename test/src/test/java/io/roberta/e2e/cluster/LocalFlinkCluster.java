@@ -116,6 +116,33 @@ public final class LocalFlinkCluster implements AutoCloseable {
   /** As {@link #start(Path, int, int, Map)}, every JVM (JobManager and TaskManagers) also getting {@code extraJvmFlags}. */
   public static LocalFlinkCluster start(Path dir, int taskManagers, int slots, Map<String, String> extraConf,
       List<String> extraJvmFlags) throws IOException, InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce(dir, taskManagers, slots, extraConf, extraJvmFlags);
+      } catch (IllegalStateException e) {
+        // The JobManager's RPC and REST ports are probed free here and bound later by another JVM;
+        // another process can take one in between. Start again on new ports, keeping the logs.
+        String m = String.valueOf(e.getMessage());
+        boolean portTaken = m.contains("BindException") || m.contains("Address already in use");
+        if (!portTaken || attempt == MAX_START_ATTEMPTS) {
+          throw e;
+        }
+        Path kept = Files.createDirectories(dir.resolve("failed-start-" + attempt));
+        try (var logs = Files.list(dir)) {
+          for (Path log : logs.filter(f -> f.toString().endsWith(".log")).toList()) {
+            Files.move(log, kept.resolve(log.getFileName()));
+          }
+        }
+        System.err.println("LocalFlinkCluster: a port probed free was taken before the JobManager bound it (logs in "
+            + kept + "); starting again on new ports, attempt " + (attempt + 1) + " of " + MAX_START_ATTEMPTS);
+      }
+    }
+  }
+
+  private static final int MAX_START_ATTEMPTS = 3;
+
+  private static LocalFlinkCluster startOnce(Path dir, int taskManagers, int slots, Map<String, String> extraConf,
+      List<String> extraJvmFlags) throws IOException, InterruptedException {
     Files.createDirectories(dir);
     Path conf = Files.createDirectories(dir.resolve("conf"));
     int rpcPort = freePort();

@@ -1,0 +1,34 @@
+package io.roberta.e2e.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A JobManager port taken by another process between the probe and the bind makes
+ * {@link LocalFlinkCluster} start again on new ports, keeping each failed start's logs; a port
+ * that stays taken (here pinned through the extra configuration) fails after the last attempt.
+ */
+class LocalFlinkClusterStartTest {
+
+  @Test
+  void aTakenPortIsRetriedThenReportedWithTheLogsOfEveryAttempt(@TempDir Path dir) throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("localhost"))) {
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> LocalFlinkCluster.start(dir, 0, 1,
+          Map.of("jobmanager.rpc.port", Integer.toString(taken.getLocalPort()))));
+      assertTrue(e.getMessage().contains("JobManager exited"), e.getMessage());
+      assertTrue(e.getMessage().contains("BindException") || e.getMessage().contains("Address already in use"),
+          e.getMessage());
+      assertTrue(Files.exists(dir.resolve("failed-start-1").resolve("jobmanager.log")));
+      assertTrue(Files.exists(dir.resolve("failed-start-2").resolve("jobmanager.log")));
+      assertTrue(Files.exists(dir.resolve("jobmanager.log")), "the last attempt's log stays where it was");
+    }
+  }
+}
