@@ -46,6 +46,12 @@ final class StagingCache {
   private static final long GIB = 1L << 30;
   private static final Logger LOG = LoggerFactory.getLogger(StagingCache.class);
 
+  /** At most one log line a minute: under a tight cap every copy deletes something. */
+  private static final Duration LINE_EVERY = Duration.ofMinutes(1);
+  private static Instant lastLine = Instant.EPOCH;
+  private static int deletedSinceLine;
+  private static long deletedBytesSinceLine;
+
   private StagingCache() {}
 
   /** How much the cache may hold; {@code maxBytes <= 0} means no cap of its own. */
@@ -133,10 +139,16 @@ final class StagingCache {
         }
       }
       boolean fits = fits(limits, cache, usable, incoming);
-      if (evicted > 0 || !fits) {
-        String line = "staging cache " + root + ": deleted " + evicted + " entries (" + mib(evictedBytes)
-            + ") unused for " + limits.keep().toSeconds() + " s or more; it now holds " + mib(cache) + ", the disk has "
-            + mib(usable) + " free, " + mib(incoming) + " to copy";
+      deletedSinceLine += evicted;
+      deletedBytesSinceLine += evictedBytes;
+      boolean due = now.isAfter(lastLine.plus(LINE_EVERY)) || lastLine.isAfter(now);
+      if ((deletedSinceLine > 0 || !fits) && due) {
+        String line = "staging cache " + root + ": deleted " + deletedSinceLine + " entries (" + mib(deletedBytesSinceLine)
+            + ") unused for " + limits.keep().toSeconds() + " s or more since the last such line; it now holds "
+            + mib(cache) + ", the disk has " + mib(usable) + " free, " + mib(incoming) + " to copy";
+        lastLine = now;
+        deletedSinceLine = 0;
+        deletedBytesSinceLine = 0;
         if (fits) {
           LOG.info(line);
         } else {
