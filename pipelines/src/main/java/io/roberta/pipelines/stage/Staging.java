@@ -191,11 +191,16 @@ public final class Staging {
     return isFile ? target.resolve(asFile.getFilename()) : target;
   }
 
-  /** A fresh, empty local folder for a worker's outputs before they are published; delete it with {@link #delete}. */
+  /**
+   * A fresh, empty local folder for a worker's outputs before they are published; delete it with
+   * {@link #delete}. Its name carries this process's host and pid
+   * ({@code <label>~<host>~<pid>~<random>}), so that a folder left by a killed process is found and
+   * deleted when the cache needs room ({@link StagingCache}).
+   */
   public static Path scratch(String label) {
     try {
       Path parent = Files.createDirectories(root().resolve("scratch"));
-      return Files.createTempDirectory(parent, label.replaceAll("[^A-Za-z0-9._-]", "_") + "-");
+      return Files.createTempDirectory(parent, label.replaceAll("[^A-Za-z0-9._-]", "_") + "~" + StagingCache.owner() + "~");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a scratch folder under " + root() + ": " + e.getMessage(), e);
     }

@@ -37,6 +37,9 @@ import org.slf4j.LoggerFactory;
  * A file that a reader has open or memory-mapped keeps its contents when deleted (POSIX); the next
  * {@code Staging} call for it copies it again and checks its SHA-256 as the first copy was checked.
  * When only recently used entries are left, the copy goes ahead and a warning says so.
+ *
+ * <p>When room is needed, scratch folders of this host's processes that have ended go first: a
+ * killed TaskManager leaves its task's outputs there, and nobody else would delete them.
  */
 final class StagingCache {
   static final String MAX_BYTES = "roberta.staging.maxBytes";
@@ -51,6 +54,11 @@ final class StagingCache {
   private static Instant lastLine = Instant.EPOCH;
   private static int deletedSinceLine;
   private static long deletedBytesSinceLine;
+  private static int scratchSinceLine;
+  /** {@code <label>~<host>~<pid>~<random>}: a scratch folder's name ({@link Staging#scratch}). */
+  private static final java.util.regex.Pattern SCRATCH = java.util.regex.Pattern.compile(".*~([A-Za-z0-9_]+)~(\\d+)~\\d+");
+  private static final Duration UNOWNED_SCRATCH_AGE = Duration.ofDays(1);
+  private static volatile String owner;
 
   private StagingCache() {}
 
@@ -118,6 +126,8 @@ final class StagingCache {
       if (limits.maxBytes() <= 0 && usable - incoming >= limits.minFreeBytes()) {
         return new Result(0, 0, -1, usable, true); // the common case: no scan
       }
+      Scratch gone = deleteDeadScratch(root, now);
+      usable = gone.folders() > 0 ? space.usableBytes() : usable;
       List<Entry> entries = scan(root);
       long cache = entries.stream().mapToLong(Entry::bytes).sum();
       entries.sort(Comparator.comparing(Entry::lastUse).thenComparing(e -> e.path().toString()));
@@ -139,13 +149,16 @@ final class StagingCache {
         }
       }
       boolean fits = fits(limits, cache, usable, incoming);
+      scratchSinceLine += gone.folders();
       deletedSinceLine += evicted;
       deletedBytesSinceLine += evictedBytes;
       boolean due = now.isAfter(lastLine.plus(LINE_EVERY)) || lastLine.isAfter(now);
-      if ((deletedSinceLine > 0 || !fits) && due) {
+      if ((deletedSinceLine > 0 || scratchSinceLine > 0 || !fits) && due) {
         String line = "staging cache " + root + ": deleted " + deletedSinceLine + " entries (" + mib(deletedBytesSinceLine)
             + ") unused for " + limits.keep().toSeconds() + " s or more since the last such line; it now holds "
-            + mib(cache) + ", the disk has " + mib(usable) + " free, " + mib(incoming) + " to copy";
+            + mib(cache) + ", the disk has " + mib(usable) + " free, " + mib(incoming) + " to copy"
+            + (scratchSinceLine > 0 ? "; deleted " + scratchSinceLine + " scratch folders of processes that are gone" : "");
+        scratchSinceLine = 0;
         lastLine = now;
         deletedSinceLine = 0;
         deletedBytesSinceLine = 0;
@@ -162,6 +175,78 @@ final class StagingCache {
       LOG.warn("staging cache " + root + ": cannot check its size or the free space (" + e.getMessage()
           + "); copying without trimming it");
       return new Result(0, 0, -1, -1, true);
+    }
+  }
+
+  /** This process as a scratch folder's name has it: {@code <host>~<pid>}, the host reduced to letters, digits and _. */
+  static String owner() {
+    String o = owner;
+    if (o == null) {
+      String host;
+      try {
+        host = java.net.InetAddress.getLocalHost().getHostName();
+      } catch (IOException e) {
+        host = "unknown";
+      }
+      o = host.replaceAll("[^A-Za-z0-9_]", "_") + "~" + ProcessHandle.current().pid();
+      owner = o;
+    }
+    return o;
+  }
+
+  record Scratch(int folders, long bytes) {}
+
+  /**
+   * Deletes the scratch folders of this host whose process has ended (a killed TaskManager leaves
+   * its task's outputs there), and folders without an owner in their name older than a day.
+   * Folders of other hosts (a staging folder on a shared mount) are left alone.
+   */
+  static Scratch deleteDeadScratch(Path root, Instant now) throws IOException {
+    Path dir = root.resolve("scratch");
+    if (!Files.isDirectory(dir)) {
+      return new Scratch(0, 0);
+    }
+    String host = owner().substring(0, owner().lastIndexOf('~'));
+    int folders = 0;
+    long bytes = 0;
+    try (DirectoryStream<Path> children = Files.newDirectoryStream(dir)) {
+      for (Path p : children) {
+        java.util.regex.Matcher m = SCRATCH.matcher(p.getFileName().toString());
+        boolean dead;
+        if (m.matches()) {
+          long pid = Long.parseLong(m.group(2));
+          dead = m.group(1).equals(host) && pid != ProcessHandle.current().pid()
+              && ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true);
+        } else {
+          try {
+            dead = Files.getLastModifiedTime(p).toInstant().isBefore(now.minus(UNOWNED_SCRATCH_AGE));
+          } catch (NoSuchFileException e) {
+            continue;
+          }
+        }
+        if (dead) {
+          long size = treeBytes(p);
+          if (delete(p)) {
+            folders++;
+            bytes += size;
+          }
+        }
+      }
+    }
+    return new Scratch(folders, bytes);
+  }
+
+  private static long treeBytes(Path dir) {
+    try (Stream<Path> walk = Files.walk(dir)) {
+      return walk.filter(Files::isRegularFile).mapToLong(f -> {
+        try {
+          return Files.size(f);
+        } catch (IOException e) {
+          return 0;
+        }
+      }).sum();
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return 0;
     }
   }
 

@@ -118,6 +118,44 @@ class StagingCacheTest {
   }
 
   @Test
+  void scratchFoldersOfEndedProcessesOnThisHostGoAndOthersStay(@TempDir Path root) throws Exception {
+    Process ended = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version").redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    ended.waitFor();
+    String me = StagingCache.owner();
+    String host = me.substring(0, me.lastIndexOf('~'));
+    Path scratch = Files.createDirectories(root.resolve("scratch"));
+    Path dead = Files.createDirectories(scratch.resolve("round-3-w1~" + host + "~" + ended.pid() + "~123"));
+    Files.write(dead.resolve("state"), new byte[700]);
+    Path alive = Files.createDirectories(scratch.resolve("round-3-w2~" + me + "~456"));
+    Path otherHost = Files.createDirectories(scratch.resolve("round-3-w3~" + host + "x~" + ended.pid() + "~789"));
+    Path oldUnowned = Files.createDirectories(scratch.resolve("round-2-w0-4242"));
+    Files.setLastModifiedTime(oldUnowned, FileTime.from(NOW.minus(Duration.ofDays(2))));
+    Path newUnowned = Files.createDirectories(scratch.resolve("round-2-w1-4243"));
+    Files.setLastModifiedTime(newUnowned, FileTime.from(NOW.minus(Duration.ofHours(2))));
+
+    StagingCache.Scratch r = StagingCache.deleteDeadScratch(root, NOW);
+
+    assertEquals(new StagingCache.Scratch(2, 700), r);
+    assertFalse(Files.exists(dead), "its process has ended");
+    assertFalse(Files.exists(oldUnowned), "no owner, and two days old");
+    assertTrue(Files.exists(alive), "this process's own folder");
+    assertTrue(Files.exists(otherHost), "another host's process cannot be checked from here");
+    assertTrue(Files.exists(newUnowned), "no owner, but recent");
+  }
+
+  @Test
+  void aScratchFolderIsNamedForItsOwner() {
+    Path scratch = Staging.scratch("owner-test");
+    try {
+      assertTrue(scratch.getFileName().toString().startsWith("owner-test~" + StagingCache.owner() + "~"),
+          scratch.toString());
+    } finally {
+      Staging.delete(scratch);
+    }
+  }
+
+  @Test
   void aBadLimitNamesTheProperty() {
     String previous = System.setProperty(StagingCache.MAX_BYTES, "2GB");
     try {
