@@ -29,6 +29,7 @@ class LocalFileUseTest {
   /** Class (path under src/main/java/io/roberta/) to why it may use local files. */
   private static final Map<String, String> ALLOWED = new TreeMap<>(Map.ofEntries(
       Map.entry("pipelines/stage/Staging.java", "the staging class: worker-local copies of inputs, scratch folders for outputs"),
+      Map.entry("pipelines/stage/StagingCache.java", "keeps the staging folder within the worker's disk: deletes its least recently used copies"),
       Map.entry("runners/bench/StagesBench.java", "benchmark scratch folder: synthetic shards, the exported model, reports"),
       Map.entry("pipelines/tasks/TaskSource.java", "parses a task folder staged by Staging.input (or a local one named on the command line)"),
       Map.entry("pipelines/tasks/BrownTasks.java", "parses staged Brown files"),
