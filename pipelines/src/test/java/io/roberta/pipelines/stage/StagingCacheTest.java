@@ -180,6 +180,7 @@ class StagingCacheTest {
     }
     try {
       ResourceId dir = Artifacts.dir(source.toString());
+      Instant past = Instant.now().minus(Duration.ofDays(1)); // used a day ago, in a clear order
       FileEntry[] entries = new FileEntry[3];
       Path[] staged = new Path[3];
       for (int i = 0; i < 3; i++) {
@@ -188,7 +189,7 @@ class StagingCacheTest {
         Files.write(source.resolve("f" + i), bytes);
         entries[i] = new FileEntry("f" + i, 1000, HexFormat.of().formatHex(Artifacts.sha().digest(bytes)));
         staged[i] = Staging.file(Artifacts.file(dir, "f" + i), entries[i]);
-        Files.setLastModifiedTime(staged[i], FileTime.from(NOW.plusSeconds(i))); // a clear order of use
+        Files.setLastModifiedTime(staged[i], FileTime.from(past.plusSeconds(i)));
       }
       assertFalse(Files.exists(staged[0]), "the least recently used file made room for the third");
       assertTrue(Files.exists(staged[1]) && Files.exists(staged[2]));
@@ -197,9 +198,9 @@ class StagingCacheTest {
       assertEquals(staged[0], again);
       assertEquals(0, Files.readAllBytes(again)[0]);
       assertFalse(Files.exists(staged[1]), "now f1 was the least recently used");
-      // a hit marks the entry used: f2's time moves from the fixed past to now
+      // a hit marks the entry used: f2's time moves from a day ago to now
       Staging.file(Artifacts.file(dir, "f2"), entries[2]);
-      assertNotEquals(FileTime.from(NOW.plusSeconds(2)), Files.getLastModifiedTime(staged[2]));
+      assertNotEquals(FileTime.from(past.plusSeconds(2)), Files.getLastModifiedTime(staged[2]));
     } finally {
       for (int i = 0; i < staging.length; i++) {
         restore(staging[i], previous[i]);
