@@ -112,8 +112,22 @@ public final class Rounds {
   public record RoundPart(int chunk, String param, int offset, float[] global, float[] momentum, WorkerReport report)
       implements Serializable {}
 
+  /** Parsed recipes by their JSON: every element of every round carries the same job, parse it once per JVM. */
+  private static final Map<String, Recipe> PARSED = java.util.Collections.synchronizedMap(
+      new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Recipe> eldest) {
+          return size() > 8;
+        }
+      });
+
   static Recipe recipe(TrainingJob job) {
-    return RecipeJson.read(job.recipeJson(), "training job of " + job.outDir());
+    Recipe parsed = PARSED.get(job.recipeJson());
+    if (parsed == null) {
+      parsed = RecipeJson.read(job.recipeJson(), "training job of " + job.outDir());
+      PARSED.put(job.recipeJson(), parsed);
+    }
+    return parsed;
   }
 
   static Kernels kernels(TrainingJob job, Recipe recipe) {
