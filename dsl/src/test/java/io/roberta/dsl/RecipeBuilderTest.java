@@ -60,6 +60,12 @@ class RecipeBuilderTest {
     SpecException partial = assertThrows(SpecException.class, () -> Pretrain.mlm().batchSize(64).microBatch(8)
         .totalSteps(100).warmupSteps(10).workers(4).roundSteps(10).syncSteps(25).outer(Pretrain.Outer.average()).build());
     assertTrue(partial.getMessage().contains("pretrain.rounds.syncSteps = 25"), partial.getMessage());
+    // the whole schedule may be synchronous even when its last round is shorter
+    io.roberta.spec.PretrainSpec all = Pretrain.mlm().batchSize(64).microBatch(8).totalSteps(95).warmupSteps(10)
+        .workers(4).roundSteps(10).syncSteps(95).outer(Pretrain.Outer.average()).build();
+    assertEquals(1, all.rounds().workersIn(10, 95), "the short last round too");
+    assertThrows(SpecException.class, () -> Pretrain.mlm().batchSize(64).microBatch(8).totalSteps(95)
+        .warmupSteps(10).workers(4).roundSteps(10).syncSteps(96).outer(Pretrain.Outer.average()).build());
   }
 
   @Test

@@ -116,10 +116,10 @@ public record RoundsSpec(
       throw Checks.invalid("pretrain.rounds.roundSteps", roundSteps,
           "must be <= schedule.totalSteps = " + totalSteps + " (a round is at most the whole schedule)");
     }
-    if (syncSteps % roundSteps != 0 || syncSteps > totalSteps) {
+    if ((syncSteps % roundSteps != 0 && syncSteps != totalSteps) || syncSteps > totalSteps) {
       throw Checks.invalid("pretrain.rounds.syncSteps", syncSteps,
-          "must be a multiple of pretrain.rounds.roundSteps = " + roundSteps + " and <= schedule.totalSteps = "
-              + totalSteps + " (the synchronous phase is whole rounds of one worker on the global batch)");
+          "must be a multiple of pretrain.rounds.roundSteps = " + roundSteps + " or schedule.totalSteps = "
+              + totalSteps + ", and not more (the synchronous phase is whole rounds of one worker on the global batch)");
     }
     if (checkpointInterval % roundSteps != 0) {
       throw Checks.invalid("pretrain.checkpointInterval", checkpointInterval,
