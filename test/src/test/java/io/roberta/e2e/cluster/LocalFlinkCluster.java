@@ -122,9 +122,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
       } catch (IllegalStateException e) {
         // The JobManager's RPC and REST ports are probed free here and bound later by another JVM;
         // another process can take one in between. Start again on new ports, keeping the logs.
-        String m = String.valueOf(e.getMessage());
-        boolean portTaken = m.contains("BindException") || m.contains("Address already in use");
-        if (!portTaken || attempt == MAX_START_ATTEMPTS) {
+        if (!jobManagerCouldNotBind(dir) || attempt == MAX_START_ATTEMPTS) {
           throw e;
         }
         Path kept = Files.createDirectories(dir.resolve("failed-start-" + attempt));
@@ -140,6 +138,16 @@ public final class LocalFlinkCluster implements AutoCloseable {
   }
 
   private static final int MAX_START_ATTEMPTS = 3;
+
+  /** Whether the JobManager's whole log (a failure message shows only its tail) says a port was taken. */
+  static boolean jobManagerCouldNotBind(Path dir) {
+    try {
+      String log = Files.readString(dir.resolve("jobmanager.log"), StandardCharsets.UTF_8);
+      return log.contains("BindException") || log.contains("Address already in use");
+    } catch (IOException e) {
+      return false;
+    }
+  }
 
   private static LocalFlinkCluster startOnce(Path dir, int taskManagers, int slots, Map<String, String> extraConf,
       List<String> extraJvmFlags) throws IOException, InterruptedException {
