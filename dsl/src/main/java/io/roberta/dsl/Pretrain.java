@@ -44,6 +44,7 @@ public final class Pretrain {
   private boolean shardAffine;
   private boolean bf16Deltas;
   private int syncSteps;
+  private int outerWarmupRounds;
   private io.roberta.spec.SequenceCurriculumSpec curriculum;
 
   private Pretrain() {}
@@ -196,6 +197,21 @@ public final class Pretrain {
     return this;
   }
 
+  /**
+   * With {@link #workers}: the outer learning rate moves linearly from 1 (plain averaging) to
+   * {@link #outer}'s over the first {@code rounds} rounds of K workers, so an outer step above 1
+   * does not overshoot right after {@link #syncSteps}, while the workers' AdamW moments still come
+   * from the global batch.
+   */
+  public Pretrain outerWarmupRounds(int rounds) {
+    if (rounds < 0) {
+      throw new io.roberta.spec.SpecException("pretrain.rounds.outerWarmupRounds", "pretrain.rounds.outerWarmupRounds = "
+          + rounds + " is invalid: must be >= 0 (0: the outer learning rate from the first round)");
+    }
+    this.outerWarmupRounds = rounds;
+    return this;
+  }
+
   /** Inner AdamW steps each worker takes between two averagings (H; OpenDiLoCo used 500). */
   public Pretrain roundSteps(int steps) {
     this.roundSteps = Checks.positive("pretrain.rounds.roundSteps", steps);
@@ -231,7 +247,8 @@ public final class Pretrain {
   }
 
   public PretrainSpec build() {
-    boolean rounds = workers > 0 || roundSteps > 0 || outer != null || shardAffine || bf16Deltas || syncSteps > 0;
+    boolean rounds = workers > 0 || roundSteps > 0 || outer != null || shardAffine || bf16Deltas || syncSteps > 0
+        || outerWarmupRounds > 0;
     if (rounds && (workers == 0 || roundSteps == 0 || outer == null)) {
       throw new io.roberta.spec.SpecException("pretrain.rounds",
           "pretrain.rounds is incomplete: multi-worker rounds need workers(K), roundSteps(H) and outer(...) together"
@@ -254,7 +271,7 @@ public final class Pretrain {
         seed,
         accelerator,
         rounds ? new RoundsSpec(workers, roundSteps, outer.learningRate(), outer.momentum(), outer.nesterov(), shardAffine, bf16Deltas,
-            syncSteps) : null,
+            syncSteps, outerWarmupRounds) : null,
         curriculum);
   }
 }

@@ -69,6 +69,32 @@ class RecipeBuilderTest {
   }
 
   @Test
+  void theOuterLearningRateWarmsUpFromOneOverTheFirstRoundsOfKWorkers() {
+    // 3 synchronous rounds, then the outer lr goes 1 -> 2 over 4 rounds: rounds 4..7 use 1.25, 1.5, 1.75, 2
+    io.roberta.spec.RoundsSpec r = Pretrain.mlm().batchSize(64).microBatch(8).totalSteps(100).warmupSteps(10)
+        .workers(4).roundSteps(10).syncSteps(30).outer(Pretrain.Outer.momentum(2.0, 0.0)).outerWarmupRounds(4)
+        .build().rounds();
+    assertEquals(4, r.outerWarmupRounds());
+    assertEquals(1.25, r.outerLearningRateIn(4));
+    assertEquals(1.5, r.outerLearningRateIn(5));
+    assertEquals(1.75, r.outerLearningRateIn(6));
+    assertEquals(2.0, r.outerLearningRateIn(7));
+    assertEquals(2.0, r.outerLearningRateIn(10));
+    // without it, every round takes the outer lr; below 1 the way goes down from 1
+    io.roberta.spec.RoundsSpec plain = new io.roberta.spec.RoundsSpec(4, 10, 0.7, 0.9, true);
+    assertEquals(0.7, plain.outerLearningRateIn(1));
+    io.roberta.spec.RoundsSpec down = new io.roberta.spec.RoundsSpec(4, 10, 0.5, 0.9, true, false, false, 0, 2);
+    assertEquals(0.75, down.outerLearningRateIn(1));
+    assertEquals(0.5, down.outerLearningRateIn(2));
+    SpecException e = assertThrows(SpecException.class, () -> Pretrain.mlm().outerWarmupRounds(-2));
+    assertTrue(e.getMessage().contains("pretrain.rounds.outerWarmupRounds = -2"), e.getMessage());
+    // alone it asks for the rest of the rounds settings
+    SpecException alone = assertThrows(SpecException.class,
+        () -> Pretrain.mlm().totalSteps(100).warmupSteps(10).outerWarmupRounds(2).build());
+    assertTrue(alone.getMessage().contains("missing: workers roundSteps outer"), alone.getMessage());
+  }
+
+  @Test
   void theSequenceCurriculumBuildsIntoTheSpecAndIsOffByDefault() {
     io.roberta.spec.PretrainSpec p = Pretrain.mlm().totalSteps(100).warmupSteps(10).sequenceCurriculum(32, 60).build();
     assertEquals(new io.roberta.spec.SequenceCurriculumSpec(32, 60), p.sequenceCurriculum());

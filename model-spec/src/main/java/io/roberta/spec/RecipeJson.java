@@ -56,7 +56,8 @@ public final class RecipeJson {
           // fields added after schema 1 with a default (SourceSpec's reading policies) may be absent
           .injectableValues(new InjectableValues.Std().addValue(SourceSpec.ABSENT_POLICY, null)
               .addValue(PretrainSpec.ABSENT_ROUNDS, null).addValue(PretrainSpec.ABSENT_CURRICULUM, null)
-              .addValue(RoundsSpec.ABSENT_SYNC_STEPS, null))
+              .addValue(RoundsSpec.ABSENT_SYNC_STEPS, null)
+              .addValue(RoundsSpec.ABSENT_OUTER_WARMUP, null))
           .build();
 
   private static final ObjectMapper PRETTY =

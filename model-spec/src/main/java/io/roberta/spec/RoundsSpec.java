@@ -25,28 +25,42 @@ import com.fasterxml.jackson.annotation.OptBoolean;
  * the whole global batch (the single trainer's steps, in rounds), and the K workers start from its
  * parameters and its optimizer state, as DiLoCo's own runs start from a synchronously pretrained
  * model (Douillard et al. 2023 start after 24,000 of 88,000 steps); 0: K workers from the first step.
+ * {@code outerWarmupRounds}: the outer learning rate moves linearly from 1 (plain averaging) to
+ * {@code outerLearningRate} over the first W rounds of K workers (round i of them, 1-based, uses
+ * {@code 1 + (outerLearningRate - 1) * min(1, i / W)}); an outer step above 1 overshoots right
+ * after a synchronous start, while the workers' AdamW moments still come from the global batch.
+ * 0: {@code outerLearningRate} from the first round.
  *
  * <pre>{@code new RoundsSpec(4, 50, 0.7, 0.9, true)}</pre>
  */
 public record RoundsSpec(
     int workers, int roundSteps, double outerLearningRate, double outerMomentum, boolean nesterov,
-    boolean shardAffine, boolean bf16Deltas, @JsonInclude(JsonInclude.Include.NON_DEFAULT) int syncSteps) {
+    boolean shardAffine, boolean bf16Deltas, @JsonInclude(JsonInclude.Include.NON_DEFAULT) int syncSteps,
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT) int outerWarmupRounds) {
 
   /** Absent from the JSON: K workers from the first step. */
   public static final String ABSENT_SYNC_STEPS = "io.roberta.spec.RoundsSpec.absentSyncSteps";
+  /** Absent from the JSON: the outer learning rate from the first round. */
+  public static final String ABSENT_OUTER_WARMUP = "io.roberta.spec.RoundsSpec.absentOuterWarmupRounds";
 
   /** Every worker reads from the whole corpus and sends FP32 parameters. */
   public RoundsSpec(int workers, int roundSteps, double outerLearningRate, double outerMomentum, boolean nesterov) {
-    this(workers, roundSteps, outerLearningRate, outerMomentum, nesterov, false, false, 0);
+    this(workers, roundSteps, outerLearningRate, outerMomentum, nesterov, false, false, 0, 0);
   }
 
   /** K workers from the first step. */
   public RoundsSpec(int workers, int roundSteps, double outerLearningRate, double outerMomentum, boolean nesterov,
       boolean shardAffine, boolean bf16Deltas) {
-    this(workers, roundSteps, outerLearningRate, outerMomentum, nesterov, shardAffine, bf16Deltas, 0);
+    this(workers, roundSteps, outerLearningRate, outerMomentum, nesterov, shardAffine, bf16Deltas, 0, 0);
   }
 
-  /** The JSON form: {@code syncSteps} was added after schema 1 and may be absent (0). */
+  /** The outer learning rate from the first round. */
+  public RoundsSpec(int workers, int roundSteps, double outerLearningRate, double outerMomentum, boolean nesterov,
+      boolean shardAffine, boolean bf16Deltas, int syncSteps) {
+    this(workers, roundSteps, outerLearningRate, outerMomentum, nesterov, shardAffine, bf16Deltas, syncSteps, 0);
+  }
+
+  /** The JSON form: {@code syncSteps} and {@code outerWarmupRounds} were added after schema 1 and may be absent (0). */
   @JsonCreator
   static RoundsSpec fromJson(
       @JsonProperty("workers") int workers,
@@ -57,9 +71,11 @@ public record RoundsSpec(
       @JsonProperty("shardAffine") boolean shardAffine,
       @JsonProperty("bf16Deltas") boolean bf16Deltas,
       @JsonProperty("syncSteps") @JacksonInject(value = ABSENT_SYNC_STEPS, useInput = OptBoolean.TRUE)
-          Integer syncSteps) {
+          Integer syncSteps,
+      @JsonProperty("outerWarmupRounds") @JacksonInject(value = ABSENT_OUTER_WARMUP, useInput = OptBoolean.TRUE)
+          Integer outerWarmupRounds) {
     return new RoundsSpec(workers, roundSteps, outerLearningRate, outerMomentum, nesterov, shardAffine, bf16Deltas,
-        syncSteps == null ? 0 : syncSteps);
+        syncSteps == null ? 0 : syncSteps, outerWarmupRounds == null ? 0 : outerWarmupRounds);
   }
 
   public RoundsSpec {
@@ -72,6 +88,10 @@ public record RoundsSpec(
     Checks.fractionBelowOne("pretrain.rounds.outerMomentum", outerMomentum);
     if (syncSteps < 0) {
       throw Checks.invalid("pretrain.rounds.syncSteps", syncSteps, "must be >= 0 (0: K workers from the first step)");
+    }
+    if (outerWarmupRounds < 0) {
+      throw Checks.invalid("pretrain.rounds.outerWarmupRounds", outerWarmupRounds,
+          "must be >= 0 (0: the outer learning rate from the first round; W: from 1 to it over W rounds)");
     }
     if (nesterov && outerMomentum == 0) {
       throw Checks.invalid("pretrain.rounds.nesterov", true,
@@ -97,6 +117,19 @@ public record RoundsSpec(
    */
   public int workersIn(long round, long totalSteps) {
     return endStep(round - 1, totalSteps) <= syncSteps ? 1 : workers;
+  }
+
+  /**
+   * The outer learning rate of round {@code round} (1-based): {@code outerLearningRate}, or during
+   * the outer warm-up, the linear way from 1 to it ({@link #outerWarmupRounds}), counted from the
+   * first round of K workers.
+   */
+  public double outerLearningRateIn(long round) {
+    long i = round - syncSteps / roundSteps;
+    if (outerWarmupRounds == 0 || i >= outerWarmupRounds) {
+      return outerLearningRate;
+    }
+    return 1 + (outerLearningRate - 1) * Math.max(0, i) / outerWarmupRounds;
   }
 
   /** Checks this against the rest of the pretraining spec; field names as in the recipe JSON. */

@@ -95,6 +95,19 @@ class RecipeJsonTest {
     assertTrue(notWhole.getMessage().contains("pretrain.rounds.syncSteps")
         && notWhole.getMessage().contains("multiple of pretrain.rounds.roundSteps"), notWhole.getMessage());
     tree.with("pretrain").with("rounds").remove("syncSteps");
+    // the outer lr's warm-up: absent is 0 and not written back, present round-trips, negative is named
+    assertFalse(RecipeJson.write(rounds).contains("outerWarmupRounds"));
+    tree.with("pretrain").with("rounds").put("outerWarmupRounds", 3);
+    Recipe warm = RecipeJson.read(MAPPER.writeValueAsString(tree), "warm.json");
+    assertEquals(3, warm.pretrain().rounds().outerWarmupRounds());
+    assertEquals(warm, RecipeJson.read(RecipeJson.write(warm), "again.json"));
+    assertNotEquals(RecipeJson.fingerprint(rounds), RecipeJson.fingerprint(warm));
+    tree.with("pretrain").with("rounds").put("outerWarmupRounds", -1);
+    RecipeFormatException negative = assertThrows(RecipeFormatException.class,
+        () -> RecipeJson.read(MAPPER.writeValueAsString(tree), "warm-bad.json"));
+    assertTrue(negative.getMessage().contains("pretrain.rounds.outerWarmupRounds")
+        && negative.getMessage().contains(">= 0"), negative.getMessage());
+    tree.with("pretrain").with("rounds").remove("outerWarmupRounds");
     // a worker count that does not divide the batch is named with the batch
     tree.with("pretrain").with("rounds").put("workers", batch + 1);
     RecipeFormatException e = assertThrows(RecipeFormatException.class,

@@ -545,14 +545,14 @@ public final class Rounds {
         for (WorkerChunk c : byWorker.values()) {
           updates.add(c.bf16Update());
         }
-        r = OuterStep.applyBf16(global, momentum, updates, rounds.outerLearningRate(), rounds.outerMomentum(),
+        r = OuterStep.applyBf16(global, momentum, updates, rounds.outerLearningRateIn(round), rounds.outerMomentum(),
             rounds.nesterov());
       } else {
         List<float[]> workers = new ArrayList<>();
         for (WorkerChunk c : byWorker.values()) {
           workers.add(c.values());
         }
-        r = OuterStep.apply(global, momentum, workers, rounds.outerLearningRate(), rounds.outerMomentum(),
+        r = OuterStep.apply(global, momentum, workers, rounds.outerLearningRateIn(round), rounds.outerMomentum(),
             rounds.nesterov());
       }
       out.output(KV.of(0, new RoundPart(kv.getKey(), first.param(), first.offset(), r.global(), r.momentum(), null)));
@@ -681,6 +681,9 @@ public final class Rounds {
         long steps = rounds.endStep(round - 1, spec.schedule().totalSteps()) - prev.endStep();
         body.put("innerLoss", merged.isEmpty() ? Double.NaN : lossSum / merged.size());
         body.put("parameters", params);
+        if (k > 1 && rounds.outerWarmupRounds() > 0) {
+          body.put("outerLearningRate", rounds.outerLearningRateIn(round));
+        }
         body.put("bytesToWorkers", 4L * params * k);
         body.put("bytesFromWorkers", (rounds.bf16Deltas() && k > 1 ? 2L : 4L) * params * k);
         // a ring all-reduce of fp32 gradients at every step moves 2 (K-1)/K of the model per worker

@@ -154,6 +154,9 @@ public final class RoundsRun {
       r.put("workers", rounds.workers());
       r.put("roundSteps", rounds.roundSteps());
       r.put("outerLearningRate", rounds.outerLearningRate());
+      if (rounds.outerWarmupRounds() > 0) {
+        r.put("outerWarmupRounds", rounds.outerWarmupRounds());
+      }
       r.put("outerMomentum", rounds.outerMomentum());
       r.put("nesterov", rounds.nesterov());
       r.put("rounds", last.round());

@@ -175,7 +175,9 @@ public final class RunReport {
               + " moved %,d bytes (FP32 parameters to and from every worker); per-step all-reduce would have moved"
               + " %,d.%n%n",
           rounds.path("workers").asInt(), rounds.path("rounds").asInt(), rounds.path("roundSteps").asInt(),
-          rounds.path("outerLearningRate").asText(), rounds.path("outerMomentum").asText(),
+          rounds.path("outerLearningRate").asText() + (rounds.has("outerWarmupRounds")
+              ? " reached over " + rounds.path("outerWarmupRounds").asInt() + " rounds from 1" : ""),
+          rounds.path("outerMomentum").asText(),
           rounds.path("nesterov").asBoolean() ? ", Nesterov" : "", rounds.path("bytesPerRound").asLong(),
           rounds.path("allReduceBytesPerRound").asLong()));
       md.append("| round | steps to | inner loss | holdout loss (outer) | seconds | tokens/s |\n|---|---|---|---|---|---|\n");

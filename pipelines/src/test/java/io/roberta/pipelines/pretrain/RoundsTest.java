@@ -110,6 +110,25 @@ class RoundsTest {
     }
   }
 
+  @Test
+  void theOuterWarmUpStartsFromPlainAveragingAfterTheSynchronousPhase(@TempDir Path dir) throws Exception {
+    // one synchronous round, then one of four workers: outer lr 3 warmed up over 2 rounds is 2 there,
+    // so the model is that of outer lr 2 without a warm-up, and not that of outer lr 3
+    java.util.function.BiFunction<Double, Integer, Recipe> recipe = (lr, warm) -> TinyJob.recipe(null,
+        pre -> pre.microBatch(2).workers(4).roundSteps(3).syncSteps(3).outer(Pretrain.Outer.momentum(lr, 0))
+            .outerWarmupRounds(warm));
+    PipelineOptions options = PipelineOptionsFactory.fromArgs("--runner=DirectRunner").as(RoundsOptions.class);
+    runRounds(TinyJob.job(dir.resolve("warm"), recipe.apply(3.0, 2), -1), options);
+    runRounds(TinyJob.job(dir.resolve("two"), recipe.apply(2.0, 0), -1), options);
+    runRounds(TinyJob.job(dir.resolve("three"), recipe.apply(3.0, 0), -1), options);
+    assertEquals(modelSha(dir.resolve("two/pretrain")), modelSha(dir.resolve("warm/pretrain")));
+    assertNotEquals(modelSha(dir.resolve("three/pretrain")), modelSha(dir.resolve("warm/pretrain")));
+    JsonNode second = JSON.readTree(dir.resolve("warm/pretrain/rounds/round-000002/ROUND.json").toFile());
+    assertEquals(2.0, second.path("outerLearningRate").asDouble(), second.toString());
+    JsonNode result = JSON.readTree(dir.resolve("warm/pretrain/result.json").toFile());
+    assertEquals(2, result.path("rounds").path("outerWarmupRounds").asInt(), result.toString());
+  }
+
   static Recipe fourWorkers() {
     return TinyJob.recipe(null, pre -> pre.microBatch(2).workers(4).roundSteps(3).outer(Pretrain.Outer.nesterov(0.7, 0.9)));
   }

@@ -76,7 +76,14 @@ public final class RoundsBench {
 
   /** The grid's settings. */
   public record Grid(int steps, List<Long> seeds, int workers, List<Integer> roundSteps, List<Double> outerLrs,
-      double momentum, int microBatch, List<Double> innerLrs, java.util.Set<String> kinds, List<Integer> syncSteps) {
+      double momentum, int microBatch, List<Double> innerLrs, java.util.Set<String> kinds, List<Integer> syncSteps,
+      List<Integer> outerWarmups) {
+    /** The outer learning rate from the first round of K workers. */
+    public Grid(int steps, List<Long> seeds, int workers, List<Integer> roundSteps, List<Double> outerLrs,
+        double momentum, int microBatch, List<Double> innerLrs, java.util.Set<String> kinds, List<Integer> syncSteps) {
+      this(steps, seeds, workers, roundSteps, outerLrs, momentum, microBatch, innerLrs, kinds, syncSteps, List.of());
+    }
+
     /** Every kind of run, the workers at the recipe's own peak learning rate. */
     public Grid(int steps, List<Long> seeds, int workers, List<Integer> roundSteps, List<Double> outerLrs,
         double momentum, int microBatch) {
@@ -92,6 +99,11 @@ public final class RoundsBench {
       for (int n : syncSteps) {
         if (n < 0) {
           throw new IllegalArgumentException("synchronous steps must be >= 0, got " + n);
+        }
+      }
+      for (int w : outerWarmups) {
+        if (w < 0) {
+          throw new IllegalArgumentException("outer warm-up rounds must be >= 0, got " + w);
         }
       }
       for (double lr : innerLrs) {
@@ -146,17 +158,22 @@ public final class RoundsBench {
     double recipeLr = base.pretrain().schedule().peakLearningRate();
     List<Double> innerLrs = g.innerLrs().isEmpty() ? List.of(recipeLr) : g.innerLrs();
     List<Integer> syncs = g.syncSteps().isEmpty() ? List.of(0) : g.syncSteps();
+    List<Integer> warmups = g.outerWarmups().isEmpty() ? List.of(0) : g.outerWarmups();
     for (int sync : syncs) {
       for (double inner : innerLrs) {
         for (double lr : g.outerLrs()) {
-          for (int h : g.roundSteps()) {
-            RoundsSpec r = new RoundsSpec(g.workers(), h, lr, g.momentum(), g.momentum() > 0, false, false, sync);
-            String outer = g.momentum() > 0 ? "outer lr " + lr : "outer lr " + lr + ", no momentum";
-            String in = inner == recipeLr ? "" : String.format(Locale.ROOT, ", inner lr %.3g", inner);
-            String s = sync == 0 ? "" : String.format(Locale.ROOT, ", steps 1-%d synchronous", sync);
-            diloco.add(new Run(String.format(Locale.ROOT, "DiLoCo K=%d H=%d %s%s%s", g.workers(), h, outer, in, s),
-                "diloco", variant(base, g.steps(), seed0, batch, g.microBatch(), r, g.steps() - g.steps() % h, inner),
-                g.workers(), h, lr, seed0, batch));
+          for (int warm : warmups) {
+            for (int h : g.roundSteps()) {
+              RoundsSpec r = new RoundsSpec(g.workers(), h, lr, g.momentum(), g.momentum() > 0, false, false, sync,
+                  warm);
+              String outer = (g.momentum() > 0 ? "outer lr " + lr : "outer lr " + lr + ", no momentum")
+                  + (warm == 0 ? "" : ", from 1 over " + warm + " rounds");
+              String in = inner == recipeLr ? "" : String.format(Locale.ROOT, ", inner lr %.3g", inner);
+              String s = sync == 0 ? "" : String.format(Locale.ROOT, ", steps 1-%d synchronous", sync);
+              diloco.add(new Run(String.format(Locale.ROOT, "DiLoCo K=%d H=%d %s%s%s", g.workers(), h, outer, in, s),
+                  "diloco", variant(base, g.steps(), seed0, batch, g.microBatch(), r, g.steps() - g.steps() % h, inner),
+                  g.workers(), h, lr, seed0, batch));
+            }
           }
         }
       }
@@ -361,6 +378,7 @@ public final class RoundsBench {
         n.put("peakLearningRate", o.run().recipe().pretrain().schedule().peakLearningRate());
         if (o.run().recipe().pretrain().rounds() != null) {
           n.put("syncSteps", o.run().recipe().pretrain().rounds().syncSteps());
+          n.put("outerWarmupRounds", o.run().recipe().pretrain().rounds().outerWarmupRounds());
         }
         n.put("seed", o.run().seed());
         n.put("batch", o.run().batch());

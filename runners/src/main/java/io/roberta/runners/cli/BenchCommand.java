@@ -125,6 +125,11 @@ public final class BenchCommand implements Callable<Integer> {
           + " default: 0, K workers from the first step), a grid axis.")
   List<Integer> syncSteps = List.of();
 
+  @Option(names = "--outer-warmup-rounds", split = ",",
+      description = "bench rounds: rounds over which the outer lr moves from 1 to its value after the K workers take"
+          + " over (default: 0, the outer lr from the first round), a grid axis.")
+  List<Integer> outerWarmups = List.of();
+
   @Option(names = "--kinds", split = ",", defaultValue = "baseline,floor,diloco",
       description = "bench rounds: which kinds of run to train or reuse (default: ${DEFAULT-VALUE}); two grids of"
           + " different kinds can share one work dir at once.")
@@ -190,7 +195,8 @@ public final class BenchCommand implements Callable<Integer> {
     io.roberta.runners.bench.RoundsBench.Grid grid;
     try {
       grid = new io.roberta.runners.bench.RoundsBench.Grid(steps, seeds, workers, roundSteps, outerLrs, outerMomentum,
-          microBatch, innerLrs == null ? List.of() : innerLrs, kinds, syncSteps == null ? List.of() : syncSteps);
+          microBatch, innerLrs == null ? List.of() : innerLrs, kinds, syncSteps == null ? List.of() : syncSteps,
+          outerWarmups == null ? List.of() : outerWarmups);
     } catch (IllegalArgumentException e) {
       throw new UserError("bench rounds: " + e.getMessage());
     }

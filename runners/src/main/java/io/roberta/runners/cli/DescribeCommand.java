@@ -90,7 +90,9 @@ public final class DescribeCommand implements Callable<Integer> {
             k, rounds.rounds(total), rounds.roundSteps(), pre.batchSize() / k,
             pre.batchSize() / k / pre.microBatch() > 1 ? " (" + pre.batchSize() / k / pre.microBatch() + " x "
                 + pre.microBatch() + ")" : "",
-            rounds.outerLearningRate(), rounds.outerMomentum(), rounds.nesterov() ? " (Nesterov)" : "");
+            rounds.outerLearningRate() + (rounds.outerWarmupRounds() > 0
+                ? " (from 1 over the first " + rounds.outerWarmupRounds() + " rounds of " + k + " workers)" : ""),
+            rounds.outerMomentum(), rounds.nesterov() ? " (Nesterov)" : "");
         if (rounds.syncSteps() > 0) {
           out.printf("           steps 1..%,d synchronous: one worker on the whole batch (%,d rounds), whose parameters"
                   + " and AdamW state the %d workers start from%n", rounds.syncSteps(),

@@ -111,7 +111,9 @@ public final class PretrainCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "  %d rounds of %d steps on %d workers (outer lr %s, momentum %s%s); %s moved per round,"
               + " per-step all-reduce would move %s; final state SHA-256 %s%n",
           rounds.path("rounds").asInt(), rounds.path("roundSteps").asInt(), rounds.path("workers").asInt(),
-          rounds.path("outerLearningRate").asText(), rounds.path("outerMomentum").asText(),
+          rounds.path("outerLearningRate").asText() + (rounds.has("outerWarmupRounds")
+              ? " reached over " + rounds.path("outerWarmupRounds").asInt() + " rounds from 1" : ""),
+          rounds.path("outerMomentum").asText(),
           rounds.path("nesterov").asBoolean() ? ", Nesterov" : "", bytes(rounds.path("bytesPerRound").asLong()),
           bytes(rounds.path("allReduceBytesPerRound").asLong()), rounds.path("finalStateSha256").asText());
     }

@@ -81,6 +81,14 @@ class RoundsBenchVariantTest {
     assertEquals(List.of(0, 100), s.stream().map(r -> r.recipe().pretrain().rounds().syncSteps()).toList());
     assertTrue(s.get(1).label().endsWith("steps 1-100 synchronous"), s.get(1).label());
 
+    // and so is the outer lr's warm-up after it
+    RoundsBench.Grid warm = new RoundsBench.Grid(300, List.of(17L), 4, List.of(50), List.of(2.0), 0, 4,
+        List.of(), Set.of("diloco"), List.of(100), List.of(0, 3));
+    List<RoundsBench.Run> w = RoundsBench.runs(base, warm);
+    assertEquals(List.of(0, 3), w.stream().map(r -> r.recipe().pretrain().rounds().outerWarmupRounds()).toList());
+    assertEquals("DiLoCo K=4 H=50 outer lr 2.0, no momentum, from 1 over 3 rounds, steps 1-100 synchronous",
+        w.get(1).label());
+
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new RoundsBench.Grid(300,
         List.of(17L), 4, List.of(50), List.of(1.0), 0, 4, List.of(), Set.of("baselines"), List.of()));
     assertTrue(e.getMessage().contains("'baselines'") && e.getMessage().contains("diloco"), e.getMessage());
