@@ -28,7 +28,6 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -484,7 +483,7 @@ public final class Rounds {
         for (CorpusOutput.Shard sh : shards) {
           read.add(sh.file().name());
         }
-        out.get(reportTag).output(new WorkerReport(w, files, host(), ManagementFactory.getRuntimeMXBean().getName(),
+        out.get(reportTag).output(new WorkerReport(w, files, io.roberta.pipelines.stage.Host.name(), ManagementFactory.getRuntimeMXBean().getName(),
             Thread.currentThread().getName(), kernels.describe(), seconds, tokens, end - prev.endStep(), read, startMillis,
             System.currentTimeMillis()));
       } catch (IOException e) {
@@ -808,13 +807,5 @@ public final class Rounds {
       return String.format(Locale.ROOT, "%.1f MiB", n / (double) (1L << 20));
     }
     return String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
-  }
-
-  static String host() {
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (IOException e) {
-      return "unknown";
-    }
   }
 }

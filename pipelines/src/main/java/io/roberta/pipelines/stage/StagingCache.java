@@ -182,13 +182,7 @@ final class StagingCache {
   static String owner() {
     String o = owner;
     if (o == null) {
-      String host;
-      try {
-        host = java.net.InetAddress.getLocalHost().getHostName();
-      } catch (IOException e) {
-        host = "unknown";
-      }
-      o = host.replaceAll("[^A-Za-z0-9_]", "_") + "~" + ProcessHandle.current().pid();
+      o = Host.name().replaceAll("[^A-Za-z0-9_]", "_") + "~" + ProcessHandle.current().pid();
       owner = o;
     }
     return o;

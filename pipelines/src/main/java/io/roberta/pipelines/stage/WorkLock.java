@@ -3,7 +3,6 @@ package io.roberta.pipelines.stage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -48,7 +47,7 @@ public final class WorkLock implements AutoCloseable {
     }
     String token = UUID.randomUUID().toString();
     ObjectNode owner = StageManifest.object();
-    owner.put("host", host());
+    owner.put("host", Host.name());
     owner.put("pid", ProcessHandle.current().pid());
     owner.put("started", Instant.now().toString());
     owner.put("command", ManagementFactory.getRuntimeMXBean().getName());
@@ -63,19 +62,11 @@ public final class WorkLock implements AutoCloseable {
 
   /** Whether a lock names a process of this host that has ended. */
   private static boolean stale(JsonNode owner) {
-    if (!host().equals(owner.path("host").asText())) {
+    if (!Host.name().equals(owner.path("host").asText())) {
       return false;
     }
     long pid = owner.path("pid").asLong(-1);
     return pid > 0 && pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
-  }
-
-  private static String host() {
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (java.io.IOException e) {
-      return "unknown-host";
-    }
   }
 
   /** Deletes the lock if it is still ours. */
