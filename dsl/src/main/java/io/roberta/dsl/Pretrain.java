@@ -199,9 +199,9 @@ public final class Pretrain {
 
   /**
    * With {@link #workers}: the outer learning rate moves linearly from 1 (plain averaging) to
-   * {@link #outer}'s over the first {@code rounds} rounds of K workers, so an outer step above 1
-   * does not overshoot right after {@link #syncSteps}, while the workers' AdamW moments still come
-   * from the global batch.
+   * {@link #outer}'s over the first {@code rounds} rounds of K workers, against the overshoot of an
+   * outer step above 1 right after {@link #syncSteps} (on the main example's budget neither 4 nor 40
+   * warm-up rounds ended lower than none: examples/EVIDENCE.md).
    */
   public Pretrain outerWarmupRounds(int rounds) {
     if (rounds < 0) {

@@ -27,9 +27,9 @@ import com.fasterxml.jackson.annotation.OptBoolean;
  * model (Douillard et al. 2023 start after 24,000 of 88,000 steps); 0: K workers from the first step.
  * {@code outerWarmupRounds}: the outer learning rate moves linearly from 1 (plain averaging) to
  * {@code outerLearningRate} over the first W rounds of K workers (round i of them, 1-based, uses
- * {@code 1 + (outerLearningRate - 1) * min(1, i / W)}); an outer step above 1 overshoots right
- * after a synchronous start, while the workers' AdamW moments still come from the global batch.
- * 0: {@code outerLearningRate} from the first round.
+ * {@code 1 + (outerLearningRate - 1) * min(1, i / W)}), for an outer step above 1 that
+ * overshoots right after a synchronous start (on the main example's budget it did not end better:
+ * examples/EVIDENCE.md). 0: {@code outerLearningRate} from the first round.
  *
  * <pre>{@code new RoundsSpec(4, 50, 0.7, 0.9, true)}</pre>
  */
