@@ -18,6 +18,7 @@ import io.roberta.pipelines.corpus.CorpusOutput;
 import io.roberta.pipelines.stage.Artifacts;
 import io.roberta.pipelines.stage.CrashPoint;
 import io.roberta.pipelines.stage.FileEntry;
+import io.roberta.pipelines.stage.Host;
 import io.roberta.pipelines.stage.StageManifest;
 import io.roberta.pipelines.stage.Staging;
 import io.roberta.spec.PretrainSpec;
@@ -483,7 +484,7 @@ public final class Rounds {
         for (CorpusOutput.Shard sh : shards) {
           read.add(sh.file().name());
         }
-        out.get(reportTag).output(new WorkerReport(w, files, io.roberta.pipelines.stage.Host.name(), ManagementFactory.getRuntimeMXBean().getName(),
+        out.get(reportTag).output(new WorkerReport(w, files, Host.name(), ManagementFactory.getRuntimeMXBean().getName(),
             Thread.currentThread().getName(), kernels.describe(), seconds, tokens, end - prev.endStep(), read, startMillis,
             System.currentTimeMillis()));
       } catch (IOException e) {
